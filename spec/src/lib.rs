@@ -1,0 +1,24 @@
+//! The formats statewright reads, shared by build-time code generation, the
+//! runtime library and the CLI: one parser per format, never two.
+//!
+//! - [`project`]: the project file `statewright.toml`.
+//! - [`catalog`]: document kinds and their schema versions, found on disk.
+//! - [`document`]: strict parsing of JSON, YAML and TOML documents with
+//!   line:col positions for every error.
+//! - [`locate`]: mapping JSON pointers to line:col in a document's text.
+//! - [`registry`]: the offline schema registry (`$ref` resolution without a
+//!   network).
+#![deny(missing_docs)]
+
+pub mod catalog;
+pub mod document;
+pub mod glob;
+pub mod locate;
+pub mod pointer;
+pub mod project;
+pub mod registry;
+
+pub use catalog::{Catalog, Kind, SchemaVersion};
+pub use document::{Format, ParseError, ParseLimits, Position, SourceText};
+pub use project::{EnvelopeFields, KindSpec, Project, ProjectError};
+pub use registry::{OfflineRegistry, RegistryError};

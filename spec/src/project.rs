@@ -1,0 +1,353 @@
+//! The project file, `statewright.toml`: where schemas, migrations and the
+//! state directory live, and one `[kinds.<name>]` table per document kind.
+//!
+//! ```toml
+//! [project]
+//! schemas = "schemas"
+//! migrations = "migrations"
+//! state = "examples/state"
+//!
+//! [kinds.mamfast-processed]
+//! path = "processed.json"
+//! [kinds.mamfast-processed.fields]
+//! version = "/version"
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::document::{Format, Position, position_of};
+
+/// The project file's name.
+pub const PROJECT_FILE: &str = "statewright.toml";
+
+/// A loaded project file, with every path made absolute.
+#[derive(Debug, Clone)]
+pub struct Project {
+    /// The project file itself.
+    pub file: PathBuf,
+    /// The folder holding the project file; relative paths start here.
+    pub root: PathBuf,
+    /// Where `<kind>/v<N>.json` schemas live.
+    pub schemas_dir: PathBuf,
+    /// Where `<kind>/<NNNN>_<name>.yaml` migrations live.
+    pub migrations_dir: PathBuf,
+    /// The default state directory.
+    pub state_dir: PathBuf,
+    /// Offline `$ref` mappings: URL prefix → folder.
+    pub schema_dirs: BTreeMap<String, PathBuf>,
+    /// The document kinds, by name.
+    pub kinds: BTreeMap<String, KindSpec>,
+    /// How many rolling backups the store keeps per document.
+    pub backups: usize,
+    /// Whether reads restore a corrupt document from its newest good backup.
+    pub recover: bool,
+}
+
+/// One `[kinds.<name>]` table.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct KindSpec {
+    /// What the documents of this kind are, for people.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Path pattern inside the state dir (`config/*.json`, `**/state.yaml`).
+    pub path: String,
+    /// File format; by default taken from the path's extension.
+    #[serde(default)]
+    pub format: Option<Format>,
+    /// Whether documents of this kind must carry provenance.
+    #[serde(default)]
+    pub provenance: bool,
+    /// Where the envelope fields live in the document.
+    #[serde(default)]
+    pub fields: EnvelopeFields,
+}
+
+impl KindSpec {
+    /// The format documents of this kind are read and written in.
+    pub fn format(&self) -> Format {
+        self.format
+            .or_else(|| Format::from_path(Path::new(&self.path)))
+            .unwrap_or(Format::Json)
+    }
+}
+
+/// JSON pointers to the envelope fields inside a document, so that adopted
+/// files keep their own names (`/version`, `/schemaVersion`).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct EnvelopeFields {
+    /// The schema version (an integer, or a string whose major number counts).
+    pub version: String,
+    /// When the document was written (RFC 3339).
+    pub generated_at: String,
+    /// Which module and command wrote it.
+    pub origin: String,
+    /// `sha256:<hex>` over the canonical form without this field.
+    pub checksum: String,
+    /// Write counter; only ever grows.
+    pub serial: String,
+    /// Identity of the document's history, set at creation.
+    pub lineage: String,
+    /// Test suite, timestamp and artifact links that produced it.
+    pub provenance: String,
+    /// Migrations applied to it.
+    pub history: String,
+}
+
+impl Default for EnvelopeFields {
+    fn default() -> Self {
+        EnvelopeFields {
+            version: "/schema_version".into(),
+            generated_at: "/generated_at".into(),
+            origin: "/origin".into(),
+            checksum: "/checksum".into(),
+            serial: "/serial".into(),
+            lineage: "/lineage".into(),
+            provenance: "/provenance".into(),
+            history: "/history".into(),
+        }
+    }
+}
+
+impl EnvelopeFields {
+    fn all(&self) -> [(&'static str, &str); 8] {
+        [
+            ("version", &self.version),
+            ("generated_at", &self.generated_at),
+            ("origin", &self.origin),
+            ("checksum", &self.checksum),
+            ("serial", &self.serial),
+            ("lineage", &self.lineage),
+            ("provenance", &self.provenance),
+            ("history", &self.history),
+        ]
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProjectFile {
+    #[serde(default)]
+    project: ProjectSection,
+    #[serde(default)]
+    kinds: BTreeMap<String, KindSpec>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct ProjectSection {
+    schemas: PathBuf,
+    migrations: PathBuf,
+    state: PathBuf,
+    schema_dirs: BTreeMap<String, PathBuf>,
+    backups: usize,
+    recover: bool,
+}
+
+impl Default for ProjectSection {
+    fn default() -> Self {
+        ProjectSection {
+            schemas: "schemas".into(),
+            migrations: "migrations".into(),
+            state: "state".into(),
+            schema_dirs: BTreeMap::new(),
+            backups: 3,
+            recover: false,
+        }
+    }
+}
+
+/// What can be wrong with a project file or the catalog it names.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ProjectError {
+    /// No project file in the folder or any parent.
+    #[error("no {PROJECT_FILE} found in {} or any parent folder", start.display())]
+    NotFound {
+        /// Where the search started.
+        start: PathBuf,
+    },
+    /// A file could not be read.
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        /// The file or folder.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The project file is not valid TOML, or has an unknown or mistyped key.
+    #[error("{}:{at}: {message}", path.display())]
+    Syntax {
+        /// The project file.
+        path: PathBuf,
+        /// Where.
+        at: Position,
+        /// What the TOML reader said.
+        message: String,
+        /// How to fix it.
+        help: String,
+    },
+    /// A value is well-formed but unusable (bad kind name, bad pointer).
+    #[error("{}: {message}", path.display())]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// Where, when known.
+        at: Option<Position>,
+        /// What is wrong.
+        message: String,
+        /// How to fix it.
+        help: String,
+    },
+    /// A schema file is not valid JSON.
+    #[error(transparent)]
+    Schema(#[from] crate::document::ParseError),
+}
+
+impl ProjectError {
+    /// How to fix the problem, when there is more to say than the message.
+    pub fn help(&self) -> Option<&str> {
+        match self {
+            ProjectError::NotFound { .. } => Some("run from inside a project, or pass --project FILE"),
+            ProjectError::Syntax { help, .. } | ProjectError::Invalid { help, .. } => Some(help),
+            _ => None,
+        }
+    }
+}
+
+impl Project {
+    /// Finds `statewright.toml` in `start` or its nearest parent, and loads it.
+    pub fn discover(start: &Path) -> Result<Project, ProjectError> {
+        let start = start.canonicalize().unwrap_or_else(|_| start.to_owned());
+        let mut dir = Some(start.as_path());
+        while let Some(d) = dir {
+            let candidate = d.join(PROJECT_FILE);
+            if candidate.is_file() {
+                return Project::load(&candidate);
+            }
+            dir = d.parent();
+        }
+        Err(ProjectError::NotFound { start })
+    }
+
+    /// Loads a project file.
+    pub fn load(file: &Path) -> Result<Project, ProjectError> {
+        let text = std::fs::read_to_string(file).map_err(|source| ProjectError::Read {
+            path: file.to_owned(),
+            source,
+        })?;
+        let root = file
+            .parent()
+            .map(|p| if p.as_os_str().is_empty() { Path::new(".") } else { p })
+            .unwrap_or(Path::new("."))
+            .to_owned();
+        let root = root.canonicalize().unwrap_or(root);
+        Project::parse(&text, file, &root)
+    }
+
+    /// Parses project-file text; relative paths are taken from `root`.
+    pub fn parse(text: &str, file: &Path, root: &Path) -> Result<Project, ProjectError> {
+        let parsed: ProjectFile = toml::from_str(text).map_err(|e| {
+            let offset = e.span().map_or(0, |s| s.start);
+            ProjectError::Syntax {
+                path: file.to_owned(),
+                at: position_of(text, offset),
+                message: e.message().trim().to_owned(),
+                help: "see the project file format in docs/FORMATS.md; known tables are [project] and [kinds.<name>]".into(),
+            }
+        })?;
+        let invalid = |needle: &str, message: String, help: &str| ProjectError::Invalid {
+            path: file.to_owned(),
+            at: text.find(needle).map(|o| position_of(text, o)),
+            message,
+            help: help.to_owned(),
+        };
+        for (name, kind) in &parsed.kinds {
+            let ok = name.starts_with(|c: char| c.is_ascii_lowercase())
+                && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+            if !ok {
+                return Err(invalid(
+                    name,
+                    format!("kind name `{name}` is not a lower-case identifier"),
+                    "use lower-case letters, digits and `-`, starting with a letter (e.g. `env-config`)",
+                ));
+            }
+            if kind.path.is_empty() || kind.path.starts_with('/') || kind.path.contains("..") {
+                return Err(invalid(
+                    &kind.path,
+                    format!("kinds.{name}.path `{}` must be a relative pattern inside the state dir", kind.path),
+                    "write it relative to the state dir, e.g. `config/*.json`",
+                ));
+            }
+            for (field, pointer) in kind.fields.all() {
+                if !pointer.starts_with('/') {
+                    return Err(invalid(
+                        pointer,
+                        format!("kinds.{name}.fields.{field} `{pointer}` is not a JSON pointer"),
+                        "JSON pointers start with `/`, e.g. `/schema_version`",
+                    ));
+                }
+            }
+        }
+        let p = parsed.project;
+        Ok(Project {
+            file: file.to_owned(),
+            root: root.to_owned(),
+            schemas_dir: root.join(p.schemas),
+            migrations_dir: root.join(p.migrations),
+            state_dir: root.join(p.state),
+            schema_dirs: p
+                .schema_dirs
+                .into_iter()
+                .map(|(k, v)| (k, root.join(v)))
+                .collect(),
+            kinds: parsed.kinds,
+            backups: p.backups,
+            recover: p.recover,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Project, ProjectError> {
+        Project::parse(text, Path::new("statewright.toml"), Path::new("/p"))
+    }
+
+    #[test]
+    fn defaults_and_fields() {
+        let p = parse("[project]\nstate = \"st\"\n[kinds.a]\npath = \"x/*.yaml\"\n[kinds.a.fields]\nversion = \"/v\"\n").unwrap();
+        assert_eq!(p.state_dir, Path::new("/p/st"));
+        assert_eq!(p.schemas_dir, Path::new("/p/schemas"));
+        let a = &p.kinds["a"];
+        assert_eq!(a.format(), Format::Yaml);
+        assert_eq!(a.fields.version, "/v");
+        assert_eq!(a.fields.checksum, "/checksum");
+        assert_eq!(p.backups, 3);
+    }
+
+    #[test]
+    fn unknown_key_names_line_and_fix() {
+        let e = parse("[project]\nstate = \"st\"\n[kinds.a]\npaht = \"x\"\n").unwrap_err();
+        let msg = e.to_string();
+        assert!(msg.starts_with("statewright.toml:4:1: unknown field `paht`"), "{msg}");
+        assert!(e.help().unwrap().contains("[kinds.<name>]"));
+    }
+
+    #[test]
+    fn bad_values_are_explained() {
+        let e = parse("[kinds.Bad]\npath = \"x\"\n").unwrap_err();
+        assert!(e.to_string().contains("kind name `Bad`"), "{e}");
+        let e = parse("[kinds.a]\npath = \"../x\"\n").unwrap_err();
+        assert!(e.to_string().contains("relative pattern"), "{e}");
+        let e = parse("[kinds.a]\npath = \"x\"\n[kinds.a.fields]\nversion = \"v\"\n").unwrap_err();
+        assert!(e.to_string().contains("not a JSON pointer"), "{e}");
+    }
+}
