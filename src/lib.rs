@@ -5,6 +5,9 @@
 //! function here too. Library code never prints and never exits.
 #![deny(missing_docs)]
 
+pub mod codes;
+pub mod finding;
 pub mod models;
+pub mod validate;
 
 pub use statewright_spec as spec;

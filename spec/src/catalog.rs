@@ -35,7 +35,10 @@ impl Kind {
     /// The newest schema version.
     pub fn latest(&self) -> &SchemaVersion {
         // A kind is only built with at least one version.
-        self.versions.values().next_back().expect("kind has a version")
+        self.versions
+            .values()
+            .next_back()
+            .expect("kind has a version")
     }
 
     /// The schema of one version, if the catalog has it.
@@ -64,7 +67,10 @@ impl Catalog {
                 return Err(ProjectError::Invalid {
                     path: project.file.clone(),
                     at: None,
-                    message: format!("kind `{name}` has no schema: no v<N>.json in {}", dir.display()),
+                    message: format!(
+                        "kind `{name}` has no schema: no v<N>.json in {}",
+                        dir.display()
+                    ),
                     help: format!("add {}/v1.json, or remove [kinds.{name}]", dir.display()),
                 });
             }

@@ -317,8 +317,14 @@ pub fn position_of(text: &str, offset: usize) -> Position {
     let offset = offset.min(text.len());
     let before = &text.as_bytes()[..offset];
     let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-    let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-    let column = String::from_utf8_lossy(&before[line_start..]).chars().count() + 1;
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    let column = String::from_utf8_lossy(&before[line_start..])
+        .chars()
+        .count()
+        + 1;
     Position {
         line,
         column,
@@ -460,7 +466,12 @@ mod tests {
 
     #[test]
     fn invalid_utf8_names_offset() {
-        let e = decode(Path::new("f.json"), b"{\"a\": \"\xff\"}".to_vec(), Format::Json).unwrap_err();
+        let e = decode(
+            Path::new("f.json"),
+            b"{\"a\": \"\xff\"}".to_vec(),
+            Format::Json,
+        )
+        .unwrap_err();
         assert_eq!(
             e.to_string(),
             "f.json:1:8: invalid UTF-8 (byte offset 7); documents must be UTF-8 encoded"
@@ -480,7 +491,11 @@ mod tests {
         let e = err("a: 1\nb: 2\na: 3\n", Format::Yaml);
         assert!(e.starts_with("doc:3:"), "{e}");
         assert!(e.to_lowercase().contains("duplicate"), "{e}");
-        let v = parse(&src("a = 1\n[b]\nc = \"x\"\n", Format::Toml), ParseLimits::default()).unwrap();
+        let v = parse(
+            &src("a = 1\n[b]\nc = \"x\"\n", Format::Toml),
+            ParseLimits::default(),
+        )
+        .unwrap();
         assert_eq!(v, serde_json::json!({"a": 1, "b": {"c": "x"}}));
         let e = err("a = 1\na = 2\n", Format::Toml);
         assert!(e.starts_with("doc:2:"), "{e}");

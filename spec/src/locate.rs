@@ -114,7 +114,11 @@ impl<'a> Scanner<'a> {
     }
     /// Scans one value, reporting `(pointer, start, end)` for it and every
     /// value inside it.
-    fn value(&mut self, path: &mut String, report: &mut dyn FnMut(&str, usize, usize)) -> Option<()> {
+    fn value(
+        &mut self,
+        path: &mut String,
+        report: &mut dyn FnMut(&str, usize, usize),
+    ) -> Option<()> {
         let start = self.i;
         match self.peek()? {
             b'{' => {
@@ -223,9 +227,9 @@ fn yaml_offset(text: &str, tokens: &[String]) -> Option<usize> {
             }
             let rest = &l[here..];
             if let Ok(n) = t.parse::<usize>() {
-                if rest.starts_with('-') {
+                if let Some(stripped) = rest.strip_prefix('-') {
                     if item == n {
-                        let after = rest[1..].trim_start();
+                        let after = stripped.trim_start();
                         found = Some((j, l.len() - after.len()));
                         break;
                     }
@@ -236,7 +240,9 @@ fn yaml_offset(text: &str, tokens: &[String]) -> Option<usize> {
             if j > l0 && rest.starts_with("- ") {
                 break;
             }
-            let Some((k, v)) = rest.split_once(':') else { continue };
+            let Some((k, v)) = rest.split_once(':') else {
+                continue;
+            };
             if k.trim().trim_matches(['"', '\'']) != t {
                 continue;
             }
@@ -245,7 +251,10 @@ fn yaml_offset(text: &str, tokens: &[String]) -> Option<usize> {
                 let next = j + 1;
                 found = Some((next, lead(lines.get(next)?.1)));
             } else {
-                let vcol = here + k.len() + 1 + (rest[k.len() + 1..].len() - rest[k.len() + 1..].trim_start().len());
+                let vcol = here
+                    + k.len()
+                    + 1
+                    + (rest[k.len() + 1..].len() - rest[k.len() + 1..].trim_start().len());
                 found = Some((j, vcol));
             }
             break;
@@ -263,12 +272,14 @@ fn toml_offset(text: &str, tokens: &[String]) -> Option<usize> {
     let mut offset = 0;
     for l in text.split_inclusive('\n') {
         let t = l.trim_start();
-        if let Some((k, _)) = t.split_once('=') {
-            if k.trim().trim_matches('"') == last {
-                return Some(offset + (l.len() - t.len()));
-            }
+        if let Some((k, _)) = t.split_once('=')
+            && k.trim().trim_matches('"') == last
+        {
+            return Some(offset + (l.len() - t.len()));
         }
-        if t.starts_with('[') && t.trim_end().trim_matches(['[', ']']).rsplit('.').next() == Some(last) {
+        if t.starts_with('[')
+            && t.trim_end().trim_matches(['[', ']']).rsplit('.').next() == Some(last)
+        {
             return Some(offset + (l.len() - t.len()));
         }
         offset += l.len();
@@ -304,7 +315,10 @@ mod tests {
         let t = "# c\nschemaVersion: 1\nactiveInstance:\n  id: abc\n  status: active\ncompletedSteps:\n  - stepId: one\n    result: success\n  - stepId: two\n    result: failure\n";
         assert_eq!(at(t, Format::Yaml, "/schemaVersion"), Some((2, 16)));
         assert_eq!(at(t, Format::Yaml, "/activeInstance/status"), Some((5, 11)));
-        assert_eq!(at(t, Format::Yaml, "/completedSteps/1/result"), Some((10, 13)));
+        assert_eq!(
+            at(t, Format::Yaml, "/completedSteps/1/result"),
+            Some((10, 13))
+        );
         assert_eq!(at(t, Format::Yaml, "/completedSteps/1"), Some((9, 5)));
     }
 }

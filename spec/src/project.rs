@@ -213,7 +213,9 @@ impl ProjectError {
     /// How to fix the problem, when there is more to say than the message.
     pub fn help(&self) -> Option<&str> {
         match self {
-            ProjectError::NotFound { .. } => Some("run from inside a project, or pass --project FILE"),
+            ProjectError::NotFound { .. } => {
+                Some("run from inside a project, or pass --project FILE")
+            }
             ProjectError::Syntax { help, .. } | ProjectError::Invalid { help, .. } => Some(help),
             _ => None,
         }
@@ -243,7 +245,13 @@ impl Project {
         })?;
         let root = file
             .parent()
-            .map(|p| if p.as_os_str().is_empty() { Path::new(".") } else { p })
+            .map(|p| {
+                if p.as_os_str().is_empty() {
+                    Path::new(".")
+                } else {
+                    p
+                }
+            })
             .unwrap_or(Path::new("."))
             .to_owned();
         let root = root.canonicalize().unwrap_or(root);
@@ -269,7 +277,9 @@ impl Project {
         };
         for (name, kind) in &parsed.kinds {
             let ok = name.starts_with(|c: char| c.is_ascii_lowercase())
-                && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
             if !ok {
                 return Err(invalid(
                     name,
@@ -280,7 +290,10 @@ impl Project {
             if kind.path.is_empty() || kind.path.starts_with('/') || kind.path.contains("..") {
                 return Err(invalid(
                     &kind.path,
-                    format!("kinds.{name}.path `{}` must be a relative pattern inside the state dir", kind.path),
+                    format!(
+                        "kinds.{name}.path `{}` must be a relative pattern inside the state dir",
+                        kind.path
+                    ),
                     "write it relative to the state dir, e.g. `config/*.json`",
                 ));
             }
@@ -337,7 +350,10 @@ mod tests {
     fn unknown_key_names_line_and_fix() {
         let e = parse("[project]\nstate = \"st\"\n[kinds.a]\npaht = \"x\"\n").unwrap_err();
         let msg = e.to_string();
-        assert!(msg.starts_with("statewright.toml:4:1: unknown field `paht`"), "{msg}");
+        assert!(
+            msg.starts_with("statewright.toml:4:1: unknown field `paht`"),
+            "{msg}"
+        );
         assert!(e.help().unwrap().contains("[kinds.<name>]"));
     }
 

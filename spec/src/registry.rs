@@ -26,7 +26,9 @@ pub struct OfflineRegistry {
 #[non_exhaustive]
 pub enum RegistryError {
     /// No mapping covers the URL.
-    #[error("`{uri}` is not available offline; map its prefix to a folder with --schema-dir PREFIX=DIR (or [project] schema_dirs)")]
+    #[error(
+        "`{uri}` is not available offline; map its prefix to a folder with --schema-dir PREFIX=DIR (or [project] schema_dirs)"
+    )]
     Unmapped {
         /// The URL asked for.
         uri: String,
@@ -53,8 +55,43 @@ impl OfflineRegistry {
     pub fn map(&mut self, prefix: impl Into<String>, dir: impl Into<PathBuf>) -> &mut Self {
         self.mappings.push((prefix.into(), dir.into()));
         // Longest prefix first, so a specific mapping beats a general one.
-        self.mappings.sort_by_key(|(p, _)| std::cmp::Reverse(p.len()));
+        self.mappings
+            .sort_by_key(|(p, _)| std::cmp::Reverse(p.len()));
         self
+    }
+
+    /// Makes `value` available under `uri` without reading any file.
+    pub fn preload(&self, uri: impl Into<String>, value: Value) {
+        if let Ok(mut c) = self.cache.lock() {
+            c.insert(uri.into(), value);
+        }
+    }
+
+    /// Preloads every `*.json` schema under `dir` that declares an `$id`
+    /// (or draft-04 `id`), so schemas can refer to each other by id.
+    /// Unreadable or unparsable files are skipped here; they are reported
+    /// when a schema actually refers to them.
+    pub fn preload_dir(&self, dir: &Path) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                self.preload_dir(&path);
+            } else if path.extension().is_some_and(|e| e == "json")
+                && let Ok(value) = read_json(&path)
+            {
+                let id = value
+                    .get("$id")
+                    .or_else(|| value.get("id"))
+                    .and_then(Value::as_str)
+                    .map(|id| id.split('#').next().unwrap_or(id).to_owned());
+                if let Some(id) = id {
+                    self.preload(id, value);
+                }
+            }
+        }
     }
 
     /// The mappings, longest prefix first.
@@ -83,7 +120,11 @@ impl OfflineRegistry {
         let path = self
             .path_for(&key)
             .ok_or_else(|| RegistryError::Unmapped { uri: key.clone() })?;
-        let path = if path.is_file() { path } else { with_json_extension(&path) };
+        let path = if path.is_file() {
+            path
+        } else {
+            with_json_extension(&path)
+        };
         let value = read_json(&path).map_err(|e| RegistryError::Unreadable {
             uri: key.clone(),
             path: path.clone(),
@@ -109,12 +150,15 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let Ok(n) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(n);
-                i += 3;
-                continue;
-            }
+        if b[i] == b'%'
+            && i + 2 < b.len()
+            && b[i + 1].is_ascii_hexdigit()
+            && b[i + 2].is_ascii_hexdigit()
+            && let Ok(n) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+        {
+            out.push(n);
+            i += 3;
+            continue;
         }
         out.push(b[i]);
         i += 1;
@@ -138,11 +182,24 @@ mod tests {
     #[test]
     fn longest_prefix_wins_and_unmapped_is_explained() {
         let mut r = OfflineRegistry::new();
-        r.map("https://a.example/", "/one").map("https://a.example/deep/", "/two");
-        assert_eq!(r.path_for("https://a.example/deep/x.json#/defs"), Some(PathBuf::from("/two/x.json")));
-        assert_eq!(r.path_for("https://a.example/y.json"), Some(PathBuf::from("/one/y.json")));
-        assert_eq!(r.path_for("file:///tmp/a%20b.json"), Some(PathBuf::from("/tmp/a b.json")));
-        let e = r.load("https://elsewhere.example/s.json").unwrap_err().to_string();
+        r.map("https://a.example/", "/one")
+            .map("https://a.example/deep/", "/two");
+        assert_eq!(
+            r.path_for("https://a.example/deep/x.json#/defs"),
+            Some(PathBuf::from("/two/x.json"))
+        );
+        assert_eq!(
+            r.path_for("https://a.example/y.json"),
+            Some(PathBuf::from("/one/y.json"))
+        );
+        assert_eq!(
+            r.path_for("file:///tmp/a%20b.json"),
+            Some(PathBuf::from("/tmp/a b.json"))
+        );
+        let e = r
+            .load("https://elsewhere.example/s.json")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("--schema-dir PREFIX=DIR"), "{e}");
     }
 }

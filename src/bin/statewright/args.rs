@@ -1,0 +1,164 @@
+//! Command-line arguments: one definition per flag (clap derive), option
+//! groups flattened into the commands that take them.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// statewright: validate, migrate, diff and check versioned state documents.
+///
+/// JSON Schemas (schemas/<kind>/v<N>.json) and migration files are the
+/// source of truth; the project file statewright.toml says where they and
+/// the state directory live. Run from inside a project, or pass --project.
+///
+/// Exit codes: 0 clean, 1 findings, 2 usage or environment error,
+/// 3 lock held, 4 refused (downgrade, integrity).
+#[derive(Debug, Parser)]
+#[command(
+    name = "statewright",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct Global {
+    /// The project file (default: statewright.toml in this folder or the nearest parent).
+    #[arg(long, global = true, value_name = "FILE", env = "STATEWRIGHT_PROJECT")]
+    pub project: Option<PathBuf>,
+    /// Output: human (default), json (a stable contract), or github (workflow annotations).
+    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Human)]
+    pub format: OutputFormat,
+    /// When to color human output.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Readable reports with source snippets.
+    Human,
+    /// One JSON object on stdout; its shape is a stable contract.
+    Json,
+    /// GitHub Actions annotation lines (::error file=..,line=..::..).
+    Github,
+}
+
+/// Color choice for human output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Color when stdout is a terminal.
+    Auto,
+    /// Always color.
+    Always,
+    /// Never color.
+    Never,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate documents against their kind's schema (or a given schema).
+    ///
+    /// With no PATHS, validates the project's state directory. Each file's
+    /// kind comes from the catalog's path patterns (or --kind / --schema);
+    /// its version field picks the schema. JSON, YAML and TOML are read
+    /// strictly: duplicate keys, invalid UTF-8 and over-deep nesting are
+    /// errors. $refs resolve offline: from the schemas dir, file paths, and
+    /// --schema-dir mappings; never from the network.
+    ///
+    /// Examples:
+    ///   statewright validate
+    ///   statewright validate examples/state/config/dev.json
+    ///   statewright validate --schema schema.json --schema-dir https://example.com/=./schemas doc.yaml
+    #[command(verbatim_doc_comment)]
+    Validate(ValidateArgs),
+}
+
+/// `statewright validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Documents or folders to validate (default: the project's state dir).
+    pub paths: Vec<PathBuf>,
+    /// Validate every document as this kind.
+    #[arg(long, value_name = "KIND", conflicts_with = "schema")]
+    pub kind: Option<String>,
+    /// Validate every document against this schema file (no project needed).
+    #[arg(long, value_name = "FILE")]
+    pub schema: Option<PathBuf>,
+    #[command(flatten)]
+    pub schema_opts: SchemaOpts,
+    /// Read documents as this format, whatever their extension.
+    #[arg(long = "input-format", value_enum, value_name = "FORMAT")]
+    pub input_format: Option<InputFormat>,
+}
+
+/// Schema resolution and parsing options.
+#[derive(Debug, Args)]
+pub struct SchemaOpts {
+    /// Serve $refs under URL PREFIX from folder DIR (repeatable), e.g.
+    /// --schema-dir https://json.schemastore.org/=./schemas
+    #[arg(long = "schema-dir", value_name = "PREFIX=DIR", value_parser = parse_mapping)]
+    pub schema_dirs: Vec<(String, PathBuf)>,
+    /// Draft for schemas without $schema.
+    #[arg(long, value_enum)]
+    pub draft: Option<DraftArg>,
+    /// Assert "format" keywords (default: as the draft says).
+    #[arg(long, overrides_with = "no_formats")]
+    pub formats: bool,
+    /// Treat "format" keywords as annotations only.
+    #[arg(long = "no-formats")]
+    pub no_formats: bool,
+    /// Deepest nesting accepted in a document.
+    #[arg(long, value_name = "N", default_value_t = 64)]
+    pub max_depth: usize,
+}
+
+/// JSON Schema drafts.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum DraftArg {
+    /// Draft 4.
+    #[value(name = "4")]
+    D4,
+    /// Draft 6.
+    #[value(name = "6")]
+    D6,
+    /// Draft 7.
+    #[value(name = "7")]
+    D7,
+    /// Draft 2019-09.
+    #[value(name = "2019-09")]
+    D201909,
+    /// Draft 2020-12.
+    #[value(name = "2020-12")]
+    D202012,
+}
+
+/// Document formats.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum InputFormat {
+    /// JSON.
+    Json,
+    /// YAML.
+    Yaml,
+    /// TOML.
+    Toml,
+}
+
+fn parse_mapping(s: &str) -> Result<(String, PathBuf), String> {
+    let (prefix, dir) = s.rsplit_once('=').ok_or_else(|| {
+        format!("`{s}` is not PREFIX=DIR (e.g. https://example.com/schemas/=./schemas)")
+    })?;
+    if prefix.is_empty() || dir.is_empty() {
+        return Err(format!("`{s}` is not PREFIX=DIR: both parts are needed"));
+    }
+    Ok((prefix.to_owned(), PathBuf::from(dir)))
+}

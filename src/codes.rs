@@ -1,0 +1,91 @@
+//! Every finding code statewright reports, registered in one table.
+//!
+//! Codes are stable: two letters and three digits. A code's meaning never
+//! changes once released; retired codes are not reused. `--format json`
+//! output carries them, so scripts may match on them.
+
+/// How serious a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Informational; never fails a run.
+    Info,
+    /// Worth attention; fails only with a stricter `--fail-on`.
+    Warning,
+    /// The document is invalid or unsafe to use.
+    Error,
+}
+
+/// One registered finding code.
+#[derive(Debug, Clone, Copy)]
+pub struct Code {
+    /// The stable code, e.g. `SW010`.
+    pub id: &'static str,
+    /// A short title.
+    pub title: &'static str,
+    /// Default severity.
+    pub severity: Severity,
+    /// What to do about it, for people.
+    pub remedy: &'static str,
+}
+
+macro_rules! codes {
+    ($($name:ident = $id:literal, $sev:ident, $title:literal, $remedy:literal;)*) => {
+        $(
+            #[doc = concat!("`", $id, "`: ", $title, ".")]
+            pub const $name: Code = Code { id: $id, title: $title, severity: Severity::$sev, remedy: $remedy };
+        )*
+        /// Every registered code, in order.
+        pub const ALL: &[Code] = &[$($name),*];
+    };
+}
+
+codes! {
+    SYNTAX = "SW001", Error, "document is not well-formed",
+        "fix the syntax at the position shown, or restore the file from a backup (`statewright check --repair`)";
+    INVALID_UTF8 = "SW002", Error, "document is not UTF-8",
+        "re-encode the file as UTF-8";
+    EMPTY = "SW003", Error, "document is empty",
+        "the file may have been truncated; restore it from a backup (`statewright check --repair`)";
+    TOO_LARGE = "SW004", Error, "document exceeds the size limit",
+        "split the document, or raise the limit with --max-bytes";
+    SCHEMA = "SW010", Error, "document violates its schema",
+        "change the value at the pointer shown so that it satisfies the schema keyword named";
+    VERSION_MISSING = "SW011", Error, "document has no schema version",
+        "add the version field the kind declares (see `fields.version` in statewright.toml)";
+    VERSION_INVALID = "SW012", Error, "schema version is not a version number",
+        "set the version field to a non-negative integer such as 1";
+    VERSION_TOO_NEW = "SW013", Error, "document is newer than every schema this catalog knows",
+        "upgrade statewright or the catalog to a release that knows this version, or restore an older backup; never edit the version down by hand";
+    VERSION_UNKNOWN = "SW014", Error, "no schema for the document's version",
+        "add schemas/<kind>/v<N>.json for this version, or migrate the document to a known one";
+    VERSION_BEHIND = "SW015", Info, "document is behind the latest schema version",
+        "run `statewright migrate` to bring it to the latest version";
+    PROVENANCE_MISSING = "SW016", Error, "required provenance is missing",
+        "record the test suite, timestamp and artifact links that produced this document";
+    UNMATCHED = "SW020", Warning, "file matches no kind in the catalog",
+        "add a [kinds.<name>] table whose `path` matches it, or pass --kind / --schema";
+}
+
+/// Looks a code up by its id.
+pub fn find(id: &str) -> Option<&'static Code> {
+    ALL.iter().find(|c| c.id == id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_well_formed() {
+        let mut seen = std::collections::HashSet::new();
+        for c in ALL {
+            assert!(seen.insert(c.id), "duplicate code {}", c.id);
+            assert_eq!(c.id.len(), 5, "{}", c.id);
+            assert!(c.id[..2].chars().all(|ch| ch.is_ascii_uppercase()));
+            assert!(c.id[2..].chars().all(|ch| ch.is_ascii_digit()));
+            assert!(!c.remedy.is_empty());
+        }
+        assert_eq!(find("SW013").unwrap().severity, Severity::Error);
+    }
+}
