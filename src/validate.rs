@@ -144,7 +144,11 @@ impl Validator {
         schema: &Value,
     ) -> Result<jsonschema::Validator, ValidateError> {
         let mut opts = jsonschema::options().with_retriever(self.registry.clone());
-        if let Some(d) = self.options.draft {
+        // `--draft` is for schemas that do not say; a `$schema` (possibly a
+        // custom metaschema with its own vocabularies) always wins.
+        if let Some(d) = self.options.draft
+            && schema.get("$schema").is_none()
+        {
             opts = opts.with_draft(d);
         }
         if let Some(f) = self.options.validate_formats {

@@ -237,21 +237,39 @@ fn parse_yaml(source: &SourceText, limits: ParseLimits) -> Result<Value, ParseEr
         budget.max_depth = limits.max_depth;
     }
     options.with_snippet = false;
-    let value: Value = serde_saphyr::from_str_with_options(&source.text, options).map_err(|e| {
-        let (line, column) = e
-            .location()
-            .map(|l| (l.line() as usize, l.column() as usize))
-            .unwrap_or((1, 1));
-        let at = source.position_of(source.offset_of(line, column));
-        ParseError::Syntax {
-            path: source.path.clone(),
-            at,
-            message: first_line(&e.to_string()),
-            pointer: None,
-        }
-    })?;
-    check_depth(source, &value, limits)?;
-    Ok(value)
+    // YAML 1.2 core schema: only true/false are booleans (`on`, `yes` are strings).
+    options.strict_booleans = true;
+    let value =
+        serde_saphyr::from_str_with_options::<YamlValue>(&source.text, options).map_err(|e| {
+            let (line, column) = e
+                .location()
+                .map(|l| (l.line() as usize, l.column() as usize))
+                .unwrap_or((1, 1));
+            let at = source.position_of(source.offset_of(line, column));
+            ParseError::Syntax {
+                path: source.path.clone(),
+                at,
+                message: first_line(&e.to_string()),
+                pointer: None,
+            }
+        })?;
+    check_depth(source, &value.0, limits)?;
+    Ok(value.0)
+}
+
+/// A YAML document as a JSON value. Mapping keys that are not strings
+/// (`~`, `true`, `3`) become their plain-scalar text, as YAML readers in
+/// other languages do; nesting is checked after parsing.
+struct YamlValue(Value);
+
+impl<'de> serde::Deserialize<'de> for YamlValue {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let seed = StrictSeed {
+            depth: 0,
+            max_depth: usize::MAX,
+        };
+        d.deserialize_any(seed).map(YamlValue)
+    }
 }
 
 fn parse_toml(source: &SourceText, limits: ParseLimits) -> Result<Value, ParseError> {
@@ -350,6 +368,47 @@ pub fn offset_of(text: &str, line: usize, column: usize) -> usize {
             .map_or(end, |(i, _)| i)
 }
 
+/// Reads a mapping key: a string, or a scalar written as its text.
+struct KeySeed;
+
+impl<'de> DeserializeSeed<'de> for KeySeed {
+    type Value = String;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<String, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl Visitor<'_> for KeySeed {
+    type Value = String;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string or scalar key")
+    }
+    fn visit_str<E>(self, v: &str) -> Result<String, E> {
+        Ok(v.to_owned())
+    }
+    fn visit_string<E>(self, v: String) -> Result<String, E> {
+        Ok(v)
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<String, E> {
+        Ok(v.to_string())
+    }
+    fn visit_unit<E>(self) -> Result<String, E> {
+        Ok("null".to_owned())
+    }
+    fn visit_none<E>(self) -> Result<String, E> {
+        Ok("null".to_owned())
+    }
+}
+
 /// Deserializes a JSON value, refusing duplicate keys and deep nesting.
 struct StrictSeed {
     depth: usize,
@@ -417,7 +476,7 @@ impl<'de> Visitor<'de> for StrictSeed {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut out = Map::new();
-        while let Some(key) = map.next_key::<String>()? {
+        while let Some(key) = map.next_key_seed(KeySeed)? {
             if out.contains_key(&key) {
                 return Err(de::Error::custom(format_args!(
                     "duplicate key `{key}`: each key may appear once in an object; remove or rename one"

@@ -1,0 +1,6 @@
+//! End-to-end tests of the `statewright` binary, sharing one harness.
+
+mod schemastore;
+mod suite;
+mod util;
+mod validate;
