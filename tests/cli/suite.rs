@@ -3,7 +3,7 @@
 //! case, and the CLI group by group. Remotes are served by the offline
 //! registry from the suite's `remotes/` folder; nothing touches the network.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde_json::Value;
 use statewright::spec::OfflineRegistry;

@@ -58,3 +58,12 @@ pub fn run(args: &[&str]) -> Run {
 pub fn tempdir() -> tempfile::TempDir {
     tempfile::tempdir().expect("tempdir")
 }
+
+/// Text with miette's wrapping undone: box-drawing gutters removed and
+/// whitespace runs folded, so assertions can match whole sentences.
+pub fn flat(s: &str) -> String {
+    s.replace(['│', '╭', '╰', '─', '·'], " ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
