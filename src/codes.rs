@@ -88,4 +88,16 @@ mod tests {
         }
         assert_eq!(find("SW013").unwrap().severity, Severity::Error);
     }
+
+    /// docs/CLI.md lists every code with its severity and title.
+    #[test]
+    fn docs_list_every_code() {
+        let doc =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/CLI.md")).unwrap();
+        for c in ALL {
+            let sev = format!("{:?}", c.severity).to_lowercase();
+            let row = format!("| {} | {sev} | {} |", c.id, c.title);
+            assert!(doc.contains(&row), "docs/CLI.md lacks the row `{row}`");
+        }
+    }
 }

@@ -400,3 +400,36 @@ fn toml_and_yaml_inputs_with_a_schema() {
         out.stdout
     );
 }
+
+/// `--format json` is a contract: its exact shape is snapshot-tested.
+#[test]
+fn json_output_contract() {
+    let t = project();
+    edit(
+        t.path(),
+        "state/config/dev.json",
+        "\"env\": \"dev\"",
+        "\"env\": 5",
+    );
+    edit(
+        t.path(),
+        "state/sources.json",
+        "\"schema_version\": 1",
+        "\"schema_version\": 9",
+    );
+    let out = run_in(
+        t.path(),
+        &[
+            "validate",
+            "--format",
+            "json",
+            "state/config/dev.json",
+            "state/sources.json",
+            "state/processed.json",
+        ],
+    );
+    assert_eq!(out.code, 1);
+    insta::with_settings!({snapshot_path => "../../snapshots/cli", prepend_module_to_snapshot => false}, {
+        insta::assert_json_snapshot!("validate_json_contract", out.json());
+    });
+}

@@ -163,8 +163,23 @@ pub fn print_reports(global: &Global, reports: &[DocumentReport], unmatched: &[P
     let findings: usize = reports.iter().map(|r| r.findings.len()).sum();
     match global.format {
         OutputFormat::Json => {
+            // Paths as the user would type them: relative to the current folder when inside it.
+            let shown: Vec<DocumentReport> = reports
+                .iter()
+                .cloned()
+                .map(|mut r| {
+                    r.schema = r.schema.map(|p| output::display_path(&p).into());
+                    for f in &mut r.findings {
+                        f.schema_file = f
+                            .schema_file
+                            .take()
+                            .map(|p| output::display_path(&p).into());
+                    }
+                    r
+                })
+                .collect();
             let v = serde_json::json!({
-                "documents": reports,
+                "documents": shown,
                 "unmatched": unmatched,
                 "summary": {
                     "documents": reports.len(),
