@@ -8,6 +8,7 @@
 pub mod codes;
 pub mod finding;
 pub mod models;
+pub mod transitions;
 pub mod validate;
 
 pub use statewright_spec as spec;
