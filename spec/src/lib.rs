@@ -20,5 +20,7 @@ pub mod registry;
 
 pub use catalog::{Catalog, Kind, SchemaVersion};
 pub use document::{Format, ParseError, ParseLimits, Position, SourceText};
-pub use project::{EnvelopeFields, KindSpec, Project, ProjectError};
+pub use project::{
+    ArtifactRule, EnvelopeFields, KindSpec, OlderThan, Project, ProjectError, PruneRule,
+};
 pub use registry::{OfflineRegistry, RegistryError};

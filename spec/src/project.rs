@@ -64,6 +64,58 @@ pub struct KindSpec {
     /// Where the envelope fields live in the document.
     #[serde(default)]
     pub fields: EnvelopeFields,
+    /// Entries that point at artifact files with their expected sha256.
+    #[serde(default)]
+    pub artifacts: Vec<ArtifactRule>,
+    /// Rules saying which entries `statewright prune` may remove.
+    #[serde(default)]
+    pub prune: Vec<PruneRule>,
+}
+
+/// `[[kinds.<name>.artifacts]]`: each entry of the map or array at `each`
+/// names a file (`path`, relative to the state dir) and the sha256 it must
+/// have (`sha256`, 64 hex digits, optionally prefixed `sha256:`).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ArtifactRule {
+    /// Pointer to the map or array of entries.
+    pub each: String,
+    /// Pointer, inside an entry, to the artifact's path.
+    pub path: String,
+    /// Pointer, inside an entry, to its expected sha256.
+    pub sha256: String,
+}
+
+/// `[[kinds.<name>.prune]]`: which entries of the map or array at `each`
+/// are stale. An entry is stale when a path its status requires is missing
+/// on disk (`paths`, keyed by the value at `status`), or when the time at
+/// `older_than.field` is more than `older_than.days` days ago.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PruneRule {
+    /// The rule's name (`prune --rule NAME`).
+    pub name: String,
+    /// Pointer to the map or array of entries.
+    pub each: String,
+    /// Pointer, inside an entry, to its status.
+    #[serde(default)]
+    pub status: Option<String>,
+    /// Status → pointers (inside an entry) to paths that must exist.
+    #[serde(default)]
+    pub paths: BTreeMap<String, Vec<String>>,
+    /// Time-based staleness.
+    #[serde(default)]
+    pub older_than: Option<OlderThan>,
+}
+
+/// Entries whose timestamp is older than a number of days.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct OlderThan {
+    /// Pointer, inside an entry, to an RFC 3339 timestamp.
+    pub field: String,
+    /// Age in days beyond which the entry is stale.
+    pub days: u64,
 }
 
 impl KindSpec {
@@ -297,7 +349,23 @@ impl Project {
                     "write it relative to the state dir, e.g. `config/*.json`",
                 ));
             }
-            for (field, pointer) in kind.fields.all() {
+            let rule_pointers = kind
+                .artifacts
+                .iter()
+                .flat_map(|a| {
+                    [
+                        ("artifacts.each", &a.each),
+                        ("artifacts.path", &a.path),
+                        ("artifacts.sha256", &a.sha256),
+                    ]
+                })
+                .chain(kind.prune.iter().map(|r| ("prune.each", &r.each)));
+            for (field, pointer) in kind
+                .fields
+                .all()
+                .into_iter()
+                .chain(rule_pointers.map(|(f, p)| (f, p.as_str())))
+            {
                 if !pointer.starts_with('/') {
                     return Err(invalid(
                         pointer,
