@@ -65,6 +65,10 @@ codes! {
         "record the test suite, timestamp and artifact links that produced this document";
     UNMATCHED = "SW020", Warning, "file matches no kind in the catalog",
         "add a [kinds.<name>] table whose `path` matches it, or pass --kind / --schema";
+    ARTIFACT_MISSING = "SW041", Error, "artifact named by an entry is missing",
+        "restore the artifact file, or remove the entry that points at it";
+    ARTIFACT_HASH = "SW042", Error, "artifact does not match its recorded sha256",
+        "rebuild the artifact, or record its new hash through the tool that produced it";
 }
 
 /// Looks a code up by its id.

@@ -5,6 +5,7 @@
 //! function here too. Library code never prints and never exits.
 #![deny(missing_docs)]
 
+pub mod check;
 pub mod codes;
 pub mod finding;
 pub mod models;

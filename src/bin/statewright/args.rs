@@ -81,6 +81,42 @@ pub enum Command {
     ///   statewright validate --schema schema.json --schema-dir https://example.com/=./schemas doc.yaml
     #[command(verbatim_doc_comment)]
     Validate(ValidateArgs),
+    /// Check a state directory: every document and the directory itself.
+    ///
+    /// Reports unparsable or truncated documents, checksum mismatches,
+    /// schema violations, versions too new (refused) or behind the latest
+    /// (needs migrate), artifacts whose hash does not match, and files no
+    /// kind matches. Each finding has a code, the file, the JSON pointer and
+    /// the remedy. Exit 1 when a finding reaches --fail-on.
+    ///
+    /// Examples:
+    ///   statewright check
+    ///   statewright check --format github path/to/state
+    #[command(verbatim_doc_comment)]
+    Check(CheckArgs),
+}
+
+/// `statewright check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The state directory (default: the project's).
+    pub state_dir: Option<PathBuf>,
+    /// Lowest severity that makes the run fail (exit 1).
+    #[arg(long, value_enum, default_value_t = FailOn::Error)]
+    pub fail_on: FailOn,
+    #[command(flatten)]
+    pub schema_opts: SchemaOpts,
+}
+
+/// Lowest severity that fails a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Errors only.
+    Error,
+    /// Warnings and errors.
+    Warning,
+    /// Anything, notes included.
+    Info,
 }
 
 /// `statewright validate`.

@@ -209,13 +209,11 @@ pub fn print_reports(global: &Global, reports: &[DocumentReport], unmatched: &[P
                 println!("note: {} matches no kind; skipped", output::display_path(u));
             }
             println!(
-                "{} document{} checked: {} valid, {} invalid, {} finding{}",
-                reports.len(),
-                if reports.len() == 1 { "" } else { "s" },
+                "{} checked: {} valid, {} invalid, {}",
+                output::plural(reports.len(), "document"),
                 reports.len() - invalid,
                 invalid,
-                findings,
-                if findings == 1 { "" } else { "s" }
+                output::plural(findings, "finding"),
             );
         }
     }

@@ -3,6 +3,7 @@
 //! people (or as JSON / GitHub annotations) and chooses the exit code.
 
 mod args;
+mod cmd_check;
 mod cmd_validate;
 mod exit;
 mod output;
@@ -13,6 +14,7 @@ fn main() {
     let cli = args::Cli::parse();
     let code = match cli.command {
         args::Command::Validate(a) => cmd_validate::run(&cli.global, a),
+        args::Command::Check(a) => cmd_check::run(&cli.global, a),
     };
     std::process::exit(code.into());
 }

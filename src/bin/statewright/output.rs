@@ -199,3 +199,12 @@ pub fn print_error(global: &Global, message: &str, help: Option<&str>) {
         )
     );
 }
+
+/// `1 error`, `2 errors`.
+pub fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("{n} {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
