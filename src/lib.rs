@@ -5,6 +5,8 @@
 //! function here too. Library code never prints and never exits.
 #![deny(missing_docs)]
 
+pub mod envelope;
 pub mod models;
+pub mod store;
 
 pub use statewright_spec as spec;
