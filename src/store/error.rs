@@ -70,7 +70,7 @@ pub enum StoreError {
         /// The folder.
         path: PathBuf,
         /// How to fix it.
-        remedy: String,
+        remedy: &'static str,
         /// The I/O error.
         #[source]
         source: std::io::Error,
@@ -124,7 +124,7 @@ pub enum StoreError {
         /// What is wrong.
         message: String,
         /// What to do.
-        remedy: String,
+        remedy: &'static str,
     },
     /// The document's version is newer than the catalog knows.
     #[error("{} has schema version {found}, newer than the newest known ({known}); upgrade statewright (or the catalog) before touching it", path.display())]
@@ -225,6 +225,16 @@ pub enum StoreError {
     },
 }
 
+#[cfg(test)]
+#[test]
+fn error_stays_small() {
+    assert!(
+        std::mem::size_of::<StoreError>() <= 120,
+        "{}",
+        std::mem::size_of::<StoreError>()
+    );
+}
+
 /// A result with [`StoreError`].
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
@@ -234,8 +244,7 @@ impl StoreError {
         match source.raw_os_error() {
             Some(libc::ENOSPC) | Some(libc::EDQUOT) => StoreError::DiskFull { path, source },
             Some(libc::EROFS) | Some(libc::EACCES) | Some(libc::EPERM) => StoreError::ReadOnly {
-                remedy: "remount read-write or fix the folder's permissions; nothing was changed"
-                    .into(),
+                remedy: "remount read-write or fix the folder's permissions; nothing was changed",
                 path,
                 source,
             },

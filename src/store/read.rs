@@ -45,9 +45,9 @@ impl Checker<'_> {
             _ => None,
         };
         let remedy = if self.recover {
-            "no good backup could be restored; restore it by hand from .backup/".to_owned()
+            "no good backup could be restored; restore it by hand from .backup/"
         } else {
-            "restore the newest good backup with `statewright recover` (or set recover = true in statewright.toml)".to_owned()
+            "restore the newest good backup with `statewright recover` (or set recover = true in statewright.toml)"
         };
         StoreError::Corrupt {
             path: self.path.clone(),

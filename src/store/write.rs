@@ -208,7 +208,7 @@ impl Store {
     ) -> Result<(Staged, WriteOutcome)> {
         let path = self.backend.path_of(rel);
         let fields = &kind.spec.fields;
-        let version = self.target_version(kind, rel, &value, basis.current)?;
+        let version = self.target_version(kind, rel, &value, basis.current, ctx.force)?;
         let (serial, lineage) = self.next_serial(rel, &value, ctx, basis)?;
         let stamp = Stamp {
             serial,
@@ -265,6 +265,7 @@ impl Store {
         rel: &str,
         value: &Value,
         current: Option<&Loaded>,
+        force: bool,
     ) -> Result<u32> {
         let path = self.backend.path_of(rel);
         let known = kind.latest().version;
@@ -295,7 +296,7 @@ impl Store {
             });
         }
         match current {
-            Some(c) if c.version > version => Err(StoreError::Downgrade {
+            Some(c) if c.version > version && !force => Err(StoreError::Downgrade {
                 path,
                 from: c.version,
                 to: version,
