@@ -175,17 +175,25 @@ fn set(doc: &mut Value, at: &str, v: Value) -> Result<(), String> {
 /// `sha256:<hex>` over the canonical form of `doc` without the value at
 /// `skip` (the checksum field).
 pub fn checksum(doc: &Value, skip: &str) -> String {
-    let mut hasher = HashWriter(Sha256::new());
     let tokens = pointer::tokens(skip);
-    write_canonical(&mut hasher, doc, Some(&tokens));
-    let digest = hasher.0.finalize();
+    let mut sink = HashSink {
+        hasher: Sha256::new(),
+        buf: Vec::with_capacity(HASH_CHUNK + 1024),
+    };
+    write_canonical(&mut sink, doc, Some(&tokens));
+    sink.hasher.update(&sink.buf);
+    let digest = sink.hasher.finalize();
     let mut out = String::with_capacity(71);
     out.push_str("sha256:");
     for b in digest {
-        out.push_str(&format!("{b:02x}"));
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 15)]));
     }
     out
 }
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+const HASH_CHUNK: usize = 64 * 1024;
 
 /// The canonical (JCS-style) bytes of a value.
 pub fn canonical(doc: &Value) -> Vec<u8> {
@@ -195,20 +203,41 @@ pub fn canonical(doc: &Value) -> Vec<u8> {
 }
 
 trait Sink {
-    fn put(&mut self, bytes: &[u8]);
+    fn buf(&mut self) -> &mut Vec<u8>;
 }
 
 impl Sink for Vec<u8> {
-    fn put(&mut self, bytes: &[u8]) {
-        self.extend_from_slice(bytes);
+    fn buf(&mut self) -> &mut Vec<u8> {
+        self
     }
 }
 
-struct HashWriter(Sha256);
+/// Buffers canonical bytes and hashes them in large chunks.
+struct HashSink {
+    hasher: Sha256,
+    buf: Vec<u8>,
+}
 
-impl Sink for HashWriter {
-    fn put(&mut self, bytes: &[u8]) {
-        self.0.update(bytes);
+impl Sink for HashSink {
+    fn buf(&mut self) -> &mut Vec<u8> {
+        if self.buf.len() >= HASH_CHUNK {
+            self.hasher.update(&self.buf);
+            self.buf.clear();
+        }
+        &mut self.buf
+    }
+}
+
+/// Orders object keys by UTF-16 code units, as JCS requires. UTF-8 byte
+/// order agrees except between characters above U+FFFF and those in
+/// U+E000..=U+FFFF, so the slow comparison runs only when a key has a
+/// 4-byte character.
+fn utf16_order(a: &str, b: &str) -> std::cmp::Ordering {
+    let astral = |s: &str| s.bytes().any(|c| c >= 0xF0);
+    if astral(a) || astral(b) {
+        a.encode_utf16().cmp(b.encode_utf16())
+    } else {
+        a.cmp(b)
     }
 }
 
@@ -216,8 +245,8 @@ fn write_canonical(out: &mut dyn Sink, v: &Value, skip: Option<&[String]>) {
     match v {
         Value::Object(map) => {
             let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort_by(|a, b| a.encode_utf16().cmp(b.encode_utf16()));
-            out.put(b"{");
+            keys.sort_unstable_by(|a, b| utf16_order(a, b));
+            out.buf().push(b'{');
             let mut first = true;
             for k in keys {
                 let inner = match skip {
@@ -230,20 +259,20 @@ fn write_canonical(out: &mut dyn Sink, v: &Value, skip: Option<&[String]>) {
                     _ => None,
                 };
                 if !first {
-                    out.put(b",");
+                    out.buf().push(b',');
                 }
                 first = false;
-                write_string(out, k);
-                out.put(b":");
+                write_string(out.buf(), k);
+                out.buf().push(b':');
                 write_canonical(out, &map[k], inner);
             }
-            out.put(b"}");
+            out.buf().push(b'}');
         }
         Value::Array(items) => {
-            out.put(b"[");
+            out.buf().push(b'[');
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
-                    out.put(b",");
+                    out.buf().push(b',');
                 }
                 let inner = match skip {
                     Some([head, rest @ ..]) if head.parse() == Ok(i) && !rest.is_empty() => {
@@ -253,39 +282,49 @@ fn write_canonical(out: &mut dyn Sink, v: &Value, skip: Option<&[String]>) {
                 };
                 write_canonical(out, item, inner);
             }
-            out.put(b"]");
+            out.buf().push(b']');
         }
-        Value::String(s) => write_string(out, s),
+        Value::String(s) => write_string(out.buf(), s),
         // null, booleans and numbers: serde_json's own formatting.
-        other => out.put(other.to_string().as_bytes()),
+        other => {
+            let _ = serde_json::to_writer(out.buf(), other);
+        }
     }
 }
 
-fn write_string(out: &mut dyn Sink, s: &str) {
-    out.put(b"\"");
+fn write_string(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
     let bytes = s.as_bytes();
+    if !bytes.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\') {
+        out.extend_from_slice(bytes);
+        out.push(b'"');
+        return;
+    }
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
-        let esc: Option<&[u8]> = match b {
-            b'"' => Some(b"\\\""),
-            b'\\' => Some(b"\\\\"),
-            b'\n' => Some(b"\\n"),
-            b'\r' => Some(b"\\r"),
-            b'\t' => Some(b"\\t"),
-            0x08 => Some(b"\\b"),
-            0x0c => Some(b"\\f"),
-            0..=0x1f => None,
+        let esc: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0x08 => b"\\b",
+            0x0c => b"\\f",
+            0..=0x1f => b"",
             _ => continue,
         };
-        out.put(&bytes[start..i]);
-        match esc {
-            Some(e) => out.put(e),
-            None => out.put(format!("\\u{b:04x}").as_bytes()),
+        out.extend_from_slice(&bytes[start..i]);
+        if esc.is_empty() {
+            out.extend_from_slice(b"\\u00");
+            out.push(HEX[usize::from(b >> 4)]);
+            out.push(HEX[usize::from(b & 15)]);
+        } else {
+            out.extend_from_slice(esc);
         }
         start = i + 1;
     }
-    out.put(&bytes[start..]);
-    out.put(b"\"");
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
 }
 
 #[cfg(test)]

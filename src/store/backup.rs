@@ -5,8 +5,13 @@
 //!
 //! A backup is named `<file>.<serial>.<checksum prefix>` with `/` in the
 //! document's path written `%2F`. The manifest is an index, not the truth:
-//! backups found on disk but missing from it are still listed, and every
-//! backup is fully verified before it is restored.
+//! backups found on disk but missing from it are still listed (and
+//! pruned), and every backup is fully verified before it is restored.
+//!
+//! Durability: the link and the manifest replace are not fsynced on their
+//! own (that would double the cost of a save). On journaling file systems
+//! they become durable with the state dir's fsync that commits the write;
+//! elsewhere a crash can lose the newest backup, never a document.
 
 use std::path::{Path, PathBuf};
 
@@ -84,8 +89,14 @@ pub fn take(fs: &dyn Fs, state: &Path, src: &Source<'_>, keep: usize) -> Result<
         }
         _ => {}
     }
+    remove_stale_temps(fs, &bdir);
     let mut manifest = load(fs, &bdir);
-    manifest.backups.retain(|b| b.backup != name);
+    manifest.backups.retain(|b| b.file != src.rel);
+    manifest.backups.extend(
+        list(fs, state, src.rel)
+            .into_iter()
+            .filter(|b| b.backup != name),
+    );
     manifest.backups.push(BackupEntry {
         file: src.rel.to_owned(),
         backup: name,
@@ -94,11 +105,23 @@ pub fn take(fs: &dyn Fs, state: &Path, src: &Source<'_>, keep: usize) -> Result<
         time: jiff::Timestamp::now().to_string(),
     });
     let pruned = prune(&mut manifest, src.rel, keep);
+    manifest
+        .backups
+        .sort_by(|a, b| (&a.file, a.serial).cmp(&(&b.file, b.serial)));
     save(fs, &bdir, &manifest)?;
     for old in pruned {
         let _ = fs.remove(&bdir.join(old));
     }
     Ok(())
+}
+
+/// Removes manifest temps an interrupted write left (under the lock).
+fn remove_stale_temps(fs: &dyn Fs, bdir: &Path) {
+    for name in fs.list(bdir).unwrap_or_default() {
+        if atomic::temp_target(&name).is_some() {
+            let _ = fs.remove(&bdir.join(name));
+        }
+    }
 }
 
 fn prune(m: &mut Manifest, rel: &str, keep: usize) -> Vec<String> {
@@ -116,10 +139,22 @@ fn load(fs: &dyn Fs, bdir: &Path) -> Manifest {
         .unwrap_or_default()
 }
 
+/// Replaces the manifest (temp + rename, without fsyncs; see above).
 fn save(fs: &dyn Fs, bdir: &Path, m: &Manifest) -> Result<()> {
     let mut bytes = serde_json::to_vec_pretty(m).unwrap_or_default();
     bytes.push(b'\n');
-    atomic::write_file(fs, &bdir.join(MANIFEST), &bytes, 0o644)
+    let target = bdir.join(MANIFEST);
+    let temp = atomic::temp_path(&target, false);
+    let mut f = fs
+        .create_new(&temp, 0o644)
+        .map_err(|e| StoreError::write_io("create", temp.clone(), e))?;
+    let written = f.write_all(&bytes);
+    drop(f);
+    if let Err(e) = written.and_then(|()| fs.rename(&temp, &target)) {
+        let _ = fs.remove(&temp);
+        return Err(StoreError::write_io("write", target, e));
+    }
+    Ok(())
 }
 
 /// The backups of one document, newest (highest serial) first: the

@@ -1,11 +1,74 @@
 //! The store: the library's single read and write path for state
-//! documents. It locks the state dir, reads and verifies documents
-//! (parse → envelope → checksum → version → schema), restores corrupt ones
-//! from backups when asked, and writes new versions atomically and
-//! durably with a stamped envelope, a backup of the version replaced and
-//! an audit line; several documents at once through a journal.
+//! documents. It locks the state dir, reads and verifies documents,
+//! restores corrupt ones from backups when asked, and writes new versions
+//! atomically and durably with a stamped envelope, a backup of the version
+//! replaced and an audit line; several documents at once through a journal.
 //!
-//! See `docs/STORE.md` for the on-disk protocol.
+//! # State dir layout
+//!
+//! | name | what |
+//! |---|---|
+//! | documents | at the paths the catalog's kinds match |
+//! | `.lock` | the lock file: `flock`ed, never renamed; content = holder JSON |
+//! | `.backup/` | rolling backups (hard links) and `manifest.json` |
+//! | `audit.log`, `audit.log.N` | hash-chained JSON lines, rotated by size |
+//! | `.journal` | only while a transaction commits |
+//! | `.<name>.<random>.tmp` | only while a write is in flight |
+//!
+//! # Write protocol (one document)
+//!
+//! 1. The caller holds the lock ([`Store::lock`], an RAII guard).
+//! 2. The current version is read and fully verified (a corrupt one is
+//!    refused unless `force`; a newer schema version always).
+//! 3. Version, serial and lineage are checked: a lower version
+//!    (downgrade), a value based on an older serial (lost update) or from
+//!    another lineage is refused unless `force`; serials always grow.
+//! 4. The envelope is stamped (serial + 1, lineage kept or created,
+//!    `generated_at`, `origin`, then the checksum).
+//! 5. Secrets are refused ([`secrets`]), provenance is required where the
+//!    kind says so, and the document is validated against its schema
+//!    ([`Verifier`]).
+//! 6. It is encoded, and the bytes are parsed back and their checksum
+//!    compared: only a complete, verified document can become visible.
+//! 7. [`atomic`]: temp `.<name>.<random>.tmp` (`O_EXCL | O_NOFOLLOW`, the
+//!    existing mode), write, fsync; the current version is linked into
+//!    `.backup/` and the manifest rewritten; rename over; fsync the folder.
+//!    An fsync error abandons the write and is never retried.
+//! 8. One audit line is appended and fsynced.
+//!
+//! # Transactions
+//!
+//! See [`journal`]: all temps first, then `.journal` naming the renames,
+//! fsync, a commit mark, fsync, the renames, the audit lines, journal
+//! removed.
+//!
+//! # Read protocol
+//!
+//! Strict parse (`statewright_spec::document`) → envelope fields (at the
+//! kind's `fields` pointers) → checksum → version (newer than the catalog:
+//! refused with the remedy) → schema. A failure is
+//! [`StoreError::Corrupt`] with the check, `file:line:col` and pointer.
+//! With `recover` on, the newest backup that passes every check is written
+//! back through the write protocol with a serial above any the document
+//! had (backups and audit log), and audited; nothing else is touched.
+//!
+//! # On open
+//!
+//! See [`recovery`](Store::recover_pending): under the lock, a journal is
+//! rolled forward or back, leftover temps are finished (complete, valid,
+//! same lineage, higher serial) or removed, an incomplete audit line is
+//! cut off. Everything done is returned in [`OpenReport`]; the library
+//! never prints.
+//!
+//! # Known limits
+//!
+//! - The audit line is appended after the rename: a crash between the two
+//!   leaves a committed change without its audit line (the document's own
+//!   envelope still records serial and origin).
+//! - `lock break` can only clear the record of a holder that is gone; the
+//!   kernel lock of a live process cannot be taken from outside it.
+//! - Locks are `flock` locks: reliable on local file systems; on network
+//!   file systems only as reliable as the server's lock support.
 
 pub mod atomic;
 pub mod audit;

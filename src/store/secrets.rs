@@ -30,30 +30,54 @@ pub struct Finding {
 /// The first credential-looking string in `doc` outside the fields the
 /// schema marks as secret.
 pub fn scan(doc: &Value, schema: &Value) -> Option<Finding> {
-    walk(doc, Some(schema), schema, "")
+    let mut path = Vec::new();
+    let what = walk(doc, Some(schema), schema, &mut path)?;
+    let pointer = path.iter().fold(String::new(), |p, seg| match seg {
+        Seg::Key(k) => join(&p, k),
+        Seg::Index(i) => join(&p, &i.to_string()),
+    });
+    Some(Finding { pointer, what })
 }
 
-fn walk(v: &Value, sub: Option<&Value>, root: &Value, at: &str) -> Option<Finding> {
+/// One step of the path to the value being looked at; the pointer text
+/// is only built for a finding.
+enum Seg<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+fn walk<'a>(
+    v: &'a Value,
+    sub: Option<&Value>,
+    root: &Value,
+    path: &mut Vec<Seg<'a>>,
+) -> Option<&'static str> {
     let sub = sub.map(|s| resolve(s, root));
     if sub.and_then(|s| s.get("x-statewright-secret")) == Some(&Value::Bool(true)) {
         return None;
     }
     match v {
-        Value::String(s) => looks_like(s).map(|what| Finding {
-            pointer: at.to_owned(),
-            what,
-        }),
+        Value::String(s) => looks_like(s),
         Value::Object(m) => m.iter().find_map(|(k, child)| {
             let s = sub.and_then(|s| {
                 s.get("properties")
                     .and_then(|p| p.get(k))
                     .or_else(|| s.get("additionalProperties"))
             });
-            walk(child, s, root, &join(at, k))
+            path.push(Seg::Key(k));
+            let found = walk(child, s, root, path);
+            if found.is_none() {
+                path.pop();
+            }
+            found
         }),
         Value::Array(a) => a.iter().enumerate().find_map(|(i, child)| {
-            let s = sub.and_then(|s| s.get("items"));
-            walk(child, s, root, &join(at, &i.to_string()))
+            path.push(Seg::Index(i));
+            let found = walk(child, sub.and_then(|s| s.get("items")), root, path);
+            if found.is_none() {
+                path.pop();
+            }
+            found
         }),
         _ => None,
     }
@@ -95,18 +119,15 @@ fn pem(s: &str) -> bool {
         .is_some_and(|i| s[i..].contains("PRIVATE KEY-----"))
 }
 
-fn starts(s: &str) -> impl Iterator<Item = usize> + '_ {
-    s.char_indices().map(|(i, _)| i)
-}
-
 fn aws(s: &str) -> bool {
-    starts(s).any(|i| {
-        let t = &s.as_bytes()[i..];
-        (t.starts_with(b"AKIA") || t.starts_with(b"ASIA"))
-            && t.len() >= 20
-            && t[4..20]
-                .iter()
-                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    ["AKIA", "ASIA"].iter().any(|p| {
+        s.match_indices(p).any(|(i, _)| {
+            let t = &s.as_bytes()[i + 4..];
+            t.len() >= 16
+                && t[..16]
+                    .iter()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        })
     })
 }
 
@@ -115,10 +136,9 @@ fn run(t: &[u8], ok: fn(u8) -> bool) -> usize {
 }
 
 fn github(s: &str) -> bool {
-    starts(s).any(|i| {
+    s.match_indices("gh").any(|(i, _)| {
         let t = &s.as_bytes()[i..];
         t.len() > 4
-            && t.starts_with(b"gh")
             && b"pousr".contains(&t[2])
             && t[3] == b'_'
             && run(&t[4..], |b| b.is_ascii_alphanumeric()) >= 36
@@ -126,9 +146,9 @@ fn github(s: &str) -> bool {
 }
 
 fn slack(s: &str) -> bool {
-    starts(s).any(|i| {
+    s.match_indices("xox").any(|(i, _)| {
         let t = &s.as_bytes()[i..];
-        t.len() > 5 && t.starts_with(b"xox") && b"baprs".contains(&t[3]) && t[4] == b'-'
+        t.len() > 5 && b"baprs".contains(&t[3]) && t[4] == b'-'
     })
 }
 

@@ -272,3 +272,29 @@ fn a_second_writer_is_told_who_holds_the_lock() {
         "{held:?}"
     );
 }
+
+#[test]
+fn readers_never_see_a_torn_document_while_a_writer_works() {
+    let f = fixture();
+    let store = f.open();
+    put(&store, "counter.json", counter(0));
+    let done = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let writer = f.open();
+            for n in 1..=40 {
+                writer
+                    .update(&lock(), "counter.json", &ctx(), |v| v["count"] = json!(n))
+                    .unwrap();
+            }
+            done.store(true, std::sync::atomic::Ordering::SeqCst);
+        });
+        let mut reads = 0;
+        while !done.load(std::sync::atomic::Ordering::SeqCst) {
+            let l = store.read("counter.json").unwrap();
+            assert_eq!(l.value["count"], json!(l.envelope.serial - 1));
+            reads += 1;
+        }
+        assert!(reads > 0);
+    });
+}
