@@ -7,8 +7,10 @@
 
 pub mod check;
 pub mod codes;
+pub mod envelope;
 pub mod finding;
 pub mod models;
+pub mod store;
 pub mod transitions;
 pub mod validate;
 

@@ -1,0 +1,271 @@
+//! The audit log `audit.log`: one JSON line per committed change (time,
+//! transaction id, command, origin, file, serial, checksums and versions
+//! before and after, outcome). Every line carries `prev`, the hash of the
+//! line before it, and `hash`, the checksum of its own canonical form
+//! without `hash`; so an edited line fails its own hash, and a removed,
+//! inserted or reordered line breaks the chain at the next line.
+//!
+//! When the log would grow past its size limit it is rotated: `audit.log.N`
+//! become `audit.log.N+1`, `audit.log` becomes `audit.log.1`, and the first
+//! line of the new `audit.log` chains to the last line of `audit.log.1`.
+//! Lines are appended with one write and fsynced; a line left incomplete
+//! by a crash is cut off on open.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::envelope::checksum;
+use crate::store::atomic;
+use crate::store::error::{Result, StoreError};
+use crate::store::fs::Fs;
+
+/// The log's file name inside the state dir.
+pub const AUDIT_FILE: &str = "audit.log";
+/// `prev` of the very first line.
+pub const GENESIS: &str = "sha256:0000000000000000000000000000000000000000000000000000000000000000";
+
+/// One line of the audit log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// When (RFC 3339).
+    pub time: String,
+    /// The transaction id (shared by the lines of one transaction).
+    pub tx: String,
+    /// The command that made the change.
+    pub command: String,
+    /// The writer's origin record.
+    pub origin: Value,
+    /// The document's path inside the state dir.
+    pub file: String,
+    /// The serial written.
+    pub serial: u64,
+    /// The checksum before (none for a new document).
+    pub before: Option<String>,
+    /// The checksum after.
+    pub after: Option<String>,
+    /// The version before.
+    pub from_version: Option<u32>,
+    /// The version after.
+    pub to_version: Option<u32>,
+    /// `written`, `restored`, `rolled-forward`, ...
+    pub outcome: String,
+    /// The hash of the previous line.
+    #[serde(default)]
+    pub prev: String,
+    /// The checksum of this line without this field.
+    #[serde(default)]
+    pub hash: String,
+}
+
+impl AuditEntry {
+    fn seal(&mut self, prev: &str) -> String {
+        self.prev = prev.to_owned();
+        self.hash = String::new();
+        let v = serde_json::to_value(&*self).unwrap_or(Value::Null);
+        self.hash = checksum(&v, "/hash");
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    fn own_hash(&self) -> String {
+        let v = serde_json::to_value(self).unwrap_or(Value::Null);
+        checksum(&v, "/hash")
+    }
+}
+
+/// The audit log of one state dir.
+#[derive(Debug)]
+pub struct AuditLog {
+    dir: PathBuf,
+    max_bytes: u64,
+    keep: usize,
+    /// (file length, hash of the last line) as last seen by this process.
+    tail: Mutex<Option<(u64, String)>>,
+}
+
+fn rotated(dir: &Path, n: usize) -> PathBuf {
+    dir.join(format!("{AUDIT_FILE}.{n}"))
+}
+
+impl AuditLog {
+    /// The log of `dir`, rotated past `max_bytes`, keeping `keep` old files.
+    pub fn new(dir: &Path, max_bytes: u64, keep: usize) -> AuditLog {
+        AuditLog {
+            dir: dir.to_owned(),
+            max_bytes,
+            keep: keep.max(1),
+            tail: Mutex::new(None),
+        }
+    }
+
+    fn path(&self) -> PathBuf {
+        self.dir.join(AUDIT_FILE)
+    }
+
+    /// Appends `entries` (sealed and chained here) with one write + fsync.
+    pub fn append(&self, fs: &dyn Fs, entries: Vec<AuditEntry>) -> Result<()> {
+        let path = self.path();
+        let mut cache = self.tail.lock().unwrap_or_else(|e| e.into_inner());
+        let (mut len, mut prev) = self.current_tail(fs, cache.take())?;
+        let mut text = String::new();
+        for mut e in entries {
+            let line = e.seal(&prev);
+            prev = e.hash;
+            text.push_str(&line);
+            text.push('\n');
+        }
+        if len > 0 && len + text.len() as u64 > self.max_bytes {
+            self.rotate(fs)?;
+            len = 0;
+        }
+        let mut f = fs
+            .open_append(&path)
+            .map_err(|e| StoreError::write_io("open", path.clone(), e))?;
+        f.write_all(text.as_bytes())
+            .map_err(|e| StoreError::write_io("append", path.clone(), e))?;
+        f.sync()
+            .map_err(|source| StoreError::Sync { path, source })?;
+        *cache = Some((len + text.len() as u64, prev));
+        Ok(())
+    }
+
+    fn current_tail(&self, fs: &dyn Fs, cached: Option<(u64, String)>) -> Result<(u64, String)> {
+        let path = self.path();
+        let len = fs.meta(&path).ok().flatten().map_or(0, |m| m.len);
+        if let Some((l, h)) = cached.filter(|(l, _)| *l == len) {
+            return Ok((l, h));
+        }
+        self.repair_tail(fs)?;
+        let bytes = fs.read(&path).unwrap_or_default();
+        if let Some(h) = last_hash(&bytes) {
+            return Ok((bytes.len() as u64, h));
+        }
+        let older = fs.read(&rotated(&self.dir, 1)).unwrap_or_default();
+        Ok((
+            bytes.len() as u64,
+            last_hash(&older).unwrap_or_else(|| GENESIS.into()),
+        ))
+    }
+
+    fn rotate(&self, fs: &dyn Fs) -> Result<()> {
+        for n in (1..self.keep).rev() {
+            let from = rotated(&self.dir, n);
+            if fs.meta(&from).ok().flatten().is_some() {
+                fs.rename(&from, &rotated(&self.dir, n + 1))
+                    .map_err(|e| StoreError::write_io("rotate", from.clone(), e))?;
+            }
+        }
+        fs.rename(&self.path(), &rotated(&self.dir, 1))
+            .map_err(|e| StoreError::write_io("rotate", self.path(), e))?;
+        atomic::sync_dir(fs, &self.dir)
+    }
+
+    /// Cuts off a last line left incomplete by a crash. Returns a warning
+    /// when it did.
+    pub fn repair_tail(&self, fs: &dyn Fs) -> Result<Option<String>> {
+        let path = self.path();
+        let Ok(bytes) = fs.read(&path) else {
+            return Ok(None);
+        };
+        if bytes.is_empty() || bytes.ends_with(b"\n") {
+            return Ok(None);
+        }
+        let keep = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        atomic::write_file(fs, &path, &bytes[..keep], 0o644)?;
+        *self.tail.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        Ok(Some(format!(
+            "{}: cut off an incomplete last line ({} bytes) left by an interrupted write",
+            path.display(),
+            bytes.len() - keep
+        )))
+    }
+
+    /// The highest serial the log records for `file`.
+    pub fn last_serial(&self, fs: &dyn Fs, file: &str) -> Option<u64> {
+        self.files(fs)
+            .iter()
+            .flat_map(|p| lines_of(&fs.read(p).unwrap_or_default()))
+            .filter_map(|l| serde_json::from_str::<AuditEntry>(&l).ok())
+            .filter(|e| e.file == file)
+            .map(|e| e.serial)
+            .max()
+    }
+
+    /// Whether the current log file has a line of transaction `tx`.
+    pub fn contains_tx(&self, fs: &dyn Fs, tx: &str) -> bool {
+        let needle = format!("\"tx\":{}", serde_json::Value::from(tx));
+        let bytes = fs.read(&self.path()).unwrap_or_default();
+        String::from_utf8_lossy(&bytes).contains(&needle)
+    }
+
+    fn files(&self, fs: &dyn Fs) -> Vec<PathBuf> {
+        let mut out: Vec<PathBuf> = (1..=self.keep + 1)
+            .rev()
+            .map(|n| rotated(&self.dir, n))
+            .filter(|p| fs.meta(p).ok().flatten().is_some())
+            .collect();
+        out.push(self.path());
+        out
+    }
+
+    /// Checks the whole chain, oldest file first. Returns the number of
+    /// lines checked, or the first broken line.
+    pub fn verify(&self, fs: &dyn Fs) -> Result<usize> {
+        let mut prev: Option<String> = None;
+        let mut count = 0;
+        for path in self.files(fs) {
+            let bytes = fs.read(&path).unwrap_or_default();
+            let broken = |line: usize, message: String| StoreError::AuditBroken {
+                path: path.clone(),
+                line,
+                message,
+            };
+            if !bytes.is_empty() && !bytes.ends_with(b"\n") {
+                let n = bytes.iter().filter(|&&b| b == b'\n').count() + 1;
+                return Err(broken(n, "incomplete last line".into()));
+            }
+            for (i, line) in lines_of(&bytes).into_iter().enumerate() {
+                let e: AuditEntry = serde_json::from_str(&line)
+                    .map_err(|err| broken(i + 1, format!("not an audit entry: {err}")))?;
+                if e.own_hash() != e.hash {
+                    return Err(broken(
+                        i + 1,
+                        "the line was edited (its hash does not match)".into(),
+                    ));
+                }
+                if prev.as_ref().is_some_and(|p| *p != e.prev) {
+                    return Err(broken(
+                        i + 1,
+                        "does not chain to the line before it (a line was removed, inserted or reordered)".into(),
+                    ));
+                }
+                prev = Some(e.hash);
+                count += 1;
+            }
+        }
+        Ok(count)
+    }
+}
+
+fn lines_of(bytes: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(bytes)
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn last_hash(bytes: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let line = text.lines().rev().find(|l| !l.is_empty())?;
+    let e: AuditEntry = serde_json::from_str(line).ok()?;
+    Some(e.hash)
+}
+
+/// Checks the audit chain of a state dir (all rotated files kept by the
+/// default rotation), naming the first broken line.
+pub fn verify_audit(fs: &dyn Fs, dir: &Path) -> Result<usize> {
+    AuditLog::new(dir, u64::MAX, 64).verify(fs)
+}

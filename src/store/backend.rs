@@ -1,0 +1,415 @@
+//! Where documents are kept. [`Backend`] is everything the store needs
+//! from storage: bytes of documents and backups, the lock, an
+//! all-or-nothing commit of staged versions (with backups and audit), and
+//! the leftovers of interrupted writes. [`LocalBackend`] is the default:
+//! a state dir on the local file system, all of it through [`Fs`]. A
+//! shared database backend can implement the same trait later without
+//! touching callers of [`crate::store::Store`].
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::store::atomic::{self, parent};
+use crate::store::audit::{AUDIT_FILE, AuditEntry, AuditLog};
+use crate::store::backup::{self, BACKUP_DIR, BackupEntry};
+use crate::store::error::{Result, StoreError};
+use crate::store::fs::Fs;
+use crate::store::journal::{self, JOURNAL, Journal, Rename};
+use crate::store::lock::{self, Broken, LOCK_FILE, LockGuard, LockOptions, LockStatus};
+
+/// The version a commit replaces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Previous {
+    /// Its serial.
+    pub serial: u64,
+    /// Its checksum.
+    pub checksum: String,
+}
+
+/// A new, verified version of one document, ready to commit.
+#[derive(Debug, Clone)]
+pub struct Staged {
+    /// The document's path inside the state dir.
+    pub rel: String,
+    /// The bytes to write.
+    pub bytes: Vec<u8>,
+    /// The good version it replaces (backed up first), if any.
+    pub previous: Option<Previous>,
+    /// The audit line recording the change.
+    pub audit: AuditEntry,
+}
+
+/// A temp file left by an interrupted write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Leftover {
+    /// The temp's path inside the state dir.
+    pub temp: String,
+    /// The document it was to replace.
+    pub target: String,
+    /// Whether it belongs to a transaction.
+    pub tx: bool,
+}
+
+/// Storage for a state dir's documents.
+pub trait Backend: Send + Sync + std::fmt::Debug {
+    /// A path naming `rel` in messages.
+    fn path_of(&self, rel: &str) -> PathBuf;
+    /// The bytes of a document; `None` when it does not exist.
+    fn read(&self, rel: &str) -> Result<Option<Vec<u8>>>;
+    /// Takes the state dir's lock.
+    fn lock(&self, opts: &LockOptions) -> Result<LockGuard>;
+    /// Who holds the lock.
+    fn lock_status(&self) -> Result<LockStatus>;
+    /// Clears the lock record `lock_id` of a holder that is gone.
+    fn break_lock(&self, lock_id: &str) -> Result<Broken>;
+    /// Makes all `batch` versions visible, or none. Backs up the versions
+    /// replaced and appends the audit lines.
+    fn commit(&self, guard: &LockGuard, batch: Vec<Staged>) -> Result<()>;
+    /// The backups of a document, newest first.
+    fn backups(&self, rel: &str) -> Vec<BackupEntry>;
+    /// The bytes of a backup.
+    fn read_backup(&self, entry: &BackupEntry) -> Result<Vec<u8>>;
+    /// The highest serial the audit log records for a document.
+    fn audited_serial(&self, rel: &str) -> Option<u64>;
+    /// Finishes or rolls back an interrupted transaction. Returns what it did.
+    fn resolve_journal(&self, guard: &LockGuard) -> Result<Option<String>>;
+    /// Temp files left by interrupted writes.
+    fn leftovers(&self) -> Result<Vec<Leftover>>;
+    /// Renames a verified leftover into place (backing up `previous`).
+    fn finish(
+        &self,
+        guard: &LockGuard,
+        l: &Leftover,
+        previous: Option<Previous>,
+        audit: AuditEntry,
+    ) -> Result<()>;
+    /// Removes a leftover.
+    fn discard(&self, guard: &LockGuard, l: &Leftover) -> Result<()>;
+    /// Repairs the audit log's tail after a crash; a warning when it did.
+    fn repair_audit(&self) -> Result<Option<String>>;
+    /// Checks the audit chain; the number of lines.
+    fn verify_audit(&self) -> Result<usize>;
+}
+
+/// A state dir on the local file system.
+#[derive(Debug)]
+pub struct LocalBackend {
+    dir: PathBuf,
+    fs: Arc<dyn Fs>,
+    keep: usize,
+    audit: AuditLog,
+}
+
+/// Names in the state dir that are the store's own, never documents.
+pub const RESERVED: [&str; 4] = [LOCK_FILE, JOURNAL, BACKUP_DIR, AUDIT_FILE];
+
+impl LocalBackend {
+    /// The backend of `dir`, keeping `keep` backups per document and
+    /// rotating the audit log past `audit_max` bytes.
+    pub fn new(fs: Arc<dyn Fs>, dir: &Path, keep: usize, audit_max: u64) -> LocalBackend {
+        LocalBackend {
+            dir: dir.to_owned(),
+            fs,
+            keep,
+            audit: AuditLog::new(dir, audit_max, 8),
+        }
+    }
+
+    fn check_guard(&self, guard: &LockGuard) -> Result<()> {
+        if guard.path != self.dir.join(LOCK_FILE) {
+            return Err(StoreError::NotLocked {
+                path: self.dir.join(LOCK_FILE),
+            });
+        }
+        Ok(())
+    }
+
+    fn ensure_parent(&self, rel: &str) -> Result<()> {
+        let mut cur = self.dir.clone();
+        let parts: Vec<&str> = rel.split('/').collect();
+        for part in &parts[..parts.len() - 1] {
+            let next = cur.join(part);
+            match self
+                .fs
+                .meta(&next)
+                .map_err(|e| StoreError::write_io("stat", next.clone(), e))?
+            {
+                Some(m) if m.is_symlink => return Err(StoreError::Symlink { path: next }),
+                Some(_) => {}
+                None => {
+                    self.fs
+                        .create_dir(&next)
+                        .map_err(|e| StoreError::write_io("create", next.clone(), e))?;
+                    atomic::sync_dir(&*self.fs, &cur)?;
+                }
+            }
+            cur = next;
+        }
+        Ok(())
+    }
+
+    fn mode_of(&self, target: &Path) -> Result<u32> {
+        match self
+            .fs
+            .meta(target)
+            .map_err(|e| StoreError::write_io("stat", target.to_owned(), e))?
+        {
+            None => Ok(0o644),
+            Some(m) if m.is_symlink => Err(StoreError::Symlink {
+                path: target.to_owned(),
+            }),
+            Some(m) if !m.is_file => Err(StoreError::Encode {
+                path: target.to_owned(),
+                message: "not a regular file".into(),
+            }),
+            Some(m) => Ok(m.mode),
+        }
+    }
+
+    fn take_backup(&self, rel: &str, previous: &Option<Previous>) -> Result<()> {
+        let Some(p) = previous else { return Ok(()) };
+        let path = self.dir.join(rel);
+        let src = backup::Source {
+            rel,
+            path: &path,
+            serial: p.serial,
+            checksum: &p.checksum,
+        };
+        backup::take(&*self.fs, &self.dir, &src, self.keep)
+    }
+
+    fn commit_one(&self, s: Staged) -> Result<()> {
+        let target = self.dir.join(&s.rel);
+        self.ensure_parent(&s.rel)?;
+        let mode = self.mode_of(&target)?;
+        let temp = atomic::write_temp(&*self.fs, &target, &s.bytes, mode, false)?;
+        if let Err(e) = self.take_backup(&s.rel, &s.previous) {
+            let _ = self.fs.remove(&temp);
+            return Err(e);
+        }
+        atomic::replace(&*self.fs, &temp, &target)?;
+        self.audit.append(&*self.fs, vec![s.audit])
+    }
+
+    fn commit_many(&self, batch: Vec<Staged>) -> Result<()> {
+        let mut renames = Vec::new();
+        let cleanup = |renames: &[Rename]| {
+            for r in renames {
+                let _ = self.fs.remove(&self.dir.join(&r.temp));
+            }
+        };
+        for s in &batch {
+            let target = self.dir.join(&s.rel);
+            let made = self.ensure_parent(&s.rel).and_then(|()| {
+                let mode = self.mode_of(&target)?;
+                atomic::write_temp(&*self.fs, &target, &s.bytes, mode, true)
+            });
+            match made {
+                Ok(temp) => renames.push(Rename {
+                    temp: self.relative(&temp),
+                    target: s.rel.clone(),
+                }),
+                Err(e) => {
+                    cleanup(&renames);
+                    return Err(e);
+                }
+            }
+        }
+        if let Err(e) = batch
+            .iter()
+            .try_for_each(|s| self.take_backup(&s.rel, &s.previous))
+        {
+            cleanup(&renames);
+            return Err(e);
+        }
+        let tx = batch
+            .first()
+            .map(|s| s.audit.tx.clone())
+            .unwrap_or_default();
+        let j = Journal {
+            tx,
+            renames,
+            audit: batch.into_iter().map(|s| s.audit).collect(),
+        };
+        self.run_journal(j)
+    }
+
+    fn run_journal(&self, j: Journal) -> Result<()> {
+        let fs = &*self.fs;
+        let (mut f, mark) = match journal::begin(fs, &self.dir, &j) {
+            Ok(x) => x,
+            Err(e) => {
+                let _ = journal::roll_back(fs, &self.dir, Some(&j));
+                return Err(e);
+            }
+        };
+        if let Err(e) = journal::commit(&self.dir, &mut f, &mark) {
+            drop(f);
+            let _ = journal::roll_back(fs, &self.dir, Some(&j));
+            return Err(e);
+        }
+        drop(f);
+        self.roll_forward(&j)
+    }
+
+    fn roll_forward(&self, j: &Journal) -> Result<()> {
+        journal::apply(&*self.fs, &self.dir, j)?;
+        if !self.audit.contains_tx(&*self.fs, &j.tx) {
+            self.audit.append(&*self.fs, j.audit.clone())?;
+        }
+        journal::end(&*self.fs, &self.dir)
+    }
+
+    fn relative(&self, p: &Path) -> String {
+        p.strip_prefix(&self.dir)
+            .unwrap_or(p)
+            .to_string_lossy()
+            .replace('\\', "/")
+    }
+
+    fn walk(&self, dir: &Path, depth: usize, out: &mut Vec<Leftover>) -> Result<()> {
+        let names = self
+            .fs
+            .list(dir)
+            .map_err(|e| StoreError::write_io("list", dir.to_owned(), e))?;
+        for name in names {
+            let path = dir.join(&name);
+            if let Some((target, tx)) = atomic::temp_target(&name) {
+                out.push(Leftover {
+                    temp: self.relative(&path),
+                    target: self.relative(&dir.join(target)),
+                    tx,
+                });
+                continue;
+            }
+            if depth == 0 && RESERVED.contains(&name.as_str()) || depth >= 16 {
+                continue;
+            }
+            let is_dir = self.fs.meta(&path).ok().flatten().is_some_and(|m| m.is_dir);
+            if is_dir {
+                self.walk(&path, depth + 1, out)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn read_opt(fs: &dyn Fs, path: &Path) -> Result<Option<Vec<u8>>> {
+    match fs.read(path) {
+        Ok(b) => Ok(Some(b)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => Err(StoreError::Symlink {
+            path: path.to_owned(),
+        }),
+        Err(source) => Err(StoreError::Io {
+            op: "read",
+            path: path.to_owned(),
+            source,
+        }),
+    }
+}
+
+impl Backend for LocalBackend {
+    fn path_of(&self, rel: &str) -> PathBuf {
+        self.dir.join(rel)
+    }
+
+    fn read(&self, rel: &str) -> Result<Option<Vec<u8>>> {
+        read_opt(&*self.fs, &self.dir.join(rel))
+    }
+
+    fn lock(&self, opts: &LockOptions) -> Result<LockGuard> {
+        lock::acquire(&*self.fs, &self.dir, opts)
+    }
+
+    fn lock_status(&self) -> Result<LockStatus> {
+        lock::status(&*self.fs, &self.dir)
+    }
+
+    fn break_lock(&self, lock_id: &str) -> Result<Broken> {
+        lock::break_lock(&*self.fs, &self.dir, lock_id)
+    }
+
+    fn commit(&self, guard: &LockGuard, mut batch: Vec<Staged>) -> Result<()> {
+        self.check_guard(guard)?;
+        match batch.len() {
+            0 => Ok(()),
+            1 => self.commit_one(batch.remove(0)),
+            _ => self.commit_many(batch),
+        }
+    }
+
+    fn backups(&self, rel: &str) -> Vec<BackupEntry> {
+        backup::list(&*self.fs, &self.dir, rel)
+    }
+
+    fn read_backup(&self, entry: &BackupEntry) -> Result<Vec<u8>> {
+        let path = backup::dir(&self.dir).join(&entry.backup);
+        read_opt(&*self.fs, &path)?.ok_or(StoreError::NotFound { path })
+    }
+
+    fn audited_serial(&self, rel: &str) -> Option<u64> {
+        self.audit.last_serial(&*self.fs, rel)
+    }
+
+    fn resolve_journal(&self, guard: &LockGuard) -> Result<Option<String>> {
+        self.check_guard(guard)?;
+        let Some(found) = journal::find(&*self.fs, &self.dir) else {
+            return Ok(None);
+        };
+        match (found.journal, found.committed) {
+            (Some(j), true) => {
+                self.roll_forward(&j)?;
+                Ok(Some(format!(
+                    "rolled forward committed transaction {} ({} documents)",
+                    j.tx,
+                    j.renames.len()
+                )))
+            }
+            (j, _) => {
+                journal::roll_back(&*self.fs, &self.dir, j.as_ref())?;
+                let tx = j
+                    .map(|j| j.tx)
+                    .unwrap_or_else(|| "with an unreadable journal".into());
+                Ok(Some(format!("rolled back uncommitted transaction {tx}")))
+            }
+        }
+    }
+
+    fn leftovers(&self) -> Result<Vec<Leftover>> {
+        let mut out = Vec::new();
+        self.walk(&self.dir, 0, &mut out)?;
+        Ok(out)
+    }
+
+    fn finish(
+        &self,
+        guard: &LockGuard,
+        l: &Leftover,
+        previous: Option<Previous>,
+        audit: AuditEntry,
+    ) -> Result<()> {
+        self.check_guard(guard)?;
+        let target = self.dir.join(&l.target);
+        self.take_backup(&l.target, &previous)?;
+        atomic::replace(&*self.fs, &self.dir.join(&l.temp), &target)?;
+        self.audit.append(&*self.fs, vec![audit])
+    }
+
+    fn discard(&self, guard: &LockGuard, l: &Leftover) -> Result<()> {
+        self.check_guard(guard)?;
+        let path = self.dir.join(&l.temp);
+        self.fs
+            .remove(&path)
+            .map_err(|e| StoreError::write_io("remove", path.clone(), e))?;
+        atomic::sync_dir(&*self.fs, parent(&path))
+    }
+
+    fn repair_audit(&self) -> Result<Option<String>> {
+        self.audit.repair_tail(&*self.fs)
+    }
+
+    fn verify_audit(&self) -> Result<usize> {
+        self.audit.verify(&*self.fs)
+    }
+}

@@ -1,0 +1,255 @@
+//! The store's one error type: every variant names the file, the pointer,
+//! the lock holder or the remedy an operator needs to act.
+
+use std::path::PathBuf;
+
+use crate::store::lock::HolderInfo;
+
+/// Which read check a corrupt document failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Check {
+    /// The bytes are not a well-formed document (truncated, garbled, empty).
+    Parse,
+    /// The envelope fields are missing or mistyped.
+    Envelope,
+    /// The checksum does not match the content.
+    Checksum,
+    /// The version is unknown to the catalog.
+    Version,
+    /// The document does not match its schema.
+    Schema,
+}
+
+impl std::fmt::Display for Check {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Check::Parse => "parse",
+            Check::Envelope => "envelope",
+            Check::Checksum => "checksum",
+            Check::Version => "version",
+            Check::Schema => "schema",
+        })
+    }
+}
+
+/// Everything that can go wrong in the store.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// An I/O operation failed.
+    #[error("{op} {}: {source}", path.display())]
+    Io {
+        /// What was being done (`write`, `fsync`, `rename`).
+        op: &'static str,
+        /// The file or folder.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// An fsync failed: the write is abandoned and never retried, because
+    /// the kernel may already have dropped the unwritten pages.
+    #[error("fsync of {} failed; the write was abandoned and the previous version kept: {source}", path.display())]
+    Sync {
+        /// The file or folder that failed to sync.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The state directory does not exist.
+    #[error("state directory {} does not exist; create it or point --state at the right folder", path.display())]
+    MissingDir {
+        /// The folder.
+        path: PathBuf,
+    },
+    /// The state directory cannot be written (read-only file system, no
+    /// permission).
+    #[error("cannot write in {}: {source}; {remedy}", path.display())]
+    ReadOnly {
+        /// The folder.
+        path: PathBuf,
+        /// How to fix it.
+        remedy: &'static str,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// No space left on the device; the previous version is kept.
+    #[error("no space left writing {}; the previous version is intact; free space and retry", path.display())]
+    DiskFull {
+        /// The document.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A symbolic link where the store writes or reads a document.
+    #[error("{} is a symbolic link; the store never follows links for state files; replace it with a regular file", path.display())]
+    Symlink {
+        /// The path that is a link.
+        path: PathBuf,
+    },
+    /// A path outside the state dir, or with `..`.
+    #[error("`{path}` is not a relative path inside the state dir")]
+    BadPath {
+        /// The path given.
+        path: String,
+    },
+    /// No kind in the catalog matches the path.
+    #[error(
+        "no kind in the catalog matches `{path}`; add a [kinds.<name>] table whose path pattern matches it"
+    )]
+    UnknownKind {
+        /// The path inside the state dir.
+        path: String,
+    },
+    /// The document does not exist.
+    #[error("{} does not exist", path.display())]
+    NotFound {
+        /// The document.
+        path: PathBuf,
+    },
+    /// A document failed a read check.
+    #[error("{}{}: {check} check failed{}: {message}; {remedy}", path.display(), at.map(|(l, c)| format!(":{l}:{c}")).unwrap_or_default(), pointer.as_ref().map(|p| format!(" at `{p}`")).unwrap_or_default())]
+    Corrupt {
+        /// The document.
+        path: PathBuf,
+        /// Which check failed.
+        check: Check,
+        /// Line and column, when known.
+        at: Option<(usize, usize)>,
+        /// The JSON pointer, when known.
+        pointer: Option<String>,
+        /// What is wrong.
+        message: String,
+        /// What to do.
+        remedy: &'static str,
+    },
+    /// The document's version is newer than the catalog knows.
+    #[error("{} has schema version {found}, newer than the newest known ({known}); upgrade statewright (or the catalog) before touching it", path.display())]
+    NewerVersion {
+        /// The document.
+        path: PathBuf,
+        /// Its version.
+        found: u32,
+        /// The newest version the catalog has.
+        known: u32,
+    },
+    /// A write would lower the schema version.
+    #[error("refusing to downgrade {} from version {from} to {to}; pass force to override", path.display())]
+    Downgrade {
+        /// The document.
+        path: PathBuf,
+        /// The version on disk.
+        from: u32,
+        /// The version being written.
+        to: u32,
+    },
+    /// The written value was based on an older serial (a lost update) or a
+    /// different lineage (another document's history).
+    #[error("refusing to write {}: {message}; re-read and retry, or pass force to override", path.display())]
+    Conflict {
+        /// The document.
+        path: PathBuf,
+        /// What does not match.
+        message: String,
+    },
+    /// The lock is held by someone else.
+    #[error("state lock {} is held by {}; retry later, wait with --lock-timeout SECONDS, or if the holder is gone run `statewright lock break {}`", path.display(), holder.as_ref().as_ref().map_or("an unknown holder".to_owned(), |h| h.to_string()), holder.as_ref().as_ref().map_or("<lock id>", |h| h.lock_id.as_str()))]
+    LockHeld {
+        /// The lock file.
+        path: PathBuf,
+        /// Who holds it, when it could be read.
+        holder: Box<Option<HolderInfo>>,
+    },
+    /// A lock break was refused.
+    #[error("cannot break lock {}: {message}", path.display())]
+    LockBreak {
+        /// The lock file.
+        path: PathBuf,
+        /// Why.
+        message: String,
+    },
+    /// The guard passed to a write belongs to another store, or was lost.
+    #[error("the lock guard does not hold the lock of {}", path.display())]
+    NotLocked {
+        /// The lock file.
+        path: PathBuf,
+    },
+    /// A string value looks like a credential.
+    #[error("{}: refusing to store what looks like {what} at `{pointer}`; remove it, or mark the field \"x-statewright-secret\": true in the schema", path.display())]
+    Secret {
+        /// The document.
+        path: PathBuf,
+        /// The JSON pointer of the field.
+        pointer: String,
+        /// The kind of credential recognised.
+        what: &'static str,
+    },
+    /// The new document does not match its schema.
+    #[error("{}: not written, it does not match schema version {version}: {}", path.display(), problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; "))]
+    Invalid {
+        /// The document.
+        path: PathBuf,
+        /// The version validated against.
+        version: u32,
+        /// What is wrong.
+        problems: Vec<crate::store::verify::Problem>,
+    },
+    /// The document could not be serialised or stamped.
+    #[error("{}: cannot write: {message}", path.display())]
+    Encode {
+        /// The document.
+        path: PathBuf,
+        /// What failed.
+        message: String,
+    },
+    /// No backup passes every check.
+    #[error("{}: no good backup to restore from ({message})", path.display())]
+    NoGoodBackup {
+        /// The document.
+        path: PathBuf,
+        /// What was tried.
+        message: String,
+    },
+    /// The audit log's chain is broken.
+    #[error("{}:{line}: audit chain broken: {message}", path.display())]
+    AuditBroken {
+        /// The log file.
+        path: PathBuf,
+        /// The 1-based line.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+#[cfg(test)]
+#[test]
+fn error_stays_small() {
+    assert!(
+        std::mem::size_of::<StoreError>() <= 120,
+        "{}",
+        std::mem::size_of::<StoreError>()
+    );
+}
+
+/// A result with [`StoreError`].
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+impl StoreError {
+    /// Maps an I/O error of a write to the clearest variant.
+    pub(crate) fn write_io(op: &'static str, path: PathBuf, source: std::io::Error) -> StoreError {
+        match source.raw_os_error() {
+            Some(libc::ENOSPC) | Some(libc::EDQUOT) => StoreError::DiskFull { path, source },
+            Some(libc::EROFS) | Some(libc::EACCES) | Some(libc::EPERM) => StoreError::ReadOnly {
+                remedy: "remount read-write or fix the folder's permissions; nothing was changed",
+                path,
+                source,
+            },
+            Some(libc::ELOOP) => StoreError::Symlink { path },
+            _ => StoreError::Io { op, path, source },
+        }
+    }
+}

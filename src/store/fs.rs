@@ -1,0 +1,215 @@
+//! The one interface through which the store touches the file system.
+//!
+//! Every read, create, write, fsync, rename, link, remove and listing the
+//! store does goes through [`Fs`], so tests can substitute an
+//! implementation that records unsynced data and simulates crashes.
+//! [`RealFs`] is the real thing: files are created with `O_EXCL |
+//! O_NOFOLLOW`, reads refuse symbolic links, and directories are synced by
+//! opening them and calling `fsync`.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::path::Path;
+
+/// What the store needs to know about a path (never following links).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Meta {
+    /// A regular file.
+    pub is_file: bool,
+    /// A directory.
+    pub is_dir: bool,
+    /// A symbolic link.
+    pub is_symlink: bool,
+    /// Permission bits.
+    pub mode: u32,
+    /// Size in bytes.
+    pub len: u64,
+}
+
+/// An open file the store writes to.
+pub trait FsFile: Send {
+    /// Writes all of `buf` at the end of the file.
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()>;
+    /// Flushes data and metadata to stable storage (`fsync`).
+    fn sync(&mut self) -> io::Result<()>;
+}
+
+/// The lock file: locked with the OS's advisory whole-file lock, and
+/// holding the holder's description as its content.
+pub trait FsLock: Send + Sync {
+    /// Takes the exclusive lock if free; `Ok(false)` when someone holds it.
+    fn try_lock(&self) -> io::Result<bool>;
+    /// Releases the lock.
+    fn unlock(&self) -> io::Result<()>;
+    /// Replaces the file's content (the holder description).
+    fn set_content(&self, bytes: &[u8]) -> io::Result<()>;
+    /// Reads the file's content.
+    fn content(&self) -> io::Result<Vec<u8>>;
+}
+
+/// All file operations of the store.
+pub trait Fs: Send + Sync + std::fmt::Debug {
+    /// Creates a new file (`O_CREAT | O_EXCL | O_NOFOLLOW`) with `mode`.
+    fn create_new(&self, path: &Path, mode: u32) -> io::Result<Box<dyn FsFile>>;
+    /// Opens a file for appending, creating it (mode 0644) if missing.
+    fn open_append(&self, path: &Path) -> io::Result<Box<dyn FsFile>>;
+    /// Opens (creating) the lock file.
+    fn open_lock(&self, path: &Path) -> io::Result<Box<dyn FsLock>>;
+    /// Reads a whole file, refusing symbolic links.
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>>;
+    /// Facts about a path, `None` when it does not exist.
+    fn meta(&self, path: &Path) -> io::Result<Option<Meta>>;
+    /// Renames `from` over `to` (atomic replace).
+    fn rename(&self, from: &Path, to: &Path) -> io::Result<()>;
+    /// Makes `to` a second name of `from`.
+    fn hard_link(&self, from: &Path, to: &Path) -> io::Result<()>;
+    /// Removes a file.
+    fn remove(&self, path: &Path) -> io::Result<()>;
+    /// Flushes a directory's entries to stable storage.
+    fn sync_dir(&self, dir: &Path) -> io::Result<()>;
+    /// The names in a directory (empty when it does not exist).
+    fn list(&self, dir: &Path) -> io::Result<Vec<String>>;
+    /// Creates a directory (no error if it exists).
+    fn create_dir(&self, dir: &Path) -> io::Result<()>;
+}
+
+/// The local file system.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct RealFs;
+
+struct RealFile(File);
+
+impl FsFile for RealFile {
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        self.0.write_all(buf)
+    }
+    fn sync(&mut self) -> io::Result<()> {
+        self.0.sync_all()
+    }
+}
+
+struct RealLock(File);
+
+impl FsLock for RealLock {
+    fn try_lock(&self) -> io::Result<bool> {
+        match self.0.try_lock() {
+            Ok(()) => Ok(true),
+            Err(std::fs::TryLockError::WouldBlock) => Ok(false),
+            Err(std::fs::TryLockError::Error(e)) => Err(e),
+        }
+    }
+    fn unlock(&self) -> io::Result<()> {
+        self.0.unlock()
+    }
+    fn set_content(&self, bytes: &[u8]) -> io::Result<()> {
+        let mut f = &self.0;
+        f.seek(SeekFrom::Start(0))?;
+        f.write_all(bytes)?;
+        self.0.set_len(bytes.len() as u64)
+    }
+    fn content(&self) -> io::Result<Vec<u8>> {
+        let mut f = &self.0;
+        f.seek(SeekFrom::Start(0))?;
+        let mut out = Vec::new();
+        f.read_to_end(&mut out)?;
+        Ok(out)
+    }
+}
+
+impl Fs for RealFs {
+    fn create_new(&self, path: &Path, mode: u32) -> io::Result<Box<dyn FsFile>> {
+        let f = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(mode)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .open(path)?;
+        // The umask may have narrowed the mode; set it exactly.
+        f.set_permissions(std::fs::Permissions::from_mode(mode))?;
+        Ok(Box::new(RealFile(f)))
+    }
+
+    fn open_append(&self, path: &Path) -> io::Result<Box<dyn FsFile>> {
+        let f = OpenOptions::new()
+            .append(true)
+            .create(true)
+            .mode(0o644)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .open(path)?;
+        Ok(Box::new(RealFile(f)))
+    }
+
+    fn open_lock(&self, path: &Path) -> io::Result<Box<dyn FsLock>> {
+        let f = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o644)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .open(path)?;
+        Ok(Box::new(RealLock(f)))
+    }
+
+    fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
+        let mut f = OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .open(path)?;
+        let mut out = Vec::with_capacity(f.metadata().map(|m| m.len() as usize).unwrap_or(0));
+        f.read_to_end(&mut out)?;
+        Ok(out)
+    }
+
+    fn meta(&self, path: &Path) -> io::Result<Option<Meta>> {
+        match std::fs::symlink_metadata(path) {
+            Ok(m) => Ok(Some(Meta {
+                is_file: m.is_file(),
+                is_dir: m.is_dir(),
+                is_symlink: m.file_type().is_symlink(),
+                mode: m.mode() & 0o7777,
+                len: m.len(),
+            })),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
+        std::fs::rename(from, to)
+    }
+
+    fn hard_link(&self, from: &Path, to: &Path) -> io::Result<()> {
+        std::fs::hard_link(from, to)
+    }
+
+    fn remove(&self, path: &Path) -> io::Result<()> {
+        std::fs::remove_file(path)
+    }
+
+    fn sync_dir(&self, dir: &Path) -> io::Result<()> {
+        File::open(dir)?.sync_all()
+    }
+
+    fn list(&self, dir: &Path) -> io::Result<Vec<String>> {
+        let rd = match std::fs::read_dir(dir) {
+            Ok(rd) => rd,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        let mut out = Vec::new();
+        for entry in rd {
+            out.push(entry?.file_name().to_string_lossy().into_owned());
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    fn create_dir(&self, dir: &Path) -> io::Result<()> {
+        match std::fs::create_dir(dir) {
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(()),
+            other => other,
+        }
+    }
+}

@@ -1,0 +1,266 @@
+//! The store: the library's single read and write path for state
+//! documents. It locks the state dir, reads and verifies documents,
+//! restores corrupt ones from backups when asked, and writes new versions
+//! atomically and durably with a stamped envelope, a backup of the version
+//! replaced and an audit line; several documents at once through a journal.
+//!
+//! # State dir layout
+//!
+//! | name | what |
+//! |---|---|
+//! | documents | at the paths the catalog's kinds match |
+//! | `.lock` | the lock file: `flock`ed, never renamed; content = holder JSON |
+//! | `.backup/` | rolling backups (hard links) and `manifest.json` |
+//! | `audit.log`, `audit.log.N` | hash-chained JSON lines, rotated by size |
+//! | `.journal` | only while a transaction commits |
+//! | `.<name>.<random>.tmp` | only while a write is in flight |
+//!
+//! # Write protocol (one document)
+//!
+//! 1. The caller holds the lock ([`Store::lock`], an RAII guard).
+//! 2. The current version is read and fully verified (a corrupt one is
+//!    refused unless `force`; a newer schema version always).
+//! 3. Version, serial and lineage are checked: a lower version
+//!    (downgrade), a value based on an older serial (lost update) or from
+//!    another lineage is refused unless `force`; serials always grow.
+//! 4. The envelope is stamped (serial + 1, lineage kept or created,
+//!    `generated_at`, `origin`, then the checksum).
+//! 5. Secrets are refused ([`secrets`]), provenance is required where the
+//!    kind says so, and the document is validated against its schema
+//!    ([`Verifier`]).
+//! 6. It is encoded, and the bytes are parsed back and their checksum
+//!    compared: only a complete, verified document can become visible.
+//! 7. [`atomic`]: temp `.<name>.<random>.tmp` (`O_EXCL | O_NOFOLLOW`, the
+//!    existing mode), write, fsync; the current version is linked into
+//!    `.backup/` and the manifest rewritten; rename over; fsync the folder.
+//!    An fsync error abandons the write and is never retried.
+//! 8. One audit line is appended and fsynced.
+//!
+//! # Transactions
+//!
+//! See [`journal`]: all temps first, then `.journal` naming the renames,
+//! fsync, a commit mark, fsync, the renames, the audit lines, journal
+//! removed.
+//!
+//! # Read protocol
+//!
+//! Strict parse (`statewright_spec::document`) → envelope fields (at the
+//! kind's `fields` pointers) → checksum → version (newer than the catalog:
+//! refused with the remedy) → schema. A failure is
+//! [`StoreError::Corrupt`] with the check, `file:line:col` and pointer.
+//! With `recover` on, the newest backup that passes every check is written
+//! back through the write protocol with a serial above any the document
+//! had (backups and audit log), and audited; nothing else is touched.
+//!
+//! # On open
+//!
+//! See [`recovery`](Store::recover_pending): under the lock, a journal is
+//! rolled forward or back, leftover temps are finished (complete, valid,
+//! same lineage, higher serial) or removed, an incomplete audit line is
+//! cut off. Everything done is returned in [`OpenReport`]; the library
+//! never prints.
+//!
+//! # Known limits
+//!
+//! - The audit line is appended after the rename: a crash between the two
+//!   leaves a committed change without its audit line (the document's own
+//!   envelope still records serial and origin).
+//! - `lock break` can only clear the record of a holder that is gone; the
+//!   kernel lock of a live process cannot be taken from outside it.
+//! - Locks are `flock` locks: reliable on local file systems; on network
+//!   file systems only as reliable as the server's lock support.
+
+pub mod atomic;
+pub mod audit;
+pub mod backend;
+pub mod backup;
+pub mod error;
+pub mod fs;
+pub mod journal;
+pub mod lock;
+mod read;
+mod recovery;
+pub mod secrets;
+pub mod verify;
+mod write;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use statewright_spec::{Catalog, Kind, ParseLimits, Project};
+
+pub use backend::{Backend, LocalBackend};
+pub use error::{Check, Result, StoreError};
+pub use fs::{Fs, RealFs};
+pub use lock::{HolderInfo, LockGuard, LockOptions, LockStatus};
+pub use read::Loaded;
+pub use recovery::{OpenReport, Restored};
+pub use verify::{Problem, SchemaVerifier, Verifier};
+pub use write::{Transaction, WriteContext, WriteOutcome};
+
+/// How a store behaves.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// Rolling backups kept per document (0: none).
+    pub backups: usize,
+    /// Whether reads restore a corrupt document from its newest good backup.
+    pub recover: bool,
+    /// How long reads that recover wait for the lock.
+    pub lock_timeout: Duration,
+    /// The audit log is rotated past this size.
+    pub audit_max_bytes: u64,
+    /// Parser limits for documents.
+    pub limits: ParseLimits,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            backups: 3,
+            recover: false,
+            lock_timeout: Duration::from_secs(10),
+            audit_max_bytes: 4 << 20,
+            limits: ParseLimits::default(),
+        }
+    }
+}
+
+impl StoreOptions {
+    /// The options a project file sets (`backups`, `recover`).
+    pub fn from_project(p: &Project) -> StoreOptions {
+        StoreOptions {
+            backups: p.backups,
+            recover: p.recover,
+            ..StoreOptions::default()
+        }
+    }
+}
+
+/// A state dir opened for reading and writing.
+pub struct Store {
+    catalog: Catalog,
+    dir: PathBuf,
+    opts: StoreOptions,
+    backend: Arc<dyn Backend>,
+    verifier: Arc<dyn Verifier>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("dir", &self.dir)
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Opens the state dir `dir` on the local file system with the default
+    /// schema verifier, and recovers what interrupted writes left.
+    pub fn open(catalog: &Catalog, dir: &Path, opts: StoreOptions) -> Result<(Store, OpenReport)> {
+        Store::open_with(
+            catalog,
+            dir,
+            opts,
+            Arc::new(RealFs),
+            Arc::new(SchemaVerifier::new(catalog)),
+        )
+    }
+
+    /// Opens with a given file-system interface and verifier.
+    pub fn open_with(
+        catalog: &Catalog,
+        dir: &Path,
+        opts: StoreOptions,
+        fs: Arc<dyn Fs>,
+        verifier: Arc<dyn Verifier>,
+    ) -> Result<(Store, OpenReport)> {
+        match fs.meta(dir) {
+            Ok(Some(m)) if m.is_dir => {}
+            _ => {
+                return Err(StoreError::MissingDir {
+                    path: dir.to_owned(),
+                });
+            }
+        }
+        let backend = Arc::new(LocalBackend::new(
+            fs,
+            dir,
+            opts.backups,
+            opts.audit_max_bytes,
+        ));
+        Store::with_backend(catalog, dir, opts, backend, verifier)
+    }
+
+    /// Opens over any backend.
+    pub fn with_backend(
+        catalog: &Catalog,
+        dir: &Path,
+        opts: StoreOptions,
+        backend: Arc<dyn Backend>,
+        verifier: Arc<dyn Verifier>,
+    ) -> Result<(Store, OpenReport)> {
+        let store = Store {
+            catalog: catalog.clone(),
+            dir: dir.to_owned(),
+            opts,
+            backend,
+            verifier,
+        };
+        let report = store.recover_on_open()?;
+        Ok((store, report))
+    }
+
+    /// The state dir.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Takes the state dir's lock (an RAII guard). Finishes what a holder
+    /// that died left behind.
+    pub fn lock(&self, opts: &LockOptions) -> Result<LockGuard> {
+        let guard = self.backend.lock(opts)?;
+        if guard.reclaimed.is_some() {
+            self.recover_pending(&guard)?;
+        }
+        Ok(guard)
+    }
+
+    /// Who holds the lock (for `statewright lock status`).
+    pub fn lock_status(&self) -> Result<LockStatus> {
+        self.backend.lock_status()
+    }
+
+    /// Clears the record of lock `lock_id` when its holder is gone (for
+    /// `statewright lock break LOCK_ID`).
+    pub fn break_lock(&self, lock_id: &str) -> Result<lock::Broken> {
+        self.backend.break_lock(lock_id)
+    }
+
+    /// Checks the audit log's hash chain; the number of lines.
+    pub fn verify_audit(&self) -> Result<usize> {
+        self.backend.verify_audit()
+    }
+
+    fn kind_for(&self, rel: &str) -> Result<&Kind> {
+        let bad = || StoreError::BadPath {
+            path: rel.to_owned(),
+        };
+        let reserved = rel.split('/').any(|p| backend::RESERVED.contains(&p));
+        if rel.is_empty()
+            || rel.starts_with('/')
+            || rel
+                .split('/')
+                .any(|p| p.is_empty() || p == "." || p == "..")
+            || reserved
+        {
+            return Err(bad());
+        }
+        self.catalog
+            .kind_for(Path::new(rel))
+            .ok_or_else(|| StoreError::UnknownKind {
+                path: rel.to_owned(),
+            })
+    }
+}

@@ -1,0 +1,186 @@
+//! The read path: parse strictly → envelope → checksum → version → schema.
+//! A document failing a check is a [`StoreError::Corrupt`] naming the
+//! check, the file, line:col and the JSON pointer; with `recover` on, the
+//! newest good backup is restored instead.
+
+use std::path::PathBuf;
+
+use serde_json::Value;
+use statewright_spec::document::{self, ParseError, SourceText};
+use statewright_spec::{Kind, locate};
+
+use crate::envelope::{Envelope, checksum};
+use crate::store::Store;
+use crate::store::error::{Check, Result, StoreError};
+use crate::store::lock::{LockGuard, LockOptions};
+use crate::store::recovery::Restored;
+
+/// A document read and verified.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// The kind's name.
+    pub kind: String,
+    /// The schema version.
+    pub version: u32,
+    /// The whole document, envelope included.
+    pub value: Value,
+    /// The envelope fields.
+    pub envelope: Envelope,
+    /// The file it was read from.
+    pub source: PathBuf,
+    /// Set when the document was restored from a backup by this read.
+    pub restored: Option<Restored>,
+}
+
+struct Checker<'a> {
+    path: PathBuf,
+    source: Option<&'a SourceText>,
+    recover: bool,
+}
+
+impl Checker<'_> {
+    fn fail(&self, check: Check, pointer: Option<String>, message: String) -> StoreError {
+        let at = match (self.source, &pointer) {
+            (Some(s), Some(p)) => locate::locate(s, p).map(|pos| (pos.line, pos.column)),
+            _ => None,
+        };
+        let remedy = if self.recover {
+            "no good backup could be restored; restore it by hand from .backup/"
+        } else {
+            "restore the newest good backup with `statewright recover` (or set recover = true in statewright.toml)"
+        };
+        StoreError::Corrupt {
+            path: self.path.clone(),
+            check,
+            at,
+            pointer,
+            message,
+            remedy,
+        }
+    }
+}
+
+fn parse_failure(c: &Checker<'_>, e: ParseError) -> StoreError {
+    let pointer = match &e {
+        ParseError::Syntax { pointer, .. } => pointer.clone(),
+        _ => None,
+    };
+    let mut err = c.fail(Check::Parse, None, e.to_string());
+    if let StoreError::Corrupt { at, pointer: p, .. } = &mut err {
+        *at = e.position().map(|pos| (pos.line, pos.column));
+        *p = pointer;
+    }
+    err
+}
+
+impl Store {
+    /// Reads and verifies a document. With `recover` on, a corrupt one is
+    /// restored from its newest good backup (taking the lock).
+    pub fn read(&self, rel: &str) -> Result<Loaded> {
+        self.read_inner(rel, None)
+    }
+
+    /// Like [`Store::read`], for a caller already holding the lock.
+    pub fn read_locked(&self, guard: &LockGuard, rel: &str) -> Result<Loaded> {
+        self.read_inner(rel, Some(guard))
+    }
+
+    fn read_inner(&self, rel: &str, guard: Option<&LockGuard>) -> Result<Loaded> {
+        let kind = self.kind_for(rel)?;
+        match self.read_checked(kind, rel) {
+            Err(StoreError::Corrupt { .. }) if self.opts.recover => match guard {
+                Some(g) => self.recover(g, rel),
+                None => {
+                    let opts = LockOptions {
+                        timeout: self.opts.lock_timeout,
+                        command: "read (recover)".into(),
+                    };
+                    let g = self.lock(&opts)?;
+                    self.recover(&g, rel)
+                }
+            },
+            other => other,
+        }
+    }
+
+    pub(crate) fn read_checked(&self, kind: &Kind, rel: &str) -> Result<Loaded> {
+        let path = self.backend.path_of(rel);
+        let bytes = self
+            .backend
+            .read(rel)?
+            .ok_or(StoreError::NotFound { path })?;
+        self.check(kind, rel, &bytes)
+    }
+
+    /// Runs every read check on `bytes` as the document `rel`.
+    pub(crate) fn check(&self, kind: &Kind, rel: &str, bytes: &[u8]) -> Result<Loaded> {
+        let path = self.backend.path_of(rel);
+        let mut c = Checker {
+            path: path.clone(),
+            source: None,
+            recover: self.opts.recover,
+        };
+        let source = document::decode(&path, bytes.to_vec(), kind.spec.format())
+            .map_err(|e| parse_failure(&c, e))?;
+        let value = document::parse(&source, self.opts.limits).map_err(|e| parse_failure(&c, e))?;
+        c.source = Some(&source);
+        let fields = &kind.spec.fields;
+        let envelope = Envelope::read(fields, &value).map_err(|p| {
+            let pointer = match &p {
+                crate::envelope::EnvelopeProblem::Version { pointer, .. } => pointer,
+                crate::envelope::EnvelopeProblem::Field { pointer, .. } => pointer,
+            };
+            c.fail(Check::Envelope, Some(pointer.clone()), p.to_string())
+        })?;
+        let actual = checksum(&value, &fields.checksum);
+        match &envelope.checksum {
+            None => {
+                return Err(c.fail(
+                    Check::Checksum,
+                    Some(fields.checksum.clone()),
+                    "no checksum".into(),
+                ));
+            }
+            Some(s) if *s != actual => {
+                return Err(c.fail(
+                    Check::Checksum,
+                    Some(fields.checksum.clone()),
+                    format!("recorded {s}, but the content hashes to {actual}"),
+                ));
+            }
+            Some(_) => {}
+        }
+        let known = kind.latest().version;
+        if envelope.version > known {
+            return Err(StoreError::NewerVersion {
+                path,
+                found: envelope.version,
+                known,
+            });
+        }
+        if kind.version(envelope.version).is_none() {
+            let msg = format!(
+                "the catalog has no schema version {} for kind `{}`",
+                envelope.version, kind.name
+            );
+            return Err(c.fail(Check::Version, Some(fields.version.clone()), msg));
+        }
+        if let Err(problems) = self.verifier.verify(kind, envelope.version, &value) {
+            let first = problems.first().map(|p| p.pointer.clone());
+            let msg = problems
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ");
+            return Err(c.fail(Check::Schema, first, msg));
+        }
+        Ok(Loaded {
+            kind: kind.name.clone(),
+            version: envelope.version,
+            value,
+            envelope,
+            source: path,
+            restored: None,
+        })
+    }
+}

@@ -1,0 +1,237 @@
+//! Recovery: what the store does on open (and when it takes a lock a dead
+//! holder left) with the remains of interrupted writes, and how a corrupt
+//! document is restored from its newest good backup.
+//!
+//! On open, under the lock (skipped, and said so, when someone holds it):
+//! 1. a transaction journal is rolled forward if committed, back if not;
+//! 2. each leftover temp is verified like a document: a complete, valid
+//!    one that is newer than the document (same lineage, higher serial, or
+//!    no readable document at all) is renamed into place and audited; any
+//!    other is removed; corrupt ones and transaction temps not named by a
+//!    committed journal are removed with a warning;
+//! 3. an audit line left incomplete is cut off.
+//!
+//! The library never prints: everything done is in the [`OpenReport`].
+
+use serde_json::Value;
+
+use crate::store::Store;
+use crate::store::audit::AuditEntry;
+use crate::store::backend::{Leftover, Previous};
+use crate::store::error::{Result, StoreError};
+use crate::store::lock::{LockGuard, LockOptions};
+use crate::store::read::Loaded;
+use crate::store::write::{Basis, WriteContext};
+
+/// What opening a store found and did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OpenReport {
+    /// Things an operator should know (corrupt leftovers removed, ...).
+    pub warnings: Vec<String>,
+    /// Recovery actions taken (journal rolled forward, temp finished, ...).
+    pub actions: Vec<String>,
+    /// Why recovery was skipped, when it was (lock held, read-only).
+    pub skipped: Option<String>,
+}
+
+/// How a document was restored from a backup.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Restored {
+    /// The backup file used.
+    pub backup: String,
+    /// The serial the backup had.
+    pub backup_serial: u64,
+    /// The serial written.
+    pub serial: u64,
+    /// Why the document was restored (the failed check).
+    pub reason: String,
+}
+
+impl Store {
+    pub(crate) fn recover_on_open(&self) -> Result<OpenReport> {
+        let opts = LockOptions {
+            timeout: std::time::Duration::ZERO,
+            command: "open (recovery)".into(),
+        };
+        match self.backend.lock(&opts) {
+            Ok(guard) => self.recover_pending(&guard),
+            Err(e @ (StoreError::LockHeld { .. } | StoreError::ReadOnly { .. })) => {
+                Ok(OpenReport {
+                    skipped: Some(format!("recovery of interrupted writes skipped: {e}")),
+                    ..OpenReport::default()
+                })
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Finishes or removes what interrupted writes left (under the lock).
+    pub fn recover_pending(&self, guard: &LockGuard) -> Result<OpenReport> {
+        let mut report = OpenReport::default();
+        if let Some(done) = self.backend.resolve_journal(guard)? {
+            report.actions.push(done);
+        }
+        for l in self.backend.leftovers()? {
+            self.handle_leftover(guard, &l, &mut report)?;
+        }
+        if let Some(w) = self.backend.repair_audit()? {
+            report.warnings.push(w);
+        }
+        Ok(report)
+    }
+
+    fn handle_leftover(
+        &self,
+        guard: &LockGuard,
+        l: &Leftover,
+        report: &mut OpenReport,
+    ) -> Result<()> {
+        let temp = self.backend.path_of(&l.temp);
+        let kind = match self.kind_for(&l.target) {
+            Ok(k) if !l.tx => k,
+            _ => {
+                self.backend.discard(guard, l)?;
+                let why = if l.tx {
+                    "of a transaction that never committed"
+                } else {
+                    "of no known kind"
+                };
+                report
+                    .warnings
+                    .push(format!("removed temp {} {why}", temp.display()));
+                return Ok(());
+            }
+        };
+        let bytes = self.backend.read(&l.temp)?.unwrap_or_default();
+        let candidate = match self.check(kind, &l.target, &bytes) {
+            Ok(c) => c,
+            Err(e) => {
+                self.backend.discard(guard, l)?;
+                report
+                    .warnings
+                    .push(format!("removed incomplete temp {}: {e}", temp.display()));
+                return Ok(());
+            }
+        };
+        let current = self.read_checked(kind, &l.target);
+        let newer = match &current {
+            Ok(c) => {
+                c.envelope.lineage == candidate.envelope.lineage
+                    && candidate.envelope.serial > c.envelope.serial
+            }
+            Err(StoreError::NotFound { .. }) => true,
+            Err(e) => {
+                report.warnings.push(format!(
+                    "{} was unreadable ({e}); replaced by a complete interrupted write",
+                    l.target
+                ));
+                true
+            }
+        };
+        if !newer {
+            self.backend.discard(guard, l)?;
+            report
+                .actions
+                .push(format!("removed stale temp {}", temp.display()));
+            return Ok(());
+        }
+        let previous = current.ok().map(|c| previous_of(&c));
+        let audit = finish_audit(l, &candidate, previous.as_ref());
+        self.backend.finish(guard, l, previous, audit)?;
+        report.actions.push(format!(
+            "finished interrupted write of {} (serial {})",
+            l.target, candidate.envelope.serial
+        ));
+        Ok(())
+    }
+
+    /// Verifies `rel`; if it fails a check, restores the newest backup
+    /// that passes every check, through the write protocol, with a serial
+    /// above any the document had, and records it in the audit log.
+    pub fn recover(&self, guard: &LockGuard, rel: &str) -> Result<Loaded> {
+        let kind = self.kind_for(rel)?;
+        let failure = match self.read_checked(kind, rel) {
+            Ok(loaded) => return Ok(loaded),
+            Err(e @ (StoreError::Corrupt { .. } | StoreError::NotFound { .. })) => e,
+            Err(e) => return Err(e),
+        };
+        let (entry, good) = self.newest_good_backup(kind, rel, &failure)?;
+        let ctx = WriteContext::new("recover");
+        let basis = Basis {
+            current: None,
+            floor: self.serial_floor(rel),
+            outcome: "restored",
+        };
+        let tx = uuid::Uuid::new_v4().to_string();
+        let (mut staged, outcome) =
+            self.prepare(kind, rel, good.value.clone(), &ctx, &tx, &basis)?;
+        staged.audit.outcome = format!("restored from {} after: {failure}", entry.backup);
+        self.backend.commit(guard, vec![staged])?;
+        let mut loaded = self.read_checked(kind, rel)?;
+        loaded.restored = Some(Restored {
+            backup: entry.backup,
+            backup_serial: good.envelope.serial,
+            serial: outcome.serial,
+            reason: failure.to_string(),
+        });
+        Ok(loaded)
+    }
+
+    fn newest_good_backup(
+        &self,
+        kind: &statewright_spec::Kind,
+        rel: &str,
+        failure: &StoreError,
+    ) -> Result<(crate::store::backup::BackupEntry, Loaded)> {
+        let backups = self.backend.backups(rel);
+        let mut tried = Vec::new();
+        for b in backups {
+            match self
+                .backend
+                .read_backup(&b)
+                .and_then(|bytes| self.check(kind, rel, &bytes))
+            {
+                Ok(good) => return Ok((b, good)),
+                Err(e) => tried.push(format!("{}: {e}", b.backup)),
+            }
+        }
+        let message = if tried.is_empty() {
+            format!("there are no backups; the document failed: {failure}")
+        } else {
+            format!(
+                "every backup failed a check ({}); the document failed: {failure}",
+                tried.join("; ")
+            )
+        };
+        Err(StoreError::NoGoodBackup {
+            path: self.backend.path_of(rel),
+            message,
+        })
+    }
+}
+
+fn previous_of(c: &Loaded) -> Previous {
+    Previous {
+        serial: c.envelope.serial,
+        checksum: c.envelope.checksum.clone().unwrap_or_default(),
+    }
+}
+
+fn finish_audit(l: &Leftover, c: &Loaded, previous: Option<&Previous>) -> AuditEntry {
+    let origin = c.envelope.origin.clone().unwrap_or(Value::Null);
+    AuditEntry {
+        time: jiff::Timestamp::now().to_string(),
+        tx: uuid::Uuid::new_v4().to_string(),
+        command: "open (recovery)".into(),
+        origin,
+        file: l.target.clone(),
+        serial: c.envelope.serial,
+        before: previous.map(|p| p.checksum.clone()),
+        after: c.envelope.checksum.clone(),
+        from_version: None,
+        to_version: Some(c.version),
+        outcome: "finished interrupted write".into(),
+        prev: String::new(),
+        hash: String::new(),
+    }
+}

@@ -1,0 +1,235 @@
+//! Secrets never reach the disk: before a document is written, every
+//! string value is checked against a list of credential shapes, matched by
+//! hand (no regex engine):
+//!
+//! | shape | rule |
+//! |---|---|
+//! | PEM private key | `-----BEGIN ` … `PRIVATE KEY-----` |
+//! | AWS access key id | `AKIA` or `ASIA` + 16 of `[0-9A-Z]` |
+//! | GitHub token | `gh` + one of `pousr` + `_` + 36 or more of `[A-Za-z0-9]` |
+//! | Slack token | `xox` + one of `baprs` + `-` |
+//! | bearer token | `Bearer ` + 20 or more token characters |
+//! | JWT | `eyJ` + three dot-separated base64url parts, each ≥ 8 long |
+//!
+//! A field whose schema says `"x-statewright-secret": true` is exempt
+//! (its subschema is found through `properties`, `additionalProperties`,
+//! `items` and local `#/` `$ref`s).
+
+use serde_json::Value;
+use statewright_spec::pointer::join;
+
+/// A string that looks like a credential.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// The JSON pointer of the field.
+    pub pointer: String,
+    /// What it looks like.
+    pub what: &'static str,
+}
+
+/// The first credential-looking string in `doc` outside the fields the
+/// schema marks as secret.
+pub fn scan(doc: &Value, schema: &Value) -> Option<Finding> {
+    let mut path = Vec::new();
+    let what = walk(doc, Some(schema), schema, &mut path)?;
+    let pointer = path.iter().fold(String::new(), |p, seg| match seg {
+        Seg::Key(k) => join(&p, k),
+        Seg::Index(i) => join(&p, &i.to_string()),
+    });
+    Some(Finding { pointer, what })
+}
+
+/// One step of the path to the value being looked at; the pointer text
+/// is only built for a finding.
+enum Seg<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+fn walk<'a>(
+    v: &'a Value,
+    sub: Option<&Value>,
+    root: &Value,
+    path: &mut Vec<Seg<'a>>,
+) -> Option<&'static str> {
+    let sub = sub.map(|s| resolve(s, root));
+    if sub.and_then(|s| s.get("x-statewright-secret")) == Some(&Value::Bool(true)) {
+        return None;
+    }
+    match v {
+        Value::String(s) => looks_like(s),
+        Value::Object(m) => m.iter().find_map(|(k, child)| {
+            let s = sub.and_then(|s| {
+                s.get("properties")
+                    .and_then(|p| p.get(k))
+                    .or_else(|| s.get("additionalProperties"))
+            });
+            path.push(Seg::Key(k));
+            let found = walk(child, s, root, path);
+            if found.is_none() {
+                path.pop();
+            }
+            found
+        }),
+        Value::Array(a) => a.iter().enumerate().find_map(|(i, child)| {
+            path.push(Seg::Index(i));
+            let found = walk(child, sub.and_then(|s| s.get("items")), root, path);
+            if found.is_none() {
+                path.pop();
+            }
+            found
+        }),
+        _ => None,
+    }
+}
+
+fn resolve<'a>(mut s: &'a Value, root: &'a Value) -> &'a Value {
+    for _ in 0..16 {
+        match s
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix('#'))
+        {
+            Some(p) => match root.pointer(p) {
+                Some(t) => s = t,
+                None => break,
+            },
+            None => break,
+        }
+    }
+    s
+}
+
+/// What credential `s` looks like, if any.
+pub fn looks_like(s: &str) -> Option<&'static str> {
+    type Rule = (&'static str, fn(&str) -> bool);
+    let rules: [Rule; 6] = [
+        ("a PEM private key", pem),
+        ("an AWS access key id", aws),
+        ("a GitHub token", github),
+        ("a Slack token", slack),
+        ("a bearer token", bearer),
+        ("a JWT", jwt),
+    ];
+    rules.iter().find(|(_, f)| f(s)).map(|(what, _)| *what)
+}
+
+fn pem(s: &str) -> bool {
+    s.find("-----BEGIN ")
+        .is_some_and(|i| s[i..].contains("PRIVATE KEY-----"))
+}
+
+fn aws(s: &str) -> bool {
+    ["AKIA", "ASIA"].iter().any(|p| {
+        s.match_indices(p).any(|(i, _)| {
+            let t = &s.as_bytes()[i + 4..];
+            t.len() >= 16
+                && t[..16]
+                    .iter()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        })
+    })
+}
+
+fn run(t: &[u8], ok: fn(u8) -> bool) -> usize {
+    t.iter().take_while(|&&b| ok(b)).count()
+}
+
+fn github(s: &str) -> bool {
+    s.match_indices("gh").any(|(i, _)| {
+        let t = &s.as_bytes()[i..];
+        t.len() > 4
+            && b"pousr".contains(&t[2])
+            && t[3] == b'_'
+            && run(&t[4..], |b| b.is_ascii_alphanumeric()) >= 36
+    })
+}
+
+fn slack(s: &str) -> bool {
+    s.match_indices("xox").any(|(i, _)| {
+        let t = &s.as_bytes()[i..];
+        t.len() > 5 && b"baprs".contains(&t[3]) && t[4] == b'-'
+    })
+}
+
+fn token_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"-._~+/=".contains(&b)
+}
+
+fn bearer(s: &str) -> bool {
+    s.match_indices("Bearer ")
+        .any(|(i, m)| run(&s.as_bytes()[i + m.len()..], token_char) >= 20)
+}
+
+fn jwt(s: &str) -> bool {
+    let b64 = |b: u8| b.is_ascii_alphanumeric() || b == b'-' || b == b'_';
+    s.match_indices("eyJ").any(|(i, _)| {
+        let t = &s.as_bytes()[i..];
+        let a = run(t, b64);
+        let rest = &t[a..];
+        if a < 8 || rest.first() != Some(&b'.') {
+            return false;
+        }
+        let b = run(&rest[1..], b64);
+        let rest = &rest[1 + b..];
+        b >= 8 && rest.first() == Some(&b'.') && run(&rest[1..], b64) >= 8
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn each_shape_is_recognised() {
+        let gh = format!("ghp_{}", "a".repeat(36));
+        let cases = [
+            (
+                "x -----BEGIN RSA PRIVATE KEY-----\nMII",
+                "a PEM private key",
+            ),
+            ("key=AKIAIOSFODNN7EXAMPLE", "an AWS access key id"),
+            (gh.as_str(), "a GitHub token"),
+            ("xoxb-123-456", "a Slack token"),
+            (
+                "Authorization: Bearer abcdefghijklmnopqrstuvwxyz",
+                "a bearer token",
+            ),
+            (
+                "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.abcdefghijkl",
+                "a JWT",
+            ),
+        ];
+        for (s, what) in cases {
+            assert_eq!(looks_like(s), Some(what), "{s}");
+        }
+        for s in [
+            "AKIAshort",
+            "ghp_short",
+            "Bearer short",
+            "-----BEGIN CERTIFICATE-----",
+            "hello",
+            "é AKIA",
+        ] {
+            assert_eq!(looks_like(s), None, "{s}");
+        }
+    }
+
+    #[test]
+    fn schema_marked_fields_are_exempt() {
+        let schema = json!({
+            "$defs": {"tok": {"type": "string", "x-statewright-secret": true}},
+            "properties": {"auth": {"$ref": "#/$defs/tok"}, "list": {"items": {"type": "string"}}}
+        });
+        let doc = json!({"auth": "xoxb-1-2", "list": ["ok", "xoxp-9"]});
+        assert_eq!(
+            scan(&doc, &schema),
+            Some(Finding {
+                pointer: "/list/1".into(),
+                what: "a Slack token"
+            })
+        );
+        assert_eq!(scan(&json!({"auth": "xoxb-1-2"}), &schema), None);
+    }
+}

@@ -1,0 +1,442 @@
+//! The write path: lock held → read the current version (verified) →
+//! check version, serial and lineage → stamp the envelope → refuse
+//! secrets → validate against the target schema → encode and re-verify the
+//! bytes → commit (temp, fsync, backup, rename, fsync dir, audit).
+
+use std::path::PathBuf;
+
+use serde_json::Value;
+use statewright_spec::catalog::{VersionProblem, version_of};
+use statewright_spec::document::{self};
+use statewright_spec::{Format, Kind};
+
+use crate::envelope::{self, Origin, Stamp, checksum};
+use crate::store::audit::AuditEntry;
+use crate::store::backend::{Previous, Staged};
+use crate::store::error::{Result, StoreError};
+use crate::store::lock::{LockGuard, LockOptions};
+use crate::store::read::Loaded;
+use crate::store::verify::Problem;
+use crate::store::{Store, secrets};
+
+/// Who writes, and how carefully.
+#[derive(Debug, Clone)]
+pub struct WriteContext {
+    /// The command (`migrate`, `set`, `repair`).
+    pub command: String,
+    /// The module or system writing (recorded in `origin.module`).
+    pub module: String,
+    /// A unique id of this command's run.
+    pub command_id: String,
+    /// The tool's version.
+    pub tool_version: String,
+    /// Override the downgrade, serial and lineage checks, and write over a
+    /// corrupt document. Serials still only grow.
+    pub force: bool,
+}
+
+impl WriteContext {
+    /// A context for `command`, with a fresh command id.
+    pub fn new(command: &str) -> WriteContext {
+        WriteContext {
+            command: command.to_owned(),
+            module: "statewright".into(),
+            command_id: uuid::Uuid::new_v4().to_string(),
+            tool_version: env!("CARGO_PKG_VERSION").into(),
+            force: false,
+        }
+    }
+
+    fn origin(&self) -> Origin {
+        Origin {
+            module: self.module.clone(),
+            command: self.command.clone(),
+            command_id: self.command_id.clone(),
+            tool_version: self.tool_version.clone(),
+        }
+    }
+}
+
+/// What a write did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriteOutcome {
+    /// The document's file.
+    pub path: PathBuf,
+    /// The serial written.
+    pub serial: u64,
+    /// The lineage.
+    pub lineage: String,
+    /// The checksum written.
+    pub checksum: String,
+    /// The schema version written.
+    pub version: u32,
+}
+
+/// Several documents written together or not at all.
+pub struct Transaction<'a> {
+    store: &'a Store,
+    guard: &'a LockGuard,
+    puts: Vec<(String, Value)>,
+}
+
+impl Transaction<'_> {
+    /// Adds a new version of `rel`.
+    pub fn put(&mut self, rel: &str, value: Value) -> &mut Self {
+        self.puts.retain(|(r, _)| r != rel);
+        self.puts.push((rel.to_owned(), value));
+        self
+    }
+
+    /// Verifies every document, then commits them all, or none.
+    pub fn commit(self, ctx: &WriteContext) -> Result<Vec<WriteOutcome>> {
+        let tx = uuid::Uuid::new_v4().to_string();
+        let mut staged = Vec::new();
+        let mut outcomes = Vec::new();
+        for (rel, value) in self.puts {
+            let (s, o) = self.store.stage(self.guard, &rel, value, ctx, &tx)?;
+            staged.push(s);
+            outcomes.push(o);
+        }
+        self.store.backend.commit(self.guard, staged)?;
+        Ok(outcomes)
+    }
+}
+
+/// The version being replaced, and the lowest serial a new one may have.
+pub(crate) struct Basis<'a> {
+    pub current: Option<&'a Loaded>,
+    pub floor: u64,
+    pub outcome: &'a str,
+}
+
+impl Store {
+    /// Writes a new version of `rel` under the lock.
+    pub fn write(
+        &self,
+        guard: &LockGuard,
+        rel: &str,
+        value: Value,
+        ctx: &WriteContext,
+    ) -> Result<WriteOutcome> {
+        let tx = uuid::Uuid::new_v4().to_string();
+        let (staged, outcome) = self.stage(guard, rel, value, ctx, &tx)?;
+        self.backend.commit(guard, vec![staged])?;
+        Ok(outcome)
+    }
+
+    /// Read-modify-write of `rel` under a lock already held.
+    pub fn update_locked<F>(
+        &self,
+        guard: &LockGuard,
+        rel: &str,
+        ctx: &WriteContext,
+        f: F,
+    ) -> Result<WriteOutcome>
+    where
+        F: FnOnce(&mut Value),
+    {
+        let mut value = self.read_locked(guard, rel)?.value;
+        f(&mut value);
+        self.write(guard, rel, value, ctx)
+    }
+
+    /// Takes the lock, reads `rel`, applies `f`, writes it, releases.
+    pub fn update<F>(
+        &self,
+        lock: &LockOptions,
+        rel: &str,
+        ctx: &WriteContext,
+        f: F,
+    ) -> Result<WriteOutcome>
+    where
+        F: FnOnce(&mut Value),
+    {
+        let guard = self.lock(lock)?;
+        self.update_locked(&guard, rel, ctx, f)
+    }
+
+    /// Starts a transaction under the lock.
+    pub fn transaction<'a>(&'a self, guard: &'a LockGuard) -> Transaction<'a> {
+        Transaction {
+            store: self,
+            guard,
+            puts: Vec::new(),
+        }
+    }
+
+    fn stage(
+        &self,
+        guard: &LockGuard,
+        rel: &str,
+        value: Value,
+        ctx: &WriteContext,
+        tx: &str,
+    ) -> Result<(Staged, WriteOutcome)> {
+        let kind = self.kind_for(rel)?;
+        let current = match self.read_locked(guard, rel) {
+            Ok(c) => Some(c),
+            Err(StoreError::NotFound { .. }) => None,
+            Err(StoreError::Corrupt { .. }) if ctx.force => None,
+            Err(e) => return Err(e),
+        };
+        let floor = match &current {
+            Some(_) => 0,
+            None => self.serial_floor(rel),
+        };
+        let basis = Basis {
+            current: current.as_ref(),
+            floor,
+            outcome: "written",
+        };
+        self.prepare(kind, rel, value, ctx, tx, &basis)
+    }
+
+    /// The highest serial `rel` is known to have had (backups, audit log).
+    pub(crate) fn serial_floor(&self, rel: &str) -> u64 {
+        let b = self.backend.backups(rel).first().map_or(0, |b| b.serial);
+        b.max(self.backend.audited_serial(rel).unwrap_or(0))
+    }
+
+    pub(crate) fn prepare(
+        &self,
+        kind: &Kind,
+        rel: &str,
+        mut value: Value,
+        ctx: &WriteContext,
+        tx: &str,
+        basis: &Basis<'_>,
+    ) -> Result<(Staged, WriteOutcome)> {
+        let path = self.backend.path_of(rel);
+        let fields = &kind.spec.fields;
+        let version = self.target_version(kind, rel, &value, basis.current, ctx.force)?;
+        let (serial, lineage) = self.next_serial(rel, &value, ctx, basis)?;
+        let stamp = Stamp {
+            serial,
+            lineage: lineage.clone(),
+            generated_at: jiff::Timestamp::now().to_string(),
+            origin: ctx.origin(),
+            default_version: version,
+        };
+        let sum = envelope::stamp(fields, &mut value, &stamp).map_err(|p| StoreError::Encode {
+            path: path.clone(),
+            message: format!("cannot set envelope field `{p}`"),
+        })?;
+        self.refuse_bad_content(kind, rel, version, &value)?;
+        let bytes = self.encode(kind, rel, &value, &sum)?;
+        let before = basis.current.map(|c| &c.envelope);
+        let audit = AuditEntry {
+            time: stamp.generated_at.clone(),
+            tx: tx.to_owned(),
+            command: ctx.command.clone(),
+            origin: serde_json::to_value(ctx.origin()).unwrap_or(Value::Null),
+            file: rel.to_owned(),
+            serial,
+            before: before.and_then(|e| e.checksum.clone()),
+            after: Some(sum.clone()),
+            from_version: before.map(|e| e.version),
+            to_version: Some(version),
+            outcome: basis.outcome.to_owned(),
+            prev: String::new(),
+            hash: String::new(),
+        };
+        let previous = before.map(|e| Previous {
+            serial: e.serial,
+            checksum: e.checksum.clone().unwrap_or_default(),
+        });
+        let staged = Staged {
+            rel: rel.to_owned(),
+            bytes,
+            previous,
+            audit,
+        };
+        let outcome = WriteOutcome {
+            path,
+            serial,
+            lineage,
+            checksum: sum,
+            version,
+        };
+        Ok((staged, outcome))
+    }
+
+    fn target_version(
+        &self,
+        kind: &Kind,
+        rel: &str,
+        value: &Value,
+        current: Option<&Loaded>,
+        force: bool,
+    ) -> Result<u32> {
+        let path = self.backend.path_of(rel);
+        let known = kind.latest().version;
+        let version = match version_of(value, &kind.spec.fields.version) {
+            Ok(v) => v,
+            Err(VersionProblem::Missing) => current.map_or(known, |c| c.version),
+            Err(VersionProblem::NotAVersion(v)) => {
+                return Err(StoreError::Encode {
+                    path,
+                    message: format!(
+                        "`{v}` at `{}` is not a schema version",
+                        kind.spec.fields.version
+                    ),
+                });
+            }
+        };
+        if version > known {
+            return Err(StoreError::NewerVersion {
+                path,
+                found: version,
+                known,
+            });
+        }
+        if kind.version(version).is_none() {
+            return Err(StoreError::Encode {
+                path,
+                message: format!("kind `{}` has no schema version {version}", kind.name),
+            });
+        }
+        match current {
+            Some(c) if c.version > version && !force => Err(StoreError::Downgrade {
+                path,
+                from: c.version,
+                to: version,
+            }),
+            _ => Ok(version),
+        }
+    }
+
+    fn next_serial(
+        &self,
+        rel: &str,
+        value: &Value,
+        ctx: &WriteContext,
+        basis: &Basis<'_>,
+    ) -> Result<(u64, String)> {
+        let Some(kind) = self.catalog.kind_for(std::path::Path::new(rel)) else {
+            return Err(StoreError::UnknownKind {
+                path: rel.to_owned(),
+            });
+        };
+        let fields = &kind.spec.fields;
+        let given_serial = value.pointer(&fields.serial).and_then(Value::as_u64);
+        let given_lineage = value
+            .pointer(&fields.lineage)
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        let conflict = |message: String| StoreError::Conflict {
+            path: self.backend.path_of(rel),
+            message,
+        };
+        let Some(c) = basis.current else {
+            let serial = given_serial.unwrap_or(0).max(basis.floor) + 1;
+            let lineage = given_lineage.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+            return Ok((serial, lineage));
+        };
+        let current_lineage = c.envelope.lineage.clone();
+        if !ctx.force {
+            if let (Some(g), Some(l)) = (&given_lineage, &current_lineage)
+                && g != l
+            {
+                return Err(conflict(format!(
+                    "its lineage {g} is not the document's lineage {l}"
+                )));
+            }
+            if let Some(s) = given_serial.filter(|s| *s != c.envelope.serial) {
+                return Err(conflict(format!(
+                    "it is based on serial {s} but the document is at serial {}",
+                    c.envelope.serial
+                )));
+            }
+        }
+        let lineage = match ctx.force {
+            true => given_lineage.or(current_lineage),
+            false => current_lineage,
+        };
+        let serial = c.envelope.serial.max(given_serial.unwrap_or(0)) + 1;
+        Ok((
+            serial,
+            lineage.unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+        ))
+    }
+
+    fn refuse_bad_content(
+        &self,
+        kind: &Kind,
+        rel: &str,
+        version: u32,
+        value: &Value,
+    ) -> Result<()> {
+        let path = self.backend.path_of(rel);
+        let prov = &kind.spec.fields.provenance;
+        if kind.spec.provenance && value.pointer(prov).is_none_or(Value::is_null) {
+            return Err(StoreError::Invalid {
+                path,
+                version,
+                problems: vec![Problem {
+                    pointer: prov.clone(),
+                    message: format!(
+                        "kind `{}` requires provenance (test suite, timestamp, artifacts)",
+                        kind.name
+                    ),
+                }],
+            });
+        }
+        let schema = kind
+            .version(version)
+            .map(|s| &s.schema)
+            .unwrap_or(&Value::Null);
+        if let Some(f) = secrets::scan(value, schema) {
+            return Err(StoreError::Secret {
+                path,
+                pointer: f.pointer,
+                what: f.what,
+            });
+        }
+        self.verifier
+            .verify(kind, version, value)
+            .map_err(|problems| StoreError::Invalid {
+                path,
+                version,
+                problems,
+            })
+    }
+
+    fn encode(&self, kind: &Kind, rel: &str, value: &Value, sum: &str) -> Result<Vec<u8>> {
+        let path = self.backend.path_of(rel);
+        let fail = |message: String| StoreError::Encode {
+            path: path.clone(),
+            message,
+        };
+        let format = kind.spec.format();
+        let bytes = match format {
+            Format::Json => serde_json::to_vec_pretty(value)
+                .map(|mut b| {
+                    b.push(b'\n');
+                    b
+                })
+                .map_err(|e| fail(e.to_string()))?,
+            Format::Yaml => serde_saphyr::to_string(value)
+                .map(String::into_bytes)
+                .map_err(|e| fail(e.to_string()))?,
+            Format::Toml => toml::to_string(value)
+                .map(String::into_bytes)
+                .map_err(|e| fail(e.to_string()))?,
+        };
+        // Only a complete, verified document may become visible. JSON is
+        // written by serde_json from the verified value, which round-trips
+        // exactly; YAML and TOML encoders are read back and compared.
+        if format == Format::Json {
+            return Ok(bytes);
+        }
+        let source =
+            document::decode(&path, bytes.clone(), format).map_err(|e| fail(e.to_string()))?;
+        let back = document::parse(&source, self.opts.limits).map_err(|e| fail(e.to_string()))?;
+        if checksum(&back, &kind.spec.fields.checksum) != sum {
+            return Err(fail(format!(
+                "the {} encoding does not read back the same",
+                format.name()
+            )));
+        }
+        Ok(bytes)
+    }
+}
