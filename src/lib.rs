@@ -5,6 +5,7 @@
 //! function here too. Library code never prints and never exits.
 #![deny(missing_docs)]
 
+pub mod migrate;
 pub mod models;
 
 pub use statewright_spec as spec;
