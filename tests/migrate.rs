@@ -308,3 +308,88 @@ fn refuses_a_gap_in_the_chain() {
         report.findings
     );
 }
+
+#[test]
+fn deploy_pins_chain_goes_up_and_back_down() {
+    let (cat, set) = (catalog(), migrations());
+    let m = Migrator::new(&cat, &set);
+    let path = PathBuf::from("deploy/pins.json");
+    let up = m
+        .prepare(
+            &[(path.clone(), fixture("deploy-pins", 1, "basic.json"))],
+            &opts(),
+        )
+        .unwrap();
+    assert_eq!(up[0].steps.len(), 2);
+    let mut v3 = up[0].value.clone();
+    assert_eq!(v3["history"].as_array().unwrap().len(), 2);
+    v3.as_object_mut().unwrap().shift_remove("history");
+    assert_eq!(v3, fixture("deploy-pins", 3, "basic.json"));
+    let down = MigrateOptions {
+        to: Target::Version(1),
+        ..opts()
+    };
+    let back = m.prepare(&[(path, v3)], &down).unwrap();
+    let mut v1 = back[0].value.clone();
+    v1.as_object_mut().unwrap().shift_remove("history");
+    assert_eq!(v1, fixture("deploy-pins", 1, "basic.json"));
+    let report = verify(&cat, &set, &Hooks::new());
+    assert_eq!(
+        (report.upgrades_checked, report.round_trips_checked),
+        (4, 3)
+    );
+}
+
+#[test]
+fn refuses_a_lossy_downgrade_without_the_flag() {
+    let dir = scratch();
+    let mig = dir.path().join("migrations");
+    let file = mig.join("deploy-pins/0002_tiers_regions_channel.yaml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(
+        &file,
+        text.replace("{ path: /defaults, default: {} }", "{ path: /defaults }"),
+    )
+    .unwrap();
+    migration::rehash(&mig).unwrap();
+    let set = migration::load_checked(&mig).unwrap();
+    let cat = Catalog::load(&Project::load(&dir.path().join("statewright.toml")).unwrap()).unwrap();
+    let m = Migrator::new(&cat, &set);
+    let docs = vec![(
+        PathBuf::from("deploy/pins.json"),
+        fixture("deploy-pins", 3, "basic.json"),
+    )];
+    let down = MigrateOptions {
+        to: Target::Version(2),
+        ..opts()
+    };
+    let e = m.prepare(&docs, &down).unwrap_err();
+    assert!(e.is_refusal());
+    let msg = e.to_string();
+    assert!(
+        msg.contains("downgrading `deploy-pins` from v3 to v2 is lossy"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("0002_tiers_regions_channel: remove at /defaults loses the removed value"),
+        "{msg}"
+    );
+    assert!(msg.contains("pass --allow-lossy"), "{msg}");
+    let lossy = MigrateOptions {
+        allow_lossy: true,
+        ..down
+    };
+    let mut batches = Vec::new();
+    let mut writer = |b: &WriteBatch| -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        batches.push(b.backup_first);
+        Ok(())
+    };
+    let summary = m.migrate(&docs, &lossy, &mut writer).unwrap();
+    assert!(summary.backup_first);
+    assert_eq!(batches, [true]);
+    assert_eq!(summary.migrated[0].steps[0].lost[0].pointer, "/defaults");
+    assert_eq!(
+        summary.migrated[0].value["defaults"],
+        json!({"channel": "stable"})
+    );
+}
