@@ -26,5 +26,6 @@ pub use run::{
     DocumentPlan, DocumentStatus, MigrateOptions, Migrated, Migrator, StateWriter, StatusState,
     StepSummary, Summary, Target, WriteBatch,
 };
+pub use statewright_spec::migration::ScalarType;
 pub use statewright_spec::migration::{MigrationSet, load_checked, rehash};
 pub use verify::{Finding, VerifyReport, verify};

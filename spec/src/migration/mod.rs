@@ -17,6 +17,7 @@ pub use file::{
 };
 pub use inverse::{Lossy, invert};
 pub use parse::{Migration, MigrationSet, load_dir, parse_migration, parse_str};
+pub use render::{RenderOptions, render_steps};
 pub use sum::{SUM_FILE, SumFile, check_sum, file_hash, load_checked, rehash};
 
 /// The schema file checked in next to the migrations.
