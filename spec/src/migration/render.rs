@@ -171,8 +171,8 @@ impl Renderer<'_> {
             Op::Add(o) | Op::SetDefault(o) => self.fill(o, depth),
             Op::Remove(o) => self.remove(o, depth),
             Op::Rename(o) => self.rename(o, depth),
-            Op::Copy(o) => self.from_to("copy", o, depth),
-            Op::Move(o) => self.from_to("move", o, depth),
+            Op::Copy(o) => self.copy_or_move("copy", o, depth),
+            Op::Move(o) => self.copy_or_move("move", o, depth),
             Op::Wrap(o) => self.path_op("wrap", o, depth),
             Op::Head(o) => self.path_op("head", o, depth),
             Op::Convert(o) => self.convert(o, depth),
@@ -219,7 +219,7 @@ impl Renderer<'_> {
         )
     }
 
-    fn from_to(&self, name: &str, o: &FromToOp, depth: usize) -> Result<String, minijinja::Error> {
+    fn copy_or_move(&self, name: &str, o: &FromToOp, depth: usize) -> Result<String, minijinja::Error> {
         self.render(
             name,
             context! { rt => self.opts.runtime, v => var(depth), from => tokens(&o.from), to => tokens(&o.to) },
