@@ -87,6 +87,8 @@ fn render_opts() -> RenderOptions {
 fn generated_code_is_current() {
     check_generated(&shipped_set(), "compiled_steps.rs", &render_opts());
     check_generated(&demo_set(), "ops_demo_steps.rs", &render_opts());
+    let bench = migration::load_dir(&root().join("tests/data/bench-migrations")).unwrap();
+    check_generated(&bench, "bench_steps.rs", &render_opts());
 }
 
 /// Runs one step both ways and requires identical results (values, key
