@@ -9,6 +9,7 @@ pub mod check;
 pub mod codes;
 pub mod envelope;
 pub mod finding;
+pub mod migrate;
 pub mod models;
 pub mod store;
 pub mod transitions;

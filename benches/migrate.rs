@@ -1,0 +1,139 @@
+//! Migrating 10,000 documents through a three-step chain: compiled steps
+//! against the interpreter, and both against a plain serde_json parse +
+//! serialize of the same documents, measured in the same run.
+//!
+//! Targets: compiled ≤ 1.5× parse+serialize per document; compiled ≥ 2×
+//! faster than the interpreter. Run with `cargo bench --bench migrate`.
+
+use std::hint::black_box;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use statewright::migrate::{Hooks, StepFn, run_ops};
+use statewright::spec::migration::{self, MigrationSet};
+
+#[allow(dead_code)]
+mod compiled {
+    include!("../tests/generated/bench_steps.rs");
+}
+
+const DOCS: usize = 10_000;
+const ROUNDS: usize = 5;
+
+fn document(i: usize) -> Value {
+    let tiers = ["gold", "silver", "bronze"];
+    let mut services = serde_json::Map::new();
+    for s in 0..12 {
+        services.insert(
+            format!("svc-{s}"),
+            json!({
+                "image": format!("registry.example.net/team{}/svc-{s}", i % 7),
+                "tag": format!("1.{}.{}", i % 13, s),
+                "replicas": ((i + s) % 9 + 1).to_string(),
+                "tier": tiers[(i + s) % 3],
+                "region": if s % 2 == 0 { "eu-west-1" } else { "us-east-2" },
+            }),
+        );
+    }
+    json!({"schema_version": 1, "defaults": {"channel": "stable"}, "services": services})
+}
+
+/// The fastest of `ROUNDS` runs of `f` over fresh inputs from `setup`
+/// (what `f` returns is dropped outside the measurement).
+fn best<T, R>(mut setup: impl FnMut() -> T, mut f: impl FnMut(T) -> R) -> Duration {
+    (0..ROUNDS)
+        .map(|_| {
+            let input = setup();
+            let t = Instant::now();
+            let out = black_box(f(input));
+            let elapsed = t.elapsed();
+            drop(out);
+            elapsed
+        })
+        .min()
+        .unwrap_or_default()
+}
+
+fn main() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/bench-migrations");
+    let set: MigrationSet = migration::load_dir(&dir).expect("bench migrations parse");
+    let texts: Vec<String> = (0..DOCS).map(|i| document(i).to_string()).collect();
+    let values: Vec<Value> = texts
+        .iter()
+        .map(|t| serde_json::from_str(t).unwrap())
+        .collect();
+    let steps: Vec<StepFn> = compiled::STEPS.iter().map(|s| s.up).collect();
+    assert_eq!(steps.len(), 3, "a three-step chain");
+    let hooks = Hooks::new();
+
+    let base = best(
+        || (),
+        |()| {
+            for t in &texts {
+                let v: Value = serde_json::from_str(black_box(t)).unwrap();
+                black_box(serde_json::to_string(&v).unwrap());
+            }
+        },
+    );
+    let compiled = best(
+        || values.clone(),
+        |mut docs| {
+            for d in &mut docs {
+                for f in &steps {
+                    f(d).unwrap();
+                }
+            }
+            docs
+        },
+    );
+    let interpreted = best(
+        || values.clone(),
+        |mut docs| {
+            for d in &mut docs {
+                for m in &set.migrations {
+                    run_ops(&m.file.ops, d, &hooks).unwrap();
+                }
+            }
+            docs
+        },
+    );
+    same_output(&set, &values[..50], &steps, &hooks);
+
+    let per = |d: Duration| d.as_secs_f64() * 1e9 / DOCS as f64;
+    println!("migrate bench: {DOCS} documents, 12 services each, 3-step chain (best of {ROUNDS})");
+    println!("  serde_json parse + serialize : {:>9.0} ns/doc", per(base));
+    println!(
+        "  compiled steps               : {:>9.0} ns/doc",
+        per(compiled)
+    );
+    println!(
+        "  interpreter                  : {:>9.0} ns/doc",
+        per(interpreted)
+    );
+    let cost = per(compiled) / per(base);
+    let speedup = per(interpreted) / per(compiled);
+    println!(
+        "  compiled / parse+serialize   : {cost:>9.2}x  (target <= 1.50x) {}",
+        verdict(cost <= 1.5)
+    );
+    println!(
+        "  interpreter / compiled       : {speedup:>9.2}x  (target >= 2.00x) {}",
+        verdict(speedup >= 2.0)
+    );
+}
+
+fn verdict(ok: bool) -> &'static str {
+    if ok { "ok" } else { "MISSED" }
+}
+
+fn same_output(set: &MigrationSet, docs: &[Value], steps: &[StepFn], hooks: &Hooks) {
+    for d in docs {
+        let (mut a, mut b) = (d.clone(), d.clone());
+        for (m, f) in set.migrations.iter().zip(steps) {
+            run_ops(&m.file.ops, &mut a, hooks).unwrap();
+            f(&mut b).unwrap();
+        }
+        assert_eq!(a, b);
+    }
+}

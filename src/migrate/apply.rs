@@ -1,0 +1,159 @@
+//! Applying a plan in memory: run each step (interpreted or compiled), set
+//! the version, and record each step in the document's `history`.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use statewright_spec::migration::MigrationSet;
+use statewright_spec::pointer;
+
+use super::error::MigrateError;
+use super::interp::{Hooks, run_ops};
+use super::plan::{Plan, PlannedStep};
+use super::prim::OpFailure;
+
+/// One applied step, as recorded in a document's `history`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    /// The migration id (`0001_add_checkpoints`).
+    pub migration: String,
+    /// The version before the step.
+    pub from: u32,
+    /// The version after the step.
+    pub to: u32,
+    /// `sha256:<hex>` of the migration file as applied.
+    pub file_hash: String,
+    /// When the step was applied (RFC 3339).
+    pub applied_at: String,
+}
+
+/// Runs one planned step on a document: the interpreter, or compiled code.
+pub trait StepRunner {
+    /// Applies `step` to `v`.
+    fn run(&self, step: &PlannedStep<'_>, v: &mut Value) -> Result<(), MigrateError>;
+}
+
+/// The interpreter over parsed ops, with the application's hooks.
+#[derive(Debug, Clone, Copy)]
+pub struct Interpreter<'h> {
+    /// The hooks `hook` ops call.
+    pub hooks: &'h Hooks,
+}
+
+impl StepRunner for Interpreter<'_> {
+    fn run(&self, step: &PlannedStep<'_>, v: &mut Value) -> Result<(), MigrateError> {
+        run_ops(step.ops(), v, self.hooks).map_err(|f| op_error(step, f))
+    }
+}
+
+/// The error for an op that failed during `step`.
+pub fn op_error(step: &PlannedStep<'_>, f: OpFailure) -> MigrateError {
+    MigrateError::Op {
+        migration: step.migration.id.clone(),
+        from: step.from(),
+        to: step.to(),
+        op_pointer: if f.pointer.is_empty() {
+            "/".into()
+        } else {
+            f.pointer
+        },
+        message: f.message,
+    }
+}
+
+/// The current time in RFC 3339, for `applied_at`.
+pub fn now() -> String {
+    jiff::Timestamp::now()
+        .round(jiff::Unit::Second)
+        .map_or_else(|_| jiff::Timestamp::now().to_string(), |t| t.to_string())
+}
+
+/// Applies `plan` to `value` with the interpreter, stamping `applied_at`
+/// with the current time. Returns the new value (version set, history
+/// appended) and the history entries added.
+pub fn apply_in_memory(
+    plan: &Plan<'_>,
+    value: Value,
+    hooks: &Hooks,
+) -> Result<(Value, Vec<HistoryEntry>), MigrateError> {
+    apply_with(plan, value, &Interpreter { hooks }, &now())
+}
+
+/// Applies `plan` to `value` with `runner`, stamping `applied_at`.
+pub fn apply_with(
+    plan: &Plan<'_>,
+    mut value: Value,
+    runner: &dyn StepRunner,
+    applied_at: &str,
+) -> Result<(Value, Vec<HistoryEntry>), MigrateError> {
+    let mut entries = Vec::with_capacity(plan.steps.len());
+    for step in &plan.steps {
+        runner.run(step, &mut value)?;
+        set_version(&mut value, &plan.fields.version, step.to());
+        entries.push(HistoryEntry {
+            migration: step.migration.id.clone(),
+            from: step.from(),
+            to: step.to(),
+            file_hash: step.migration.file_hash.clone(),
+            applied_at: applied_at.to_owned(),
+        });
+    }
+    append_history(&mut value, &plan.fields.history, &entries);
+    Ok((value, entries))
+}
+
+/// Writes `version` at `pointer`, as a string when the field holds one.
+pub fn set_version(value: &mut Value, pointer: &str, version: u32) {
+    let new = match value.pointer(pointer) {
+        Some(Value::String(_)) => Value::String(version.to_string()),
+        _ => Value::from(version),
+    };
+    pointer::set(value, pointer, new);
+}
+
+fn append_history(value: &mut Value, pointer: &str, entries: &[HistoryEntry]) {
+    if entries.is_empty() {
+        return;
+    }
+    let new = entries
+        .iter()
+        .map(|e| serde_json::to_value(e).expect("plain struct"));
+    match value.pointer_mut(pointer) {
+        Some(Value::Array(a)) => a.extend(new),
+        _ => {
+            pointer::set(value, pointer, Value::Array(new.collect()));
+        }
+    }
+}
+
+/// Refuses a document whose recorded history names a migration of `kind`
+/// that is missing or whose file hash differs now.
+pub fn check_provenance(
+    kind: &str,
+    value: &Value,
+    history_pointer: &str,
+    migrations: &MigrationSet,
+) -> Result<(), MigrateError> {
+    let Some(Value::Array(history)) = value.pointer(history_pointer) else {
+        return Ok(());
+    };
+    for entry in history {
+        let (Some(id), Some(recorded)) = (
+            entry.get("migration").and_then(Value::as_str),
+            entry.get("file_hash").and_then(Value::as_str),
+        ) else {
+            continue;
+        };
+        let current = match migrations.by_id(kind, id) {
+            Some(m) if m.file_hash == recorded => continue,
+            Some(m) => format!("the file's hash is now {}", m.file_hash),
+            None => "no such migration file exists now".into(),
+        };
+        return Err(MigrateError::Provenance {
+            kind: kind.into(),
+            migration: id.into(),
+            recorded: recorded.into(),
+            current,
+        });
+    }
+    Ok(())
+}

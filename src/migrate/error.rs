@@ -1,0 +1,174 @@
+//! What can stop a migration: each variant names the document, the
+//! versions and the remedy.
+
+use std::path::PathBuf;
+
+use statewright_spec::migration::{Lossy, MigrationFileError};
+
+/// Why a migration was refused or failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MigrateError {
+    /// A migration file or the sum file is unusable.
+    #[error(transparent)]
+    Files(#[from] MigrationFileError),
+    /// The catalog has no such kind.
+    #[error(
+        "unknown kind `{kind}`; fix: add [kinds.{kind}] to statewright.toml, or check the name"
+    )]
+    UnknownKind {
+        /// The kind asked for.
+        kind: String,
+    },
+    /// The document's version could not be read.
+    #[error("{}: no schema version at `{pointer}` ({problem}); fix: set it, or point [kinds.{kind}.fields] version at the field that holds it", path.display())]
+    NoVersion {
+        /// The document.
+        path: PathBuf,
+        /// Its kind.
+        kind: String,
+        /// The version pointer.
+        pointer: String,
+        /// What was found.
+        problem: String,
+    },
+    /// The document is newer than the newest schema this tool knows.
+    #[error(
+        "document is at version {version} of kind `{kind}`, newer than the newest schema this tool knows (v{latest}); refusing to touch it; fix: upgrade statewright (or the application) to a release that ships {kind} v{version}, or restore a backup written before the upgrade (`statewright backup restore`)"
+    )]
+    NewerThanKnown {
+        /// The kind.
+        kind: String,
+        /// The document's version.
+        version: u32,
+        /// The newest version in the catalog.
+        latest: u32,
+    },
+    /// The target version is not in the catalog.
+    #[error(
+        "kind `{kind}` has no version {to} (latest is v{latest}); fix: pass --to with a version between 1 and {latest}, or `latest`"
+    )]
+    UnknownTarget {
+        /// The kind.
+        kind: String,
+        /// The requested version.
+        to: u32,
+        /// The newest version.
+        latest: u32,
+    },
+    /// No migration covers a step of the chain.
+    #[error(
+        "kind `{kind}` has no migration from v{from} to v{to}: the chain has a gap; fix: add migrations/{kind}/<NNNN>_<name>.yaml with `from: {from}` and `to: {to}`, then run `statewright migrate hash`"
+    )]
+    Gap {
+        /// The kind.
+        kind: String,
+        /// The version with no step out of it.
+        from: u32,
+        /// The next version.
+        to: u32,
+    },
+    /// A downgrade passes through steps that cannot be undone.
+    #[error(
+        "downgrading `{kind}` from v{from} to v{to} is lossy: {}; fix: pass --allow-lossy to accept the loss (a backup is taken first), or restore a backup",
+        describe(lost)
+    )]
+    LossyDowngrade {
+        /// The kind.
+        kind: String,
+        /// The document's version.
+        from: u32,
+        /// The requested version.
+        to: u32,
+        /// What each lossy op loses, by migration id.
+        lost: Vec<(String, Lossy)>,
+    },
+    /// The document's history names a migration that differs now.
+    #[error(
+        "provenance mismatch: the document's history records migration `{migration}` with {recorded}, but {current}; refusing to migrate a document whose past steps cannot be trusted; fix: restore migrations/{kind}/{migration} as released (from version control), or restore the document from a backup"
+    )]
+    Provenance {
+        /// The kind.
+        kind: String,
+        /// The migration id in the history.
+        migration: String,
+        /// The hash the history records.
+        recorded: String,
+        /// What the file is now.
+        current: String,
+    },
+    /// An op could not be applied.
+    #[error("migration `{migration}` ({from} → {to}): {op_pointer}: {message}")]
+    Op {
+        /// The migration id.
+        migration: String,
+        /// Version before the step.
+        from: u32,
+        /// Version after the step.
+        to: u32,
+        /// The op's pointer (relative to the value the op runs on).
+        op_pointer: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// A compiled step table does not match the migration files.
+    #[error(
+        "no compiled step for migration `{migration}` of `{kind}` with hash {file_hash}; fix: rebuild the application so its compiled steps match the migration files"
+    )]
+    StaleCompiled {
+        /// The kind.
+        kind: String,
+        /// The migration id.
+        migration: String,
+        /// The file's current hash.
+        file_hash: String,
+    },
+    /// A document-level failure, with the document's path.
+    #[error("{}: {source}", path.display())]
+    Document {
+        /// The document.
+        path: PathBuf,
+        /// The failure.
+        #[source]
+        source: Box<MigrateError>,
+    },
+    /// The writer (the store) failed; nothing was written.
+    #[error("writing the migrated documents failed: {source}")]
+    Write {
+        /// The writer's error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+fn describe(lost: &[(String, Lossy)]) -> String {
+    lost.iter()
+        .map(|(id, l)| format!("{id}: {} at {} loses {}", l.op, l.pointer, l.lost))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl MigrateError {
+    /// Wraps the error with the document it concerns.
+    pub fn in_document(self, path: impl Into<PathBuf>) -> MigrateError {
+        MigrateError::Document {
+            path: path.into(),
+            source: Box::new(self),
+        }
+    }
+
+    /// Whether this is a refusal (exit code 4: downgrade, integrity,
+    /// provenance) rather than a failure.
+    pub fn is_refusal(&self) -> bool {
+        match self {
+            MigrateError::Document { source, .. } => source.is_refusal(),
+            MigrateError::Files(
+                MigrationFileError::Sum { .. } | MigrationFileError::SumMissing { .. },
+            ) => true,
+            MigrateError::NewerThanKnown { .. }
+            | MigrateError::LossyDowngrade { .. }
+            | MigrateError::Provenance { .. } => true,
+            _ => false,
+        }
+    }
+}

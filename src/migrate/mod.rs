@@ -1,0 +1,31 @@
+//! Migrating documents between schema versions: planning the chain
+//! ([`plan`]), running it with the interpreter ([`interp`]) or compiled
+//! steps ([`compiled`]) over the same value primitives ([`prim`]),
+//! recording history ([`apply`]), the document-level driver with dry-run
+//! and status ([`run`]), and the CI checks ([`verify`]).
+
+pub mod apply;
+pub mod cast;
+pub mod compiled;
+pub mod error;
+pub mod interp;
+pub mod plan;
+pub mod prim;
+pub mod run;
+pub mod verify;
+
+pub use apply::{
+    HistoryEntry, Interpreter, StepRunner, apply_in_memory, apply_with, check_provenance,
+};
+pub use compiled::{Compiled, CompiledStep, StepFn};
+pub use error::MigrateError;
+pub use interp::{HookFn, Hooks, run_ops};
+pub use plan::{Direction, Plan, PlannedStep, plan};
+pub use prim::OpFailure;
+pub use run::{
+    DocumentPlan, DocumentStatus, MigrateOptions, Migrated, Migrator, StateWriter, StatusState,
+    StepSummary, Summary, Target, WriteBatch,
+};
+pub use statewright_spec::migration::ScalarType;
+pub use statewright_spec::migration::{MigrationSet, load_checked, rehash};
+pub use verify::{Finding, VerifyReport, verify};

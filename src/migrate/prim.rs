@@ -1,0 +1,190 @@
+//! Value primitives shared by the interpreter and compiled steps: walking,
+//! taking and putting values at pre-split pointer tokens. Both paths call
+//! these, so they cannot drift apart.
+
+use serde_json::{Map, Value};
+
+/// Why an op could not be applied to a document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OpFailure {
+    /// The op's pointer, relative to the value it ran on.
+    pub pointer: String,
+    /// What went wrong.
+    pub message: String,
+}
+
+impl OpFailure {
+    /// A failure at the pointer made of `tokens`.
+    pub fn at(tokens: &[&str], message: impl Into<String>) -> OpFailure {
+        OpFailure {
+            pointer: tokens.iter().map(|t| format!("/{t}")).collect(),
+            message: message.into(),
+        }
+    }
+}
+
+/// The value at `tokens`.
+pub fn get<'a>(v: &'a Value, tokens: &[&str]) -> Option<&'a Value> {
+    tokens.iter().try_fold(v, |cur, t| match cur {
+        Value::Object(m) => m.get(*t),
+        Value::Array(a) => a.get(t.parse::<usize>().ok()?),
+        _ => None,
+    })
+}
+
+/// The value at `tokens`, mutably.
+pub fn get_mut<'a>(v: &'a mut Value, tokens: &[&str]) -> Option<&'a mut Value> {
+    tokens.iter().try_fold(v, |cur, t| match cur {
+        Value::Object(m) => m.get_mut(*t),
+        Value::Array(a) => a.get_mut(t.parse::<usize>().ok()?),
+        _ => None,
+    })
+}
+
+/// Removes and returns the value at `tokens` (keeping the order of the rest).
+pub fn take(v: &mut Value, tokens: &[&str]) -> Option<Value> {
+    let (last, parents) = tokens.split_last()?;
+    match get_mut(v, parents)? {
+        Value::Object(m) => m.shift_remove(*last),
+        Value::Array(a) => {
+            let i = last.parse::<usize>().ok().filter(|i| *i < a.len())?;
+            Some(a.remove(i))
+        }
+        _ => None,
+    }
+}
+
+/// Puts `value` at `tokens`, creating missing parent objects.
+pub fn put(v: &mut Value, tokens: &[&str], value: Value) -> Result<(), OpFailure> {
+    let Some((last, parents)) = tokens.split_last() else {
+        *v = value;
+        return Ok(());
+    };
+    let mut cur = v;
+    for (i, t) in parents.iter().enumerate() {
+        cur = match cur {
+            Value::Object(m) => m.entry(*t).or_insert_with(|| Value::Object(Map::new())),
+            Value::Array(a) => match t.parse::<usize>().ok().and_then(|i| a.get_mut(i)) {
+                Some(x) => x,
+                None => return Err(OpFailure::at(&tokens[..=i], "no such array item")),
+            },
+            other => return Err(not_container(&tokens[..i], other)),
+        };
+    }
+    match cur {
+        Value::Object(m) => {
+            m.insert((*last).to_owned(), value);
+            Ok(())
+        }
+        Value::Array(a) => match last.parse::<usize>() {
+            Ok(i) if i < a.len() => {
+                a[i] = value;
+                Ok(())
+            }
+            _ => Err(OpFailure::at(tokens, "no such array item")),
+        },
+        other => Err(not_container(parents, other)),
+    }
+}
+
+fn not_container(tokens: &[&str], v: &Value) -> OpFailure {
+    OpFailure::at(
+        tokens,
+        format!("expected an object or array, found {}", type_name(v)),
+    )
+}
+
+/// The JSON type name of a value, for messages.
+pub fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Renames key `old` to `new` in the object at `parent`, keeping its place.
+pub fn rename(v: &mut Value, parent: &[&str], old: &str, new: &str) {
+    let Some(Value::Object(m)) = get_mut(v, parent) else {
+        return;
+    };
+    let Some(index) = m.keys().position(|k| k == old) else {
+        return;
+    };
+    if let Some(value) = m.shift_remove(old) {
+        m.shift_remove(new);
+        let index = index.min(m.len());
+        m.shift_insert(index, new.to_owned(), value);
+    }
+}
+
+/// Moves the value at `from` to `to` (nothing to do when `from` is missing).
+pub fn move_value(v: &mut Value, from: &[&str], to: &[&str]) -> Result<(), OpFailure> {
+    match take(v, from) {
+        Some(x) => put(v, to, x),
+        None => Ok(()),
+    }
+}
+
+/// Copies the value at `from` to `to` (nothing to do when `from` is missing).
+pub fn copy_value(v: &mut Value, from: &[&str], to: &[&str]) -> Result<(), OpFailure> {
+    match get(v, from).cloned() {
+        Some(x) => put(v, to, x),
+        None => Ok(()),
+    }
+}
+
+/// Scalar → one-item array; `null` → `[]`; arrays and missing values stay.
+pub fn wrap(v: &mut Value, at: &[&str]) {
+    if let Some(x) = get_mut(v, at) {
+        match x {
+            Value::Array(_) => {}
+            Value::Null => *x = Value::Array(Vec::new()),
+            other => *other = Value::Array(vec![other.take()]),
+        }
+    }
+}
+
+/// Array → its first item; `[]` → `null`; other values stay.
+pub fn head(v: &mut Value, at: &[&str]) {
+    if let Some(x) = get_mut(v, at)
+        && let Value::Array(a) = x
+    {
+        *x = if a.is_empty() {
+            Value::Null
+        } else {
+            a.swap_remove(0)
+        };
+    }
+}
+
+/// Replaces the value at `at` by the `to` of the first pair whose `from`
+/// equals it, or by `otherwise` when none does.
+pub fn map_value(v: &mut Value, at: &[&str], pairs: &[(Value, Value)], otherwise: Option<&Value>) {
+    if let Some(x) = get_mut(v, at) {
+        match pairs.iter().find(|(from, _)| from == x) {
+            Some((_, to)) => *x = to.clone(),
+            None => {
+                if let Some(o) = otherwise {
+                    *x = o.clone();
+                }
+            }
+        }
+    }
+}
+
+/// Calls `f` with every entry of the map or item of the array at `at`.
+pub fn each(
+    v: &mut Value,
+    at: &[&str],
+    mut f: impl FnMut(&mut Value) -> Result<(), OpFailure>,
+) -> Result<(), OpFailure> {
+    match get_mut(v, at) {
+        Some(Value::Object(m)) => m.values_mut().try_for_each(&mut f),
+        Some(Value::Array(a)) => a.iter_mut().try_for_each(&mut f),
+        _ => Ok(()),
+    }
+}
