@@ -5,6 +5,7 @@
 //! function here too. Library code never prints and never exits.
 #![deny(missing_docs)]
 
+pub mod diff;
 pub mod models;
 
 pub use statewright_spec as spec;
