@@ -4,5 +4,7 @@
 
 #[path = "diff/apicurio.rs"]
 mod apicurio;
+#[path = "diff/document.rs"]
+mod document;
 #[path = "diff/util.rs"]
 mod util;

@@ -4,11 +4,15 @@
 //! - [`schema`]: [`diff_schemas`] lists every change between two JSON
 //!   Schemas with a stable rule code, a pointer into each schema and a
 //!   verdict for readers (backward) and writers (forward).
+//! - [`document`]: [`diff_documents`] turns two documents into an RFC 6902
+//!   JSON Patch, and [`render_patch`] into lines a CLI can print.
 //!
 //! The library never prints: every function returns data.
 
+pub mod document;
 mod error;
 pub mod schema;
 
+pub use document::{DiffLine, DocDiffOptions, LineOp, diff_documents, render_patch};
 pub use error::DiffError;
 pub use schema::{Change, RuleInfo, SchemaDiff, SchemaDiffOptions, Severity, diff_schemas};
