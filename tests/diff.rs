@@ -6,5 +6,9 @@
 mod apicurio;
 #[path = "diff/document.rs"]
 mod document;
+#[path = "diff/drift.rs"]
+mod drift;
+#[path = "diff/schema.rs"]
+mod schema;
 #[path = "diff/util.rs"]
 mod util;

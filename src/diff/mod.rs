@@ -19,4 +19,6 @@ pub mod schema;
 pub use document::{DiffLine, DocDiffOptions, LineOp, diff_documents, render_patch};
 pub use drift::{DeclaredBuilder, DriftFinding, DriftKind, TemplateManifest, drift};
 pub use error::DiffError;
-pub use schema::{Change, RuleInfo, SchemaDiff, SchemaDiffOptions, Severity, diff_schemas};
+pub use schema::{
+    Change, RULES, RuleInfo, SchemaDiff, SchemaDiffOptions, Severity, diff_schemas, rule_info,
+};

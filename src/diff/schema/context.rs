@@ -265,6 +265,9 @@ impl Cx {
             return Ok(());
         }
         let same_doc = Arc::ptr_eq(&member.loc.doc, &node.loc.doc);
+        let mut member = member;
+        combine(node, &mut member);
+        self.combine_properties(node, &mut member);
         let conflict = member.boolean.is_some()
             || member
                 .map
@@ -279,9 +282,57 @@ impl Cx {
                 node.map.insert(k.clone(), v.clone());
                 node.origins.insert(k.clone(), member.loc_of(k));
             }
+            for ((key, token), loc) in &member.nested {
+                if key == k {
+                    node.nested
+                        .insert((key.clone(), token.clone()), loc.clone());
+                }
+            }
         }
         node.all_of.extend(member.all_of);
         Ok(())
+    }
+
+    /// Merges two `properties` maps when every shared name has the same
+    /// schema (also when one side reaches it through a `$ref`).
+    fn combine_properties(&mut self, node: &mut Node, member: &mut Node) {
+        let (Some(Value::Object(x)), Some(Value::Object(y))) =
+            (node.map.get("properties"), member.map.get("properties"))
+        else {
+            return;
+        };
+        if x == y || !Arc::ptr_eq(&node.loc.doc, &member.loc.doc) {
+            return;
+        }
+        let (x, y) = (x.clone(), y.clone());
+        let mut union = x.clone();
+        let mut from_member = Vec::new();
+        for (k, v) in &y {
+            match x.get(k) {
+                None => {
+                    union.insert(k.clone(), v.clone());
+                    from_member.push(k.clone());
+                }
+                Some(w) if w == v => {}
+                Some(w) => {
+                    let lv = member.loc_of("properties").join(k);
+                    let lw = node.loc_of("properties").join(k);
+                    match (self.deref(v, lv), self.deref(w, lw)) {
+                        (Ok(p), Ok(q)) if p.0 == q.0 => {}
+                        _ => return,
+                    }
+                }
+            }
+        }
+        for k in from_member {
+            let loc = member.sub2("properties", &k).map(|s| s.1);
+            if let Some(loc) = loc {
+                node.nested.insert(("properties".into(), k), loc);
+            }
+        }
+        let v = Value::Object(union);
+        node.map.insert("properties".into(), v.clone());
+        member.map.insert("properties".into(), v);
     }
 
     /// Follows `$ref`s that have nothing but annotations beside them.
@@ -376,6 +427,30 @@ impl Cx {
         });
         self.docs.insert((side, uri), doc.clone());
         Ok(doc)
+    }
+}
+
+/// Keywords whose conjunction is again one keyword are combined before
+/// merging, so they do not block it: `type` (intersection) and `required`
+/// (union). The member's copy is replaced by the combined value.
+fn combine(node: &mut Node, member: &mut Node) {
+    if let (Some(x), Some(y)) = (node.map.get("type"), member.map.get("type"))
+        && x != y
+    {
+        let both = TypeSet::from_type_keyword(x).intersect(TypeSet::from_type_keyword(y));
+        let v = both.to_type_keyword();
+        node.map.insert("type".into(), v.clone());
+        member.map.insert("type".into(), v);
+    }
+    if let (Some(Value::Array(x)), Some(Value::Array(y))) =
+        (node.map.get("required"), member.map.get("required"))
+        && x != y
+    {
+        let mut all = x.clone();
+        all.extend(y.iter().filter(|v| !x.contains(v)).cloned());
+        let v = Value::Array(all);
+        node.map.insert("required".into(), v.clone());
+        member.map.insert("required".into(), v);
     }
 }
 

@@ -156,6 +156,9 @@ pub(crate) struct Node {
     pub map: Map<String, Value>,
     /// Keywords merged from elsewhere: the location holding them.
     pub origins: HashMap<String, Loc>,
+    /// Members of a keyword's map merged from elsewhere (`properties` →
+    /// name): the location holding them.
+    pub nested: HashMap<(String, String), Loc>,
     /// `allOf` members that could not be merged.
     pub all_of: Vec<(Value, Loc)>,
     /// Distinguishes nodes synthesised by the rules from plain ones.
@@ -170,6 +173,7 @@ impl Node {
             boolean: Some(b),
             map: Map::new(),
             origins: HashMap::new(),
+            nested: HashMap::new(),
             all_of: Vec::new(),
             tag: 0,
         }
@@ -214,7 +218,11 @@ impl Node {
     /// A subschema one level further down (`properties` → name).
     pub fn sub2(&self, key: &str, token: &str) -> Option<(Value, Loc)> {
         let v = self.map.get(key)?.get(token)?;
-        Some((v.clone(), self.loc_of(key).join(token)))
+        let loc = match self.nested.get(&(key.to_owned(), token.to_owned())) {
+            Some(l) => l.clone(),
+            None => self.loc_of(key).join(token),
+        };
+        Some((v.clone(), loc))
     }
 
     /// Accepts every instance.

@@ -64,6 +64,31 @@ impl TypeSet {
         }
     }
 
+    /// The `type` keyword value for this set.
+    pub fn to_type_keyword(self) -> Value {
+        let mut names = Vec::new();
+        for (t, n) in [
+            (Self::NULL, "null"),
+            (Self::BOOLEAN, "boolean"),
+            (Self::OBJECT, "object"),
+            (Self::ARRAY, "array"),
+            (Self::STRING, "string"),
+        ] {
+            if t.subset_of(self) {
+                names.push(n);
+            }
+        }
+        if Self::NUMBER.subset_of(self) {
+            names.push("number");
+        } else if Self::INTEGER.subset_of(self) {
+            names.push("integer");
+        }
+        match names.as_slice() {
+            [one] => Value::String((*one).into()),
+            _ => Value::Array(names.into_iter().map(|n| Value::String(n.into())).collect()),
+        }
+    }
+
     pub fn union(self, o: TypeSet) -> TypeSet {
         TypeSet(self.0 | o.0)
     }

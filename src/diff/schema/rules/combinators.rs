@@ -26,9 +26,17 @@ fn members(cx: &mut Cx, n: &Node, key: &str) -> Result<Vec<Node>, DiffError> {
         .collect()
 }
 
+/// One part of a node's values: an `anyOf`/`oneOf` branch on its own and
+/// together with the keywords beside it, or the whole node.
+struct Part {
+    bare: Option<Node>,
+    merged: Node,
+    pointer: Option<String>,
+}
+
 /// What a node's values split into: one part per `anyOf` (or `oneOf`)
-/// branch, each with the keywords beside it; or the node itself.
-fn branches(cx: &mut Cx, n: &Node) -> Result<Vec<(Node, Option<String>)>, DiffError> {
+/// branch; or the node itself.
+fn branches(cx: &mut Cx, n: &Node) -> Result<Vec<Part>, DiffError> {
     for key in ["anyOf", "oneOf"] {
         if let Some(Value::Array(items)) = n.get(key) {
             let base = n.without(&[key]);
@@ -36,13 +44,40 @@ fn branches(cx: &mut Cx, n: &Node) -> Result<Vec<(Node, Option<String>)>, DiffEr
             let mut out = Vec::new();
             for (i, v) in items.iter().enumerate() {
                 let loc: Loc = at.index(i);
-                let shown = loc.shown();
-                out.push((cx.merged(&base, (v.clone(), loc))?, shown));
+                out.push(Part {
+                    bare: Some(cx.node(v, loc.clone())?),
+                    pointer: loc.shown(),
+                    merged: cx.merged(&base, (v.clone(), loc))?,
+                });
             }
             return Ok(out);
         }
     }
-    Ok(vec![(n.clone(), n.loc.shown())])
+    Ok(vec![Part {
+        bare: None,
+        merged: n.clone(),
+        pointer: n.loc.shown(),
+    }])
+}
+
+/// Every value of the part falls in some node of `dst` (given with the
+/// keywords beside the branch, or, sufficient on its own, the bare
+/// branch: the keywords beside are compared by the other rules). With
+/// `reverse`, every value of some `dst` node falls in the part instead.
+fn part_covered(cx: &mut Cx, part: &Part, dst: &[Node], reverse: bool) -> Result<bool, DiffError> {
+    for src in part.bare.iter().chain(std::iter::once(&part.merged)) {
+        for d in dst {
+            let ok = if reverse {
+                cx.probe(d, src)?.1
+            } else {
+                cx.probe(src, d)?.0
+            };
+            if ok {
+                return Ok(true);
+            }
+        }
+    }
+    Ok(false)
 }
 
 /// Every value of `src` is accepted by some node of `dst`.
@@ -103,26 +138,19 @@ pub(super) fn any_of(cx: &mut Cx, a: &Node, b: &Node) -> Result<(), DiffError> {
     let (ha, hb) = (a.get("anyOf").is_some(), b.get("anyOf").is_some());
     if hb {
         let dst = members(cx, b, "anyOf")?;
-        for (part, ptr) in branches(cx, a)? {
-            if !covered(cx, &part, &dst)? {
+        for part in branches(cx, a)? {
+            if !part_covered(cx, &part, &dst, false)? {
                 let msg = "values accepted by A here match no `anyOf` branch of B".to_owned();
-                cx.emit("SD603", ptr, b.ptr("anyOf"), (false, true), msg);
+                cx.emit("SD603", part.pointer, b.ptr("anyOf"), (false, true), msg);
             }
         }
     }
     if ha {
         let dst = members(cx, a, "anyOf")?;
-        for (part, ptr) in branches(cx, b)? {
-            let mut ok = false;
-            for d in &dst {
-                if cx.probe(d, &part)?.1 {
-                    ok = true;
-                    break;
-                }
-            }
-            if !ok {
+        for part in branches(cx, b)? {
+            if !part_covered(cx, &part, &dst, true)? {
                 let msg = "B accepts values here that no `anyOf` branch of A accepted".to_owned();
-                cx.emit("SD604", a.ptr("anyOf"), ptr, (true, false), msg);
+                cx.emit("SD604", a.ptr("anyOf"), part.pointer, (true, false), msg);
             }
         }
     }
@@ -164,19 +192,21 @@ fn equivalent(cx: &mut Cx, xs: &[Node], ys: &[Node]) -> Result<bool, DiffError> 
 /// `src`, or `src` has the same `oneOf` branches.
 fn one_of_holds(cx: &mut Cx, src: &Node, dst: &Node) -> Result<bool, DiffError> {
     let targets = members(cx, dst, "oneOf")?;
-    if disjoint(&targets) {
-        for (part, _) in branches(cx, src)? {
-            if !covered(cx, &part, &targets)? {
-                return Ok(false);
-            }
+    if src.get("oneOf").is_some() {
+        let own = members(cx, src, "oneOf")?;
+        if equivalent(cx, &own, &targets)? {
+            return Ok(true);
         }
-        return Ok(true);
     }
-    if src.get("oneOf").is_none() {
+    if !disjoint(&targets) {
         return Ok(false);
     }
-    let own = members(cx, src, "oneOf")?;
-    equivalent(cx, &own, &targets)
+    for part in branches(cx, src)? {
+        if !part_covered(cx, &part, &targets, false)? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 /// `oneOf`: exactly one branch must match, so a new or overlapping branch
