@@ -101,3 +101,55 @@ fn apicurio_agreement() {
     );
     assert!(pct >= 95.0, "agreement {pct:.1}% is below 95%");
 }
+
+/// A soundness check with a real validator: wherever statewright claims a
+/// direction is compatible, no value from a small pool is valid under the
+/// one schema and invalid under the other.
+#[test]
+fn claimed_compatibility_has_no_counterexample() {
+    let pool: Vec<Value> = serde_json::from_str(
+        r#"[null, true, false, 0, 1, 5, 6, 7, 10, 12, 20, 42, 100, 150, 2.5, -1,
+            "", "a", "abc", "abcdefg", "abcdefghijkl", "ABC", "2020-01-01", "2020-01-01T00:00:00Z",
+            [], [1], ["a"], ["a", 1], ["a", 1, true], ["a", true], ["a", "b"], ["a", "a"], [1, 2, 3], [12, "x"],
+            {}, {"street": "x"}, {"street": "abcdefghijkl"}, {"postal_code": 1}, {"postal_code": "x"},
+            {"country": "x"}, {"foo": "x", "bar": 1}, {"foo": "x", "bar": 100}, {"foo": "x", "baz": "y"},
+            {"name": "n", "street": "s"}, {"name": "n", "address": "a"}, {"S_x": 1}, {"I_x": "s"},
+            {"case": "lower", "data": "ABC"}, {"case": "upper", "data": "abc"},
+            {"home": {"street": "abc"}}, {"home": {}}]"#,
+    )
+    .expect("pool");
+    let data = read_json(&corpus().join("apicurio-compat/compatibility-test-data.json"));
+    let mut checked = 0;
+    for case in data["tests"].as_array().expect("tests") {
+        let id = case["id"].as_str().expect("id");
+        let (a, b) = (&case["original"], &case["updated"]);
+        let (Ok(va), Ok(vb)) = (jsonschema::validator_for(a), jsonschema::validator_for(b)) else {
+            continue;
+        };
+        let d = diff_schemas(a, b, &SchemaDiffOptions::new()).expect("diff");
+        for v in &pool {
+            let (in_a, in_b) = (va.is_valid(v), vb.is_valid(v));
+            assert!(
+                !(d.backward && in_a && !in_b),
+                "{id}: claims backward, but {v} is valid under A only"
+            );
+            assert!(
+                !(d.forward && in_b && !in_a),
+                "{id}: claims forward, but {v} is valid under B only"
+            );
+        }
+        if XFAIL.iter().any(|(x, _)| *x == id) {
+            // Each disagreement is backed by a value that refutes Apicurio.
+            let refuted = pool.iter().any(|v| va.is_valid(v) && !vb.is_valid(v));
+            assert!(
+                refuted,
+                "{id}: no value in the pool refutes Apicurio's `backward`"
+            );
+        }
+        checked += 1;
+    }
+    assert!(
+        checked > 130,
+        "only {checked} cases had schemas the validator accepts"
+    );
+}
