@@ -24,6 +24,27 @@ const KNOWN: &[&str] = &[
     "contentSchema",
 ];
 
+/// Validating keywords no rule compares yet: any change to them is
+/// reported as breaking both ways rather than passed over.
+const UNCOMPARED: &[&str] = &[
+    "unevaluatedProperties",
+    "unevaluatedItems",
+    "$dynamicRef",
+    "$recursiveRef",
+];
+
+/// A keyword that validates but is not compared changed.
+pub(super) fn uncompared(cx: &mut Cx, a: &Node, b: &Node) -> Result<(), DiffError> {
+    for key in UNCOMPARED {
+        let (x, y) = (a.get(key), b.get(key));
+        if x != y {
+            let msg = format!("`{key}` {} → {} (not compared)", show(x), show(y));
+            cx.emit("SD905", a.ptr(key), b.ptr(key), (false, false), msg);
+        }
+    }
+    Ok(())
+}
+
 /// Every non-validating keyword whose value changed.
 pub(super) fn annotations(cx: &mut Cx, a: &Node, b: &Node) -> Result<(), DiffError> {
     let keys: Vec<&String> = a

@@ -49,6 +49,7 @@ const DISPATCH: &[Rule] = &[
     combinators::one_of,
     combinators::not,
     conditional::if_then_else,
+    annotations::uncompared,
     annotations::annotations,
 ];
 
@@ -393,6 +394,11 @@ pub const RULES: &[RuleInfo] = &[
         "SD904",
         "unknown keyword changed",
         "A keyword validators ignore changed; validation is not affected.",
+    ),
+    rule(
+        "SD905",
+        "uncompared keyword changed",
+        "`unevaluatedProperties`, `unevaluatedItems`, `$dynamicRef` or `$recursiveRef` changed; these are not compared, so both directions count as breaking.",
     ),
 ];
 
