@@ -7,6 +7,7 @@
 
 pub mod check;
 pub mod codes;
+pub mod diff;
 pub mod envelope;
 pub mod finding;
 pub mod migrate;

@@ -1,0 +1,24 @@
+//! Differences between schemas, between documents, and between what
+//! templates declare and what a state document records.
+//!
+//! - [`schema`]: [`diff_schemas`] lists every change between two JSON
+//!   Schemas with a stable rule code, a pointer into each schema and a
+//!   verdict for readers (backward) and writers (forward).
+//! - [`document`]: [`diff_documents`] turns two documents into an RFC 6902
+//!   JSON Patch, and [`render_patch`] into lines a CLI can print.
+//! - [`drift`](mod@drift): [`drift()`] compares a template manifest with the
+//!   `builders` map of a `packer-hybrid.json` state document.
+//!
+//! The library never prints: every function returns data.
+
+pub mod document;
+pub mod drift;
+mod error;
+pub mod schema;
+
+pub use document::{DiffLine, DocDiffOptions, LineOp, diff_documents, render_patch};
+pub use drift::{DeclaredBuilder, DriftFinding, DriftKind, TemplateManifest, drift};
+pub use error::DiffError;
+pub use schema::{
+    Change, RULES, RuleInfo, SchemaDiff, SchemaDiffOptions, Severity, diff_schemas, rule_info,
+};

@@ -1,0 +1,182 @@
+//! Schema diff: every change between two JSON Schemas (draft-07 and
+//! 2020-12), each with a stable rule code, a pointer into each schema and a
+//! verdict for both directions.
+//!
+//! *Backward compatible* means every document valid under the old schema
+//! (A) stays valid under the new one (B): a reader on B reads old data.
+//! *Forward compatible* means every document valid under B was valid
+//! under A: a reader still on A reads new data. When a rule cannot prove a
+//! direction (a pattern replaced by another pattern, say), it says "not
+//! compatible": the verdicts are sound, never optimistic.
+//!
+//! The comparison walks both schemas in parallel. `$ref`s are followed
+//! (local `#/definitions/..`, `#/$defs/..`, anchors, and other documents
+//! through an [`OfflineRegistry`]); `allOf` members that do not conflict
+//! are merged into their parent first, so `{"allOf": [{"type": "number"},
+//! {"maximum": 3}]}` compares like `{"type": "number", "maximum": 3}`.
+//! Each rule lives in [`rules`](self) as one function with the same
+//! signature; the codes are registered in one table, [`RULES`].
+
+mod context;
+mod node;
+mod rules;
+mod types;
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde_json::Value;
+use statewright_spec::OfflineRegistry;
+
+pub use rules::{RULES, RuleInfo, rule_info};
+
+use crate::diff::DiffError;
+use context::Cx;
+use node::{Doc, Loc};
+
+/// How much a change matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Compatible both ways; worth knowing (annotations, equivalent forms).
+    Info,
+    /// Compatible, but may change behaviour (a new default), or not
+    /// compatible in a way a migration fills in mechanically (a new
+    /// required property that has a default).
+    Warning,
+    /// Not compatible in at least one direction.
+    Breaking,
+}
+
+/// One change between schema A and schema B.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    /// The rule's stable code (`SD101`); see [`RULES`].
+    pub rule: &'static str,
+    /// How much it matters.
+    pub severity: Severity,
+    /// Where in A (`None` when the keyword is absent there). A JSON
+    /// pointer into A, or `uri#pointer` inside a document A references.
+    pub pointer_a: Option<String>,
+    /// Where in B, likewise.
+    pub pointer_b: Option<String>,
+    /// What changed, for people.
+    pub message: String,
+    /// Documents valid under A stay valid under B, as far as this change
+    /// goes.
+    pub backward_compatible: bool,
+    /// Documents valid under B were valid under A, as far as this change
+    /// goes.
+    pub forward_compatible: bool,
+}
+
+/// Every change between two schemas and the overall verdicts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SchemaDiff {
+    /// The changes, in schema order.
+    pub changes: Vec<Change>,
+    /// Every document valid under A is valid under B (all changes agree).
+    pub backward: bool,
+    /// Every document valid under B is valid under A.
+    pub forward: bool,
+}
+
+impl SchemaDiff {
+    /// The most severe change, if any.
+    pub fn worst(&self) -> Option<Severity> {
+        self.changes.iter().map(|c| c.severity).max()
+    }
+
+    /// `"both"`, `"backward"`, `"forward"` or `"none"`.
+    pub fn compatibility(&self) -> &'static str {
+        match (self.backward, self.forward) {
+            (true, true) => "both",
+            (true, false) => "backward",
+            (false, true) => "forward",
+            (false, false) => "none",
+        }
+    }
+}
+
+/// Options for [`diff_schemas`].
+#[derive(Debug, Clone, Default)]
+pub struct SchemaDiffOptions {
+    /// Serves `$ref`s to other documents; without it only local
+    /// references resolve.
+    pub registry: Option<OfflineRegistry>,
+    /// The URI schema A was read from, used to resolve relative `$ref`s
+    /// when A has no absolute `$id`.
+    pub base_a: Option<String>,
+    /// Likewise for B.
+    pub base_b: Option<String>,
+}
+
+impl SchemaDiffOptions {
+    /// No registry, no bases.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Resolves references to other documents through `registry`.
+    pub fn with_registry(mut self, registry: OfflineRegistry) -> Self {
+        self.registry = Some(registry);
+        self
+    }
+
+    /// The URIs A and B were read from (`file:///..` or a mapped URL).
+    pub fn with_bases(mut self, a: impl Into<String>, b: impl Into<String>) -> Self {
+        self.base_a = Some(a.into());
+        self.base_b = Some(b.into());
+        self
+    }
+}
+
+/// Lists every change from schema `a` (old) to schema `b` (new) and says
+/// whether each direction stays compatible.
+///
+/// Errors only when a schema cannot be read as a whole (an unresolvable
+/// `$ref`); an incompatible change is a [`Change`], never an error.
+///
+/// ```
+/// use serde_json::json;
+/// use statewright::diff::{diff_schemas, SchemaDiffOptions};
+///
+/// let a = json!({"type": "string", "maxLength": 5});
+/// let b = json!({"type": "string", "maxLength": 10});
+/// let d = diff_schemas(&a, &b, &SchemaDiffOptions::new()).unwrap();
+/// assert_eq!((d.backward, d.forward), (true, false));
+/// assert_eq!(d.changes[0].rule, "SD402");
+/// ```
+pub fn diff_schemas(
+    a: &Value,
+    b: &Value,
+    opts: &SchemaDiffOptions,
+) -> Result<SchemaDiff, DiffError> {
+    let doc = |v: &Value, base: &Option<String>, side| {
+        let id = ["$id", "id"]
+            .iter()
+            .find_map(|k| v.get(*k).and_then(Value::as_str))
+            .filter(|id| id.contains("://") || id.starts_with("urn:"))
+            .map(|id| id.split('#').next().unwrap_or(id).to_owned());
+        Arc::new(Doc {
+            root: v.clone(),
+            uri: id.or_else(|| base.clone()),
+            external: false,
+            side,
+        })
+    };
+    let (da, db) = (doc(a, &opts.base_a, "A"), doc(b, &opts.base_b, "B"));
+    let mut cx = Cx::new(da.clone(), db.clone(), opts.registry.clone());
+    cx.compare((a.clone(), Loc::root(da)), (b.clone(), Loc::root(db)))?;
+    let mut changes: Vec<Change> = Vec::new();
+    for c in std::mem::take(&mut cx.changes) {
+        if !changes.contains(&c) {
+            changes.push(c);
+        }
+    }
+    Ok(SchemaDiff {
+        backward: changes.iter().all(|c| c.backward_compatible),
+        forward: changes.iter().all(|c| c.forward_compatible),
+        changes,
+    })
+}

@@ -1,0 +1,249 @@
+//! `allOf`, `anyOf`, `oneOf` and `not`.
+//!
+//! These are decided by containment probes (is every value of this
+//! branch accepted by that one?) rather than by position, so reordering
+//! branches is not a change and `allOf` → `anyOf` can be shown
+//! compatible.
+
+use serde_json::Value;
+
+use super::super::context::Cx;
+use super::super::node::{Loc, Node};
+use crate::diff::DiffError;
+
+/// The members of a combinator keyword, as nodes with their pointers.
+fn members(cx: &mut Cx, n: &Node, key: &str) -> Result<Vec<Node>, DiffError> {
+    let at = n.loc_of(key);
+    let items = n
+        .get(key)
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| cx.node(&v, at.index(i)))
+        .collect()
+}
+
+/// One part of a node's values: an `anyOf`/`oneOf` branch on its own and
+/// together with the keywords beside it, or the whole node.
+struct Part {
+    bare: Option<Node>,
+    merged: Node,
+    pointer: Option<String>,
+}
+
+/// What a node's values split into: one part per `anyOf` (or `oneOf`)
+/// branch; or the node itself.
+fn branches(cx: &mut Cx, n: &Node) -> Result<Vec<Part>, DiffError> {
+    for key in ["anyOf", "oneOf"] {
+        if let Some(Value::Array(items)) = n.get(key) {
+            let base = n.without(&[key]);
+            let at = n.loc_of(key);
+            let mut out = Vec::new();
+            for (i, v) in items.iter().enumerate() {
+                let loc: Loc = at.index(i);
+                out.push(Part {
+                    bare: Some(cx.node(v, loc.clone())?),
+                    pointer: loc.shown(),
+                    merged: cx.merged(&base, (v.clone(), loc))?,
+                });
+            }
+            return Ok(out);
+        }
+    }
+    Ok(vec![Part {
+        bare: None,
+        merged: n.clone(),
+        pointer: n.loc.shown(),
+    }])
+}
+
+/// Every value of the part falls in some node of `dst` (given with the
+/// keywords beside the branch, or, sufficient on its own, the bare
+/// branch: the keywords beside are compared by the other rules). With
+/// `reverse`, every value of some `dst` node falls in the part instead.
+fn part_covered(cx: &mut Cx, part: &Part, dst: &[Node], reverse: bool) -> Result<bool, DiffError> {
+    for src in part.bare.iter().chain(std::iter::once(&part.merged)) {
+        for d in dst {
+            let ok = if reverse {
+                cx.probe(d, src)?.1
+            } else {
+                cx.probe(src, d)?.0
+            };
+            if ok {
+                return Ok(true);
+            }
+        }
+    }
+    Ok(false)
+}
+
+/// Every value of `src` is accepted by some node of `dst`.
+fn covered(cx: &mut Cx, src: &Node, dst: &[Node]) -> Result<bool, DiffError> {
+    for d in dst {
+        if cx.probe(src, d)?.0 {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// Residual `allOf` members (those not merged into their parent): each
+/// member of B must follow from A, each member of A from B.
+pub(super) fn all_of(cx: &mut Cx, a: &Node, b: &Node) -> Result<(), DiffError> {
+    if a.all_of.is_empty() && b.all_of.is_empty() {
+        return Ok(());
+    }
+    let build = |cx: &mut Cx, list: &[(Value, Loc)]| -> Result<Vec<Node>, DiffError> {
+        list.iter().map(|(v, l)| cx.node(v, l.clone())).collect()
+    };
+    let (ma, mb) = (build(cx, &a.all_of)?, build(cx, &b.all_of)?);
+    for m in &mb {
+        let implied = covered(cx, a, std::slice::from_ref(m))? || {
+            let mut any = false;
+            for x in &ma {
+                if cx.probe(x, m)?.0 {
+                    any = true;
+                    break;
+                }
+            }
+            any
+        };
+        if !implied {
+            let msg = "allOf member is not implied by A".to_owned();
+            cx.emit("SD601", a.ptr("allOf"), m.loc.shown(), (false, true), msg);
+        }
+    }
+    for m in &ma {
+        let mut implied = cx.probe(m, b)?.1;
+        for y in &mb {
+            if implied {
+                break;
+            }
+            implied = cx.probe(m, y)?.1;
+        }
+        if !implied {
+            let msg = "allOf member is not implied by B".to_owned();
+            cx.emit("SD602", m.loc.shown(), b.ptr("allOf"), (true, false), msg);
+        }
+    }
+    Ok(())
+}
+
+/// `anyOf`: every part of A must fall in some branch of B (backward), and
+/// every part of B in some branch of A (forward).
+pub(super) fn any_of(cx: &mut Cx, a: &Node, b: &Node) -> Result<(), DiffError> {
+    let (ha, hb) = (a.get("anyOf").is_some(), b.get("anyOf").is_some());
+    if hb {
+        let dst = members(cx, b, "anyOf")?;
+        for part in branches(cx, a)? {
+            if !part_covered(cx, &part, &dst, false)? {
+                let msg = "values accepted by A here match no `anyOf` branch of B".to_owned();
+                cx.emit("SD603", part.pointer, b.ptr("anyOf"), (false, true), msg);
+            }
+        }
+    }
+    if ha {
+        let dst = members(cx, a, "anyOf")?;
+        for part in branches(cx, b)? {
+            if !part_covered(cx, &part, &dst, true)? {
+                let msg = "B accepts values here that no `anyOf` branch of A accepted".to_owned();
+                cx.emit("SD604", a.ptr("anyOf"), part.pointer, (true, false), msg);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The branches cannot overlap: each admits types no other admits.
+fn disjoint(branches: &[Node]) -> bool {
+    branches.iter().enumerate().all(|(i, x)| {
+        branches[i + 1..]
+            .iter()
+            .all(|y| !x.types().meets(y.types()))
+    })
+}
+
+/// Both lists hold the same schemas, in any order.
+fn equivalent(cx: &mut Cx, xs: &[Node], ys: &[Node]) -> Result<bool, DiffError> {
+    if xs.len() != ys.len() {
+        return Ok(false);
+    }
+    let mut used = vec![false; ys.len()];
+    for x in xs {
+        let mut found = false;
+        for (j, y) in ys.iter().enumerate() {
+            if !used[j] && cx.probe(x, y)? == (true, true) {
+                used[j] = true;
+                found = true;
+                break;
+            }
+        }
+        if !found {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// `src` stays inside `dst`'s `oneOf`: its branches are disjoint and cover
+/// `src`, or `src` has the same `oneOf` branches.
+fn one_of_holds(cx: &mut Cx, src: &Node, dst: &Node) -> Result<bool, DiffError> {
+    let targets = members(cx, dst, "oneOf")?;
+    if src.get("oneOf").is_some() {
+        let own = members(cx, src, "oneOf")?;
+        if equivalent(cx, &own, &targets)? {
+            return Ok(true);
+        }
+    }
+    if !disjoint(&targets) {
+        return Ok(false);
+    }
+    for part in branches(cx, src)? {
+        if !part_covered(cx, &part, &targets, false)? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// `oneOf`: exactly one branch must match, so a new or overlapping branch
+/// can reject old values. Shown compatible only when branches are
+/// disjoint by type or the same as before.
+pub(super) fn one_of(cx: &mut Cx, a: &Node, b: &Node) -> Result<(), DiffError> {
+    let ptrs = (a.ptr("oneOf"), b.ptr("oneOf"));
+    if b.get("oneOf").is_some() && !one_of_holds(cx, a, b)? {
+        let msg = "B's `oneOf` may reject values A accepted (branches changed and may overlap)"
+            .to_owned();
+        cx.emit("SD605", ptrs.0.clone(), ptrs.1.clone(), (false, true), msg);
+    }
+    if a.get("oneOf").is_some() && !one_of_holds(cx, b, a)? {
+        let msg =
+            "A's `oneOf` may reject values B accepts (branches changed and may overlap)".to_owned();
+        cx.emit("SD606", ptrs.0, ptrs.1, (true, false), msg);
+    }
+    Ok(())
+}
+
+/// `not`: `A ⊆ B` exactly when `B.not ⊆ A.not`, so the inner schemas are
+/// compared with the directions swapped.
+pub(super) fn not(cx: &mut Cx, a: &Node, b: &Node) -> Result<(), DiffError> {
+    let ptrs = (a.ptr("not"), b.ptr("not"));
+    match (a.get("not").is_some(), b.get("not").is_some()) {
+        (false, false) => {}
+        (true, false) => cx.emit(
+            "SD608",
+            ptrs.0,
+            ptrs.1,
+            (true, false),
+            "`not` removed".into(),
+        ),
+        (false, true) => cx.emit("SD607", ptrs.0, ptrs.1, (false, true), "`not` added".into()),
+        (true, true) => {
+            cx.compare_flipped(b.sub("not"), a.sub("not"))?;
+        }
+    }
+    Ok(())
+}

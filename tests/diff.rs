@@ -1,0 +1,14 @@
+//! Integration tests of the diff layer: schema diff scored against the
+//! Apicurio compatibility suite, document diff round trips (property test
+//! and SchemaStore fixtures), drift, and the JSON output contract.
+
+#[path = "diff/apicurio.rs"]
+mod apicurio;
+#[path = "diff/document.rs"]
+mod document;
+#[path = "diff/drift.rs"]
+mod drift;
+#[path = "diff/schema.rs"]
+mod schema;
+#[path = "diff/util.rs"]
+mod util;
