@@ -38,6 +38,10 @@ pub struct Bundled {
     pub defs: BTreeMap<String, Value>,
     /// Where each definition came from.
     pub origins: BTreeMap<String, Origin>,
+    /// `$ref`s that could not be resolved and were typed as
+    /// `serde_json::Value` (only with [`Simplify::lenient_refs`]): the
+    /// reference and why it failed.
+    pub unresolved: Vec<(Origin, String)>,
 }
 
 /// How schema nodes are simplified before typify sees them.
@@ -48,6 +52,36 @@ pub(crate) struct Simplify {
     pub drop_native_formats: bool,
     /// Drop `pattern` (typify validates it with the `regress` crate).
     pub drop_patterns: bool,
+    /// Type `$ref`s that cannot be resolved offline as `{}` and record
+    /// them, instead of failing.
+    pub lenient_refs: bool,
+}
+
+/// Serves what the offline registry has; with `lenient`, an unavailable
+/// resource is served as `{}` and recorded.
+#[derive(Clone)]
+struct Retriever {
+    inner: OfflineRegistry,
+    lenient: bool,
+    missing: std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>,
+}
+
+impl referencing::Retrieve for Retriever {
+    fn retrieve(
+        &self,
+        uri: &referencing::Uri<String>,
+    ) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
+        match self.inner.load(uri.as_str()) {
+            Ok(v) => Ok(v),
+            Err(e) if self.lenient => {
+                if let Ok(mut m) = self.missing.lock() {
+                    m.push((uri.as_str().to_owned(), e.to_string()));
+                }
+                Ok(Value::Object(Map::new()))
+            }
+            Err(e) => Err(Box::new(e)),
+        }
+    }
 }
 
 /// The `file://` URI of a (made absolute) path.
@@ -107,13 +141,29 @@ pub(crate) fn bundle(
     // offline registry. (jsonschema 0.61's own `bundle` is not used: it
     // embeds the *target* of `file.json#/$defs/a` under `file.json`'s URI,
     // so a second reference into the same file no longer resolves.)
-    let resolver_registry = Registry::new()
-        .retriever(registry.clone())
+    // Registered under its `$id` too, so a reference back to the root by
+    // `$id` lands on the same node (and the same definition).
+    let id = schema
+        .get("$id")
+        .or_else(|| schema.get("id"))
+        .and_then(Value::as_str)
+        .map(|id| id.split('#').next().unwrap_or(id))
+        .filter(|id| id.contains("://") && *id != base);
+    let retriever = Retriever {
+        inner: registry.clone(),
+        lenient: simplify.lenient_refs,
+        missing: Default::default(),
+    };
+    let mut builder = Registry::new()
+        .retriever(retriever.clone())
         .retrieve_known_draft_meta_schemas(false)
         .draft(draft)
         .add(&base, schema)
-        .and_then(|b| b.prepare())
         .map_err(err)?;
+    if let Some(id) = id {
+        builder = builder.add(id, schema).map_err(err)?;
+    }
+    let resolver_registry = builder.prepare().map_err(err)?;
     let base_uri = referencing::uri::from_str(&base).map_err(err)?;
     let resolver = resolver_registry.resolver(base_uri);
     let mut flat = Flattener {
@@ -123,6 +173,7 @@ pub(crate) fn bundle(
         defs: BTreeMap::new(),
         origins: BTreeMap::new(),
         queue: Vec::new(),
+        unresolved: Vec::new(),
     };
     flat.claim(
         schema,
@@ -138,10 +189,23 @@ pub(crate) fn bundle(
         let out = flat.node(node, &resolver, draft).map_err(err)?;
         flat.defs.insert(name, out);
     }
+    let mut unresolved = flat.unresolved;
+    if let Ok(missing) = retriever.missing.lock() {
+        for (uri, why) in missing.iter() {
+            let origin = Origin {
+                uri: uri.clone(),
+                pointer: String::new(),
+            };
+            unresolved.push((origin, format!("not available offline: {why}")));
+        }
+    }
+    unresolved.sort_by(|a, b| (&a.0.uri, &a.0.pointer).cmp(&(&b.0.uri, &b.0.pointer)));
+    unresolved.dedup_by(|a, b| a.0 == b.0);
     Ok(Bundled {
         root: root_name.to_owned(),
         defs: flat.defs,
         origins: flat.origins,
+        unresolved,
     })
 }
 
@@ -157,6 +221,7 @@ struct Flattener<'r> {
     defs: BTreeMap<String, Value>,
     origins: BTreeMap<String, Origin>,
     queue: Vec<Pending<'r>>,
+    unresolved: Vec<(Origin, String)>,
 }
 
 /// Keywords whose value is one subschema.
@@ -186,6 +251,10 @@ const DROP: &[&str] = &[
     "$dynamicAnchor",
     "$comment",
     "$vocabulary",
+    // Typify names inline types after their titles, and equal titles in
+    // different places give colliding type names; names come from
+    // definition keys and property paths instead.
+    "title",
 ];
 
 impl<'r> Flattener<'r> {
@@ -219,7 +288,18 @@ impl<'r> Flattener<'r> {
         reference: &str,
         resolver: &Resolver<'r>,
     ) -> Result<String, referencing::Error> {
-        let resolved = resolver.lookup(reference)?;
+        let resolved = match resolver.lookup(reference) {
+            Ok(r) => r,
+            Err(e) if self.simplify.lenient_refs => {
+                let origin = Origin {
+                    uri: resolver.base_uri().as_str().to_owned(),
+                    pointer: reference.to_owned(),
+                };
+                self.unresolved.push((origin.clone(), e.to_string()));
+                return Ok(self.stub(origin));
+            }
+            Err(e) => return Err(e),
+        };
         let (node, inner, draft) = resolved.into_inner();
         let fragment = reference.split_once('#').map_or("", |(_, f)| f);
         let file = reference.split('#').next().unwrap_or("");
@@ -237,6 +317,20 @@ impl<'r> Flattener<'r> {
             pointer: fragment.to_owned(),
         };
         Ok(self.claim(node, &wanted, origin, inner, draft))
+    }
+
+    /// A `{}` definition standing in for an unresolvable reference.
+    fn stub(&mut self, origin: Origin) -> String {
+        let mut name = "Unresolved".to_owned();
+        let mut n = 1;
+        while self.used.contains(&name.to_ascii_lowercase()) {
+            n += 1;
+            name = format!("Unresolved{n}");
+        }
+        self.used.insert(name.to_ascii_lowercase());
+        self.origins.insert(name.clone(), origin);
+        self.defs.insert(name.clone(), Value::Object(Map::new()));
+        name
     }
 
     fn node(

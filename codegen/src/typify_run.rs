@@ -4,11 +4,14 @@
 //! Typify panics (or errors) on some inputs: `if`/`then`/`else`, standalone
 //! `patternProperties`, odd `$ref` siblings. Each attempt runs inside
 //! [`std::panic::catch_unwind`] with the panic hook silenced. On failure the
-//! culprit is found by replacing nodes with `{}` (which typify maps to
-//! `serde_json::Value`): first the smallest prefix of definitions whose
-//! replacement makes the attempt pass, then, inside the last of those, the
-//! smallest prefix of its subschemas, and so on down. The node where no
-//! child prefix helps is the culprit.
+//! culprits are found by replacing nodes with `{}` (which typify maps to
+//! `serde_json::Value`). First each definition is tried alone, the others
+//! stubbed as `{}` (small, fast attempts); inside a failing one, the
+//! smallest prefix of its subschemas whose replacement makes it pass is
+//! found, then the same inside the last of those, and so on down: the node
+//! where no child prefix helps is a culprit. Failures that only show with
+//! the whole document are searched the same way from the top-level
+//! definitions.
 
 use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
@@ -48,7 +51,7 @@ impl Default for Settings {
             native_formats: false,
             string_patterns: false,
             derives: Vec::new(),
-            max_fallbacks: 24,
+            max_fallbacks: 1000,
         }
     }
 }
@@ -121,10 +124,23 @@ impl Generator {
         let simplify = Simplify {
             drop_native_formats: !self.settings.native_formats,
             drop_patterns: !self.settings.string_patterns,
+            lenient_refs: self.settings.value_fallback,
         };
         let mut bundled = bundle::bundle(path, schema, &registry, root_type, simplify)?;
         let typify = self.typify_settings();
-        let mut fallbacks = Vec::new();
+        let mut fallbacks: Vec<Fallback> = bundled
+            .unresolved
+            .iter()
+            .map(|(origin, reason)| Fallback {
+                path: registry
+                    .path_for(&origin.uri)
+                    .unwrap_or_else(|| PathBuf::from(&origin.uri)),
+                pointer: origin.pointer.clone(),
+                reason: format!("unresolvable $ref: {reason}"),
+            })
+            .collect();
+        let ok = |defs: &BTreeMap<String, Value>| attempt(defs, &typify).is_ok();
+        let mut isolated = false;
         loop {
             let reason = match attempt(&bundled.defs, &typify) {
                 Ok((code, crates)) => {
@@ -137,31 +153,42 @@ impl Generator {
                 }
                 Err(reason) => reason,
             };
-            let ok = |defs: &BTreeMap<String, Value>| attempt(defs, &typify).is_ok();
-            let culprit = find_culprit(&bundled.defs, &ok);
-            let (file, pointer) = match &culprit {
-                Some(loc) => locate(&bundled, loc, &registry),
-                None => (path.to_owned(), String::new()),
-            };
-            let give_up = culprit.is_none()
-                || !self.settings.value_fallback
-                || fallbacks.len() >= self.settings.max_fallbacks;
-            if give_up {
+            // Cheap pass first: each definition on its own, the others
+            // stubbed, finds the culprits that do not depend on other
+            // definitions. Then the whole document, for the rest.
+            let mut culprits = Vec::new();
+            if !isolated {
+                isolated = true;
+                culprits = isolated_culprits(&bundled.defs, &typify, self.settings.max_fallbacks);
+            }
+            if culprits.is_empty() {
+                culprits.extend(find_culprit(&bundled.defs, &ok).map(|loc| (loc, reason.clone())));
+            }
+            if culprits.is_empty() {
                 return Err(CodegenError::Unsupported {
                     schema: path.to_owned(),
+                    path: path.to_owned(),
+                    pointer: String::new(),
+                    reason,
+                });
+            }
+            for (loc, reason) in culprits {
+                let (file, pointer) = locate(&bundled, &loc, &registry);
+                if !self.settings.value_fallback || fallbacks.len() >= self.settings.max_fallbacks {
+                    return Err(CodegenError::Unsupported {
+                        schema: path.to_owned(),
+                        path: file,
+                        pointer,
+                        reason,
+                    });
+                }
+                replace(&mut bundled.defs, &loc);
+                fallbacks.push(Fallback {
                     path: file,
                     pointer,
                     reason,
                 });
             }
-            if let Some(loc) = culprit {
-                replace(&mut bundled.defs, &loc);
-            }
-            fallbacks.push(Fallback {
-                path: file,
-                pointer,
-                reason,
-            });
         }
     }
 
@@ -263,17 +290,63 @@ fn find_culprit(
     let top: Vec<Loc> = defs.keys().map(|n| (n.clone(), String::new())).collect();
     let k = first_fixing_prefix(&ctx, &top, ok)?;
     top[..k].iter().for_each(|l| replace(&mut ctx, l));
-    let mut current = top[k].clone();
+    Some(descend(ctx, top[k].clone(), ok))
+}
+
+/// From a node whose replacement makes `ok` pass, goes down to the deepest
+/// node that still does (replacing earlier siblings on the way).
+fn descend(
+    mut ctx: BTreeMap<String, Value>,
+    mut current: Loc,
+    ok: &dyn Fn(&BTreeMap<String, Value>) -> bool,
+) -> Loc {
     loop {
         let kids = children(&ctx, &current);
         match first_fixing_prefix(&ctx, &kids, ok) {
-            None => return Some(current),
+            None => return current,
             Some(k) => {
                 kids[..k].iter().for_each(|l| replace(&mut ctx, l));
                 current = kids[k].clone();
             }
         }
     }
+}
+
+/// Culprits found one definition at a time, every other definition
+/// replaced by `{}`: small, fast attempts. At most `max` of them.
+fn isolated_culprits(
+    defs: &BTreeMap<String, Value>,
+    typify: &TypeSpaceSettings,
+    max: usize,
+) -> Vec<(Loc, String)> {
+    let ok = |d: &BTreeMap<String, Value>| attempt(d, typify).is_ok();
+    let mut out = Vec::new();
+    for name in defs.keys() {
+        let mut ctx: BTreeMap<String, Value> = defs
+            .iter()
+            .map(|(k, v)| {
+                let v = if k == name {
+                    v.clone()
+                } else {
+                    Value::Object(Default::default())
+                };
+                (k.clone(), v)
+            })
+            .collect();
+        while out.len() <= max {
+            let Err(reason) = attempt(&ctx, typify) else {
+                break;
+            };
+            let loc = descend(ctx.clone(), (name.clone(), String::new()), &ok);
+            let before = ctx.get(name).cloned();
+            replace(&mut ctx, &loc);
+            if ctx.get(name) == before.as_ref() {
+                break;
+            }
+            out.push((loc, reason));
+        }
+    }
+    out
 }
 
 /// The smallest `k` such that replacing `locs[..=k]` makes `ok` pass.
