@@ -1,1 +1,34 @@
-fn main() {}
+//! Generates the typed models of this repository's own catalog
+//! (`statewright.toml`) into `$OUT_DIR/statewright_models.rs`, which
+//! `src/models.rs` includes.
+
+fn main() {
+    let out_dir =
+        std::path::PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+    let result = statewright_codegen::Builder::new()
+        .project("statewright.toml")
+        .missing_project_ok(true)
+        .value_fallback(true)
+        .document_trait("crate::models::Document")
+        .out_file(out_dir.join("statewright_models.rs"))
+        .generate();
+    match result {
+        Ok(report) => {
+            report.emit_rerun_if_changed();
+            for (schema, fallback) in report.fallbacks() {
+                println!(
+                    "cargo:warning={}: typed as serde_json::Value at {}#{} ({})",
+                    schema.module,
+                    fallback.path.display(),
+                    fallback.pointer,
+                    fallback.reason
+                );
+            }
+        }
+        Err(e) => {
+            println!("cargo:rerun-if-changed=statewright.toml");
+            eprintln!("error: {e}");
+            std::process::exit(1);
+        }
+    }
+}

@@ -14,3 +14,5 @@ pub trait Document: Serialize + DeserializeOwned {
     /// The schema the type was generated from, as JSON text.
     const SCHEMA: &'static str;
 }
+
+include!(concat!(env!("OUT_DIR"), "/statewright_models.rs"));

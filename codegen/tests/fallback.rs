@@ -1,0 +1,94 @@
+//! Schemas typify cannot handle: without the fallback the error names the
+//! file and pointer; with it the node becomes `serde_json::Value` and the
+//! report says where.
+
+use statewright_codegen::{CodegenError, Generator, Settings};
+use statewright_spec::OfflineRegistry;
+
+fn schema_file(name: &str, text: &str) -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("fallback");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+const IF_THEN_ELSE: &str = r#"{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "type": "object",
+  "properties": {
+    "name": {"type": "string"},
+    "mode": {
+      "if": {"type": "string"},
+      "then": {"minLength": 1},
+      "else": {"type": "integer"}
+    }
+  }
+}"#;
+
+#[test]
+fn error_names_file_and_pointer_without_fallback() {
+    let path = schema_file("if-then-else.json", IF_THEN_ELSE);
+    let schema = serde_json::from_str(IF_THEN_ELSE).unwrap();
+    let err = Generator::new(OfflineRegistry::new(), Settings::default())
+        .generate(&path, &schema, "Thing")
+        .unwrap_err();
+    match &err {
+        CodegenError::Unsupported {
+            path: p, pointer, ..
+        } => {
+            assert_eq!(p.file_name().unwrap(), "if-then-else.json");
+            assert_eq!(pointer, "/properties/mode");
+        }
+        other => panic!("unexpected error: {other}"),
+    }
+    assert!(err.to_string().contains("/properties/mode"), "{err}");
+}
+
+#[test]
+fn fallback_types_the_node_as_value_and_reports_it() {
+    let path = schema_file("if-then-else.json", IF_THEN_ELSE);
+    let schema = serde_json::from_str(IF_THEN_ELSE).unwrap();
+    let settings = Settings {
+        value_fallback: true,
+        ..Settings::default()
+    };
+    let generated = Generator::new(OfflineRegistry::new(), settings)
+        .generate(&path, &schema, "Thing")
+        .unwrap();
+    assert_eq!(generated.root_type, "Thing");
+    assert_eq!(generated.fallbacks.len(), 1, "{:?}", generated.fallbacks);
+    assert_eq!(generated.fallbacks[0].pointer, "/properties/mode");
+    assert!(
+        generated.code.contains("serde_json :: Value"),
+        "{}",
+        generated.code
+    );
+}
+
+#[test]
+fn unresolvable_ref_is_an_error_or_a_recorded_fallback() {
+    let text =
+        r#"{"type": "object", "properties": {"x": {"$ref": "https://nowhere.invalid/s.json"}}}"#;
+    let path = schema_file("external.json", text);
+    let schema = serde_json::from_str(text).unwrap();
+    let err = Generator::new(OfflineRegistry::new(), Settings::default())
+        .generate(&path, &schema, "Thing")
+        .unwrap_err();
+    assert!(matches!(err, CodegenError::Bundle { .. }), "{err}");
+    let settings = Settings {
+        value_fallback: true,
+        ..Settings::default()
+    };
+    let generated = Generator::new(OfflineRegistry::new(), settings)
+        .generate(&path, &schema, "Thing")
+        .unwrap();
+    assert!(
+        generated
+            .fallbacks
+            .iter()
+            .any(|f| f.reason.starts_with("unresolvable $ref")),
+        "{:?}",
+        generated.fallbacks
+    );
+}
