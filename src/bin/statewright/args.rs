@@ -39,6 +39,34 @@ pub struct Global {
     /// When to color human output.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+    /// How long a command that needs the state lock waits for it (e.g. 30,
+    /// 30s, 2m, 500ms), retrying with backoff; 0 fails at once (exit 3).
+    #[arg(long, global = true, value_name = "DURATION", default_value = "0", value_parser = parse_duration)]
+    pub lock_timeout: std::time::Duration,
+    /// Restore a corrupt document from its newest good backup when it is
+    /// read (also on when the project sets `recover = true`).
+    #[arg(long, global = true)]
+    pub recover: bool,
+}
+
+/// Parses `30`, `30s`, `2m`, `500ms`, `1h`.
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let s = s.trim();
+    let split = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration (e.g. 30, 30s, 2m, 500ms)"))?;
+    let secs = match unit {
+        "" | "s" => n,
+        "ms" => n / 1000.0,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => return Err(format!("`{s}`: unknown unit `{unit}` (use ms, s, m or h)")),
+    };
+    std::time::Duration::try_from_secs_f64(secs).map_err(|e| format!("`{s}`: {e}"))
 }
 
 /// Output formats.
@@ -94,6 +122,16 @@ pub enum Command {
     ///   statewright check --format github path/to/state
     #[command(verbatim_doc_comment)]
     Check(CheckArgs),
+    Migrate(crate::cmd_migrate::MigrateArgs),
+    Diff(crate::cmd_diff::DiffArgs),
+    Get(crate::cmd_get::GetArgs),
+    Set(crate::cmd_set::SetArgs),
+    Rm(crate::cmd_rm::RmArgs),
+    List(crate::cmd_list::ListArgs),
+    Export(crate::cmd_export::ExportArgs),
+    Prune(crate::cmd_prune::PruneArgs),
+    Lock(crate::cmd_lock::LockArgs),
+    Audit(crate::cmd_audit::AuditArgs),
 }
 
 /// `statewright check`.

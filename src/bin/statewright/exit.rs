@@ -11,10 +11,8 @@ pub enum Exit {
     /// broken project file or schema).
     Usage,
     /// 3: the state lock is held by another process.
-    #[allow(dead_code)]
     LockHeld,
     /// 4: refused (downgrade, integrity or provenance mismatch).
-    #[allow(dead_code)]
     Refused,
 }
 

@@ -3,10 +3,23 @@
 //! people (or as JSON / GitHub annotations) and chooses the exit code.
 
 mod args;
+mod cmd_audit;
 mod cmd_check;
+mod cmd_diff;
+mod cmd_export;
+mod cmd_get;
+mod cmd_list;
+mod cmd_lock;
+mod cmd_migrate;
+mod cmd_migrate_new;
+mod cmd_prune;
+mod cmd_rm;
+mod cmd_set;
 mod cmd_validate;
 mod exit;
 mod output;
+#[allow(dead_code)] // used by the commands that open the store
+mod store;
 
 use clap::Parser;
 
@@ -15,6 +28,16 @@ fn main() {
     let code = match cli.command {
         args::Command::Validate(a) => cmd_validate::run(&cli.global, a),
         args::Command::Check(a) => cmd_check::run(&cli.global, a),
+        args::Command::Migrate(a) => cmd_migrate::run(&cli.global, a),
+        args::Command::Diff(a) => cmd_diff::run(&cli.global, a),
+        args::Command::Get(a) => cmd_get::run(&cli.global, a),
+        args::Command::Set(a) => cmd_set::run(&cli.global, a),
+        args::Command::Rm(a) => cmd_rm::run(&cli.global, a),
+        args::Command::List(a) => cmd_list::run(&cli.global, a),
+        args::Command::Export(a) => cmd_export::run(&cli.global, a),
+        args::Command::Prune(a) => cmd_prune::run(&cli.global, a),
+        args::Command::Lock(a) => cmd_lock::run(&cli.global, a),
+        args::Command::Audit(a) => cmd_audit::run(&cli.global, a),
     };
     std::process::exit(code.into());
 }

@@ -1,0 +1,100 @@
+//! Opening the project's store for the commands that read or write state,
+//! and rendering store errors with the exit code they mean.
+
+use std::path::{Path, PathBuf};
+
+use statewright::spec::{Catalog, Project};
+use statewright::store::{LockOptions, OpenReport, Store, StoreError, StoreOptions};
+
+use crate::args::Global;
+use crate::cmd_validate::load_project;
+use crate::exit::Exit;
+use crate::output;
+
+/// A store opened for a command, with what it needed to open it.
+pub struct Opened {
+    /// The project file.
+    pub project: Project,
+    /// The catalog.
+    pub catalog: Catalog,
+    /// The state dir (the project's, or the one given).
+    pub dir: PathBuf,
+    /// The store.
+    pub store: Store,
+}
+
+/// Loads the project and catalog and opens the store on `state_dir` (or
+/// the project's state dir). What opening recovered is reported on stderr.
+/// Errors are printed; the exit code is returned.
+pub fn open(global: &Global, state_dir: Option<&Path>) -> Result<Opened, Exit> {
+    let project = match load_project(global, true) {
+        Ok(p) => p.expect("required project"),
+        Err((message, help)) => {
+            output::print_error(global, &message, help.as_deref());
+            return Err(Exit::Usage);
+        }
+    };
+    let catalog = match Catalog::load(&project) {
+        Ok(c) => c,
+        Err(e) => {
+            output::print_error(global, &e.to_string(), e.help());
+            return Err(Exit::Usage);
+        }
+    };
+    let dir = state_dir.map_or_else(|| project.state_dir.clone(), Path::to_path_buf);
+    let mut opts = StoreOptions::from_project(&project);
+    opts.recover |= global.recover;
+    opts.lock_timeout = global.lock_timeout;
+    let (store, report) = Store::open(&catalog, &dir, opts).map_err(|e| error(global, &e))?;
+    print_open_report(&report);
+    Ok(Opened {
+        project,
+        catalog,
+        dir,
+        store,
+    })
+}
+
+/// Lock options for `command` with the global `--lock-timeout`.
+pub fn lock_options(global: &Global, command: &str) -> LockOptions {
+    LockOptions {
+        timeout: global.lock_timeout,
+        command: command.to_owned(),
+    }
+}
+
+/// Prints what opening the store recovered or warned about, on stderr.
+pub fn print_open_report(report: &OpenReport) {
+    for a in &report.actions {
+        eprintln!("recovered: {a}");
+    }
+    for w in &report.warnings {
+        eprintln!("warning: {w}");
+    }
+}
+
+/// The exit code a store error means: 3 lock held; 4 refused (downgrade,
+/// newer version, conflict, secret, schema-invalid write, lock break);
+/// 1 the state itself is bad (corrupt, no good backup, audit chain); 2
+/// anything else (usage, environment).
+pub fn exit_for(e: &StoreError) -> Exit {
+    match e {
+        StoreError::LockHeld { .. } => Exit::LockHeld,
+        StoreError::NewerVersion { .. }
+        | StoreError::Downgrade { .. }
+        | StoreError::Conflict { .. }
+        | StoreError::Secret { .. }
+        | StoreError::Invalid { .. }
+        | StoreError::LockBreak { .. } => Exit::Refused,
+        StoreError::Corrupt { .. }
+        | StoreError::NoGoodBackup { .. }
+        | StoreError::AuditBroken { .. } => Exit::Findings,
+        _ => Exit::Usage,
+    }
+}
+
+/// Prints a store error and returns its exit code.
+pub fn error(global: &Global, e: &StoreError) -> Exit {
+    output::print_error(global, &e.to_string(), None);
+    exit_for(e)
+}
