@@ -741,3 +741,56 @@ fn concurrent_increments_lose_no_update() {
     let log = std::fs::read_to_string(root.join("state/audit.log")).unwrap();
     assert_eq!(log.lines().count(), N);
 }
+
+#[test]
+fn a_held_lock_is_exit_3_and_changes_nothing() {
+    use std::os::fd::AsRawFd;
+    let p = Project::new();
+    let before = p.bytes(P);
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(p.state().join(".lock"))
+        .unwrap();
+    // SAFETY: flock on a file descriptor this test owns.
+    assert_eq!(unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) }, 0);
+    for args in [
+        &[
+            "set",
+            P,
+            "/failed/B0BZ9L4P6F/retry_count",
+            "--increment",
+            "1",
+        ][..],
+        &["rm", P, "/failed/B0BZ9L4P6F"],
+        &["prune", "--apply"],
+        &["export"],
+    ] {
+        let r = p.run(args);
+        code(&r, 3);
+        assert!(flat(&r.stderr).contains("is held by"), "{}", r.stderr);
+    }
+    // Reads do not need the lock.
+    ok(&p.run(&["get", P, "/version"]));
+    drop(lock);
+    assert_eq!(p.bytes(P), before);
+}
+
+#[test]
+fn a_document_with_a_serial_but_no_checksum_is_still_corrupt() {
+    let p = Project::new();
+    let s = std::fs::read_to_string(p.state().join(P)).unwrap();
+    std::fs::write(
+        p.state().join(P),
+        s.replacen("\"version\": 1", "\"serial\": 4,\n  \"version\": 1", 1),
+    )
+    .unwrap();
+    let r = p.run(&["get", P, "/version"]);
+    code(&r, 1);
+    assert!(
+        flat(&r.stderr).contains("checksum check failed at `/checksum`: no checksum"),
+        "{}",
+        r.stderr
+    );
+}

@@ -11,8 +11,7 @@ use crate::exit::Exit;
 use crate::ops_cli::{StateArg, fail, open_doc, open_state, plain};
 use crate::output;
 
-/// List the documents of a state directory, or the entries of a map or
-/// array in one document.
+/// List the documents of a state directory, or the entries of one map.
 ///
 /// Without FILE: every document a kind matches, with its kind, schema
 /// version, serial (0: never written by statewright), the command that
