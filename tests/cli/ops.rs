@@ -794,3 +794,41 @@ fn a_document_with_a_serial_but_no_checksum_is_still_corrupt() {
         r.stderr
     );
 }
+
+/// `--format json` is a contract: the shapes of `list` (documents and
+/// entries), `get` and a dry-run `set`.
+#[test]
+fn json_output_contract() {
+    let p = Project::new();
+    let snap = |name: &str, args: &[&str]| {
+        let r = p.run(args);
+        ok(&r);
+        insta::with_settings!({snapshot_path => "../../snapshots/cli", prepend_module_to_snapshot => false}, {
+            insta::assert_json_snapshot!(name, r.json());
+        });
+    };
+    snap(
+        "ops_list_documents_json",
+        &["--format", "json", "list", "--kind", "packer-manifest"],
+    );
+    snap(
+        "ops_list_entries_json",
+        &["--format", "json", "list", P, "/failed", "--limit", "1"],
+    );
+    snap(
+        "ops_get_json",
+        &["--format", "json", "get", P, "/processed/B0CX7W3N1T"],
+    );
+    snap(
+        "ops_set_dry_run_json",
+        &[
+            "--format",
+            "json",
+            "set",
+            P,
+            "/processed/B0CX7W3N1T/status",
+            "METADATA_FETCHED",
+            "--dry-run",
+        ],
+    );
+}
