@@ -249,7 +249,8 @@ fn too_old(
     let when: jiff::Timestamp = text
         .parse()
         .map_err(|e| format!("{field} `{text}` is not an RFC 3339 time: {e}"))?;
-    let age = now.duration_since(when).as_secs() / 86_400;
-    Ok((age > days as i64)
-        .then(|| format!("{field} {text} is {age} days old (rule: older than {days} days)")))
+    let secs = now.duration_since(when).as_secs();
+    let stale = secs > (days as i64).saturating_mul(86_400);
+    let age = secs / 86_400;
+    Ok(stale.then(|| format!("{field} {text} is more than {days} days old ({age} days)")))
 }

@@ -620,7 +620,7 @@ fn prune_is_status_aware_dry_by_default_and_applies_in_one_transaction() {
     assert_eq!(lines.len(), 5, "{}", r.stdout);
     assert!(lines[0].starts_with("processed.json /processed/B0D5QK8M2R [stale]: status TORRENT_CREATED requires /staging_dir, but /data/seed/"), "{}", r.stdout);
     assert!(lines[2].starts_with("processed.json /processed/B0F3R6T8WQ [stale]: status UPLOADED requires /torrent_path, but /data/torrents/"), "{}", r.stdout);
-    assert!(lines[3].starts_with("processed.json /failed/B0BZ9L4P6F [failed-older-than-30d]: /failed_at 2026-03-04T02:15:40+00:00 is "), "{}", r.stdout);
+    assert!(lines[3].starts_with("processed.json /failed/B0BZ9L4P6F [failed-older-than-30d]: /failed_at 2026-03-04T02:15:40+00:00 is more than 30 days old ("), "{}", r.stdout);
     assert_eq!(
         lines[4],
         "dry run: 3 entries would be removed from 1 document; pass --apply to remove them"
@@ -830,5 +830,65 @@ fn json_output_contract() {
             "METADATA_FETCHED",
             "--dry-run",
         ],
+    );
+}
+
+/// The same operations as library calls; the age rule measured from a
+/// given time.
+#[test]
+fn library_calls_prune_by_age_from_a_given_time() {
+    use statewright::ops::{self, PruneRequest};
+    use statewright::spec::{Catalog, Project as SwProject};
+    use statewright::store::{LockOptions, Store, StoreOptions, WriteContext};
+    let p = Project::new();
+    let project = SwProject::load(&p.root().join("statewright.toml")).unwrap();
+    let catalog = Catalog::load(&project).unwrap();
+    let (store, _) = Store::open(&catalog, &p.state(), StoreOptions::default()).unwrap();
+    let at = |s: &str| s.parse::<jiff::Timestamp>().unwrap();
+    let req = |now| PruneRequest {
+        file: Some(P),
+        rule: Some("failed-older-than-30d"),
+        now,
+        apply: false,
+    };
+    let ctx = WriteContext::new("prune");
+    let lock = LockOptions::default();
+    // Failed 2026-03-04T02:15:40 and 2026-03-06: exactly 30 days is not more than 30.
+    let r = ops::prune(
+        &store,
+        &catalog,
+        &lock,
+        &ctx,
+        &req(at("2026-04-03T02:15:40Z")),
+    )
+    .unwrap();
+    assert!(r.stale.is_empty(), "{:?}", r.stale);
+    let r = ops::prune(
+        &store,
+        &catalog,
+        &lock,
+        &ctx,
+        &req(at("2026-04-01T00:00:00Z")),
+    )
+    .unwrap();
+    assert!(r.stale.is_empty());
+    let r = ops::prune(
+        &store,
+        &catalog,
+        &lock,
+        &ctx,
+        &req(at("2026-04-03T02:15:41Z")),
+    )
+    .unwrap();
+    let keys: Vec<&str> = r.stale.iter().map(|s| s.key.as_str()).collect();
+    assert_eq!(keys, ["B0BZ9L4P6F"]);
+    assert_eq!(
+        r.stale[0].reason,
+        "/failed_at 2026-03-04T02:15:40+00:00 is more than 30 days old (30 days)"
+    );
+    assert!(!r.applied);
+    assert_eq!(
+        ops::get(&store, P, "/failed/B0BZ9L4P6F/retry_count").unwrap(),
+        Some(json!(3))
     );
 }

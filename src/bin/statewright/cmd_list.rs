@@ -215,6 +215,7 @@ fn entry_line(e: &Entry) -> String {
             })
             .collect::<Vec<_>>()
             .join(" "),
+        Value::Array(a) => format!("[{} items]", a.len()),
         other => plain(other),
     };
     format!("{}  {body}", e.key)
