@@ -12,6 +12,7 @@ pub mod envelope;
 pub mod finding;
 pub mod migrate;
 pub mod models;
+pub mod ops;
 pub mod store;
 pub mod transitions;
 pub mod validate;

@@ -45,7 +45,9 @@
 //! # Read protocol
 //!
 //! Strict parse (`statewright_spec::document`) → envelope fields (at the
-//! kind's `fields` pointers) → checksum → version (newer than the catalog:
+//! kind's `fields` pointers) → checksum (a document with no checksum,
+//! serial or lineage at all is an adopted, unstamped file: read as serial
+//! 0 and stamped by its first write) → version (newer than the catalog:
 //! refused with the remedy) → schema. A failure is
 //! [`StoreError::Corrupt`] with the check, `file:line:col` and pointer.
 //! With `recover` on, the newest backup that passes every check is written
@@ -210,6 +212,11 @@ impl Store {
         };
         let report = store.recover_on_open()?;
         Ok((store, report))
+    }
+
+    /// The catalog the store checks documents against.
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
     }
 
     /// The state dir.

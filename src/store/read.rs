@@ -134,6 +134,11 @@ impl Store {
         })?;
         let actual = checksum(&value, &fields.checksum);
         match &envelope.checksum {
+            // An adopted document that statewright never wrote: no checksum,
+            // serial or lineage at all. It is read as serial 0; the first
+            // write through the store stamps it. A document with a serial
+            // or lineage but no checksum is still corrupt.
+            None if is_unstamped(fields, &value) => {}
             None => {
                 return Err(c.fail(
                     Check::Checksum,
@@ -183,4 +188,12 @@ impl Store {
             restored: None,
         })
     }
+}
+
+/// Whether a document carries none of the store's stamp (checksum, serial,
+/// lineage): an adopted file written by another program.
+fn is_unstamped(fields: &statewright_spec::EnvelopeFields, value: &Value) -> bool {
+    [&fields.checksum, &fields.serial, &fields.lineage]
+        .iter()
+        .all(|p| value.pointer(p).is_none())
 }

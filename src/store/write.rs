@@ -87,6 +87,20 @@ impl Transaction<'_> {
         self
     }
 
+    /// Verifies every document as [`Transaction::commit`] does and returns
+    /// what it would write, without writing anything: for `--dry-run`.
+    pub fn dry_run(self, ctx: &WriteContext) -> Result<Vec<WriteOutcome>> {
+        let tx = uuid::Uuid::new_v4().to_string();
+        self.puts
+            .into_iter()
+            .map(|(rel, value)| {
+                self.store
+                    .stage(self.guard, &rel, value, ctx, &tx)
+                    .map(|(_, o)| o)
+            })
+            .collect()
+    }
+
     /// Verifies every document, then commits them all, or none.
     pub fn commit(self, ctx: &WriteContext) -> Result<Vec<WriteOutcome>> {
         let tx = uuid::Uuid::new_v4().to_string();
@@ -122,6 +136,20 @@ impl Store {
         let (staged, outcome) = self.stage(guard, rel, value, ctx, &tx)?;
         self.backend.commit(guard, vec![staged])?;
         Ok(outcome)
+    }
+
+    /// Runs every check of [`Store::write`] (version, serial, lineage,
+    /// secrets, provenance, schema, encoding) and returns what the write
+    /// would do, without writing anything: for `--dry-run`.
+    pub fn dry_run_write(
+        &self,
+        guard: &LockGuard,
+        rel: &str,
+        value: Value,
+        ctx: &WriteContext,
+    ) -> Result<WriteOutcome> {
+        let tx = uuid::Uuid::new_v4().to_string();
+        self.stage(guard, rel, value, ctx, &tx).map(|(_, o)| o)
     }
 
     /// Read-modify-write of `rel` under a lock already held.

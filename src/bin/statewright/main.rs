@@ -17,6 +17,7 @@ mod cmd_rm;
 mod cmd_set;
 mod cmd_validate;
 mod exit;
+mod ops_cli;
 mod output;
 #[allow(dead_code)] // used by the commands that open the store
 mod store;

@@ -1,0 +1,65 @@
+//! What the operator commands (get, set, rm, list, export, prune) share:
+//! the `--state DIR` option, opening the store on a document, and the exit
+//! code of an [`OpsError`].
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use statewright::ops::{self, OpsError};
+use statewright::store::WriteContext;
+
+use crate::args::Global;
+use crate::exit::Exit;
+use crate::output;
+use crate::store::{Opened, exit_for, open};
+
+/// Which state dir.
+#[derive(Debug, Args)]
+pub struct StateArg {
+    /// The state directory (default: the project's `[project] state`).
+    #[arg(long, value_name = "DIR")]
+    pub state: Option<PathBuf>,
+}
+
+/// Opens the store of `state`.
+pub fn open_state(global: &Global, state: &StateArg) -> Result<Opened, Exit> {
+    open(global, state.state.as_deref())
+}
+
+/// Opens the store and resolves `file` to a document inside it.
+pub fn open_doc(global: &Global, state: &StateArg, file: &Path) -> Result<(Opened, String), Exit> {
+    let opened = open_state(global, state)?;
+    let rel = ops::resolve(&opened.dir, file).map_err(|e| fail(global, &e))?;
+    Ok((opened, rel))
+}
+
+/// The exit code an operator error means: the store's for store errors
+/// (3 lock held, 4 refused, 1 corrupt); 1 for a bundle that does not match
+/// its manifest; 2 for everything else (bad pointer, bad value, missing
+/// parent, unknown kind or rule, existing output).
+pub fn exit_for_ops(e: &OpsError) -> Exit {
+    match e {
+        OpsError::Store(s) => exit_for(s),
+        OpsError::BadBundle { .. } => Exit::Findings,
+        _ => Exit::Usage,
+    }
+}
+
+/// Prints an operator error and returns its exit code.
+pub fn fail(global: &Global, e: &OpsError) -> Exit {
+    output::print_error(global, &e.to_string(), None);
+    exit_for_ops(e)
+}
+
+/// The write context of `command`.
+pub fn context(command: &str) -> WriteContext {
+    WriteContext::new(command)
+}
+
+/// A value for one line of human output: strings bare, the rest as JSON.
+pub fn plain(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
