@@ -71,6 +71,25 @@ impl Block {
     }
 }
 
+/// A value of the property's type to start from: `null` when the type
+/// allows it, an empty object or array for those, else `null`.
+fn placeholder(schema: &Value) -> &'static str {
+    let types: Vec<&str> = match schema.get("type") {
+        Some(Value::String(t)) => vec![t.as_str()],
+        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    if types.contains(&"null") {
+        "null"
+    } else if types.contains(&"object") {
+        "{}"
+    } else if types.contains(&"array") {
+        "[]"
+    } else {
+        "null"
+    }
+}
+
 fn quote(s: &str) -> String {
     Value::String(s.to_owned()).to_string()
 }
@@ -187,13 +206,17 @@ pub fn draft_migration(
             continue;
         }
         let (blk, rel) = root.at(&p.path);
-        if default.is_none() {
-            blk.lines.push(format!(
-                "# TODO: the schema declares no default for {}: choose the value old documents get",
-                show(&p.path)
-            ));
-        }
-        let value = default.map_or_else(|| "null".to_owned(), Value::to_string);
+        let value = match default {
+            Some(d) => d.to_string(),
+            None => {
+                let placeholder = placeholder(&p.schema);
+                blk.lines.push(format!(
+                    "# TODO: the schema declares no default for {}: `{placeholder}` is a placeholder; choose the value old documents get",
+                    show(&p.path)
+                ));
+                placeholder.to_owned()
+            }
+        };
         blk.lines.push(format!(
             "- add: {{ path: {}, default: {value} }}",
             quote(&rel)
@@ -283,7 +306,9 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.contains("TODO: the schema declares no default for /m/*/new"),
+            text.contains(
+                "TODO: the schema declares no default for /m/*/new: `null` is a placeholder"
+            ),
             "{text}"
         );
         assert!(text.contains("TODO: /m/*/k (SD103)"), "{text}");
