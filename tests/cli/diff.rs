@@ -242,6 +242,34 @@ fn missing_migration_leaves_every_change_uncovered() {
     );
 }
 
+#[test]
+fn schema_keyword_selects_schema_mode_without_a_project() {
+    let t = tempdir();
+    let s = "https://json-schema.org/draft/2020-12/schema";
+    write_json(
+        &t.path().join("old.json"),
+        &json!({"$schema": s, "type": "object", "properties": {"port": {"type": "string"}}}),
+    );
+    write_json(
+        &t.path().join("new.json"),
+        &json!({"$schema": s, "type": "object", "properties": {"port": {"type": "integer"}}}),
+    );
+    let out = run_in(t.path(), &["diff", "old.json", "new.json"]);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("breaking SD103 type string → integer"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("A /properties/port/type  old.json:6:15"),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains("migration"), "{}", out.stdout);
+}
+
 fn fail_on_codes(a: &Value, b: &Value) -> [i32; 4] {
     let t = tempdir();
     let (pa, pb) = (t.path().join("a.json"), t.path().join("b.json"));

@@ -53,7 +53,7 @@ use crate::output;
 pub struct DiffArgs {
     /// The old and the new file (with --kind: two version numbers, or two
     /// documents of that kind).
-    #[arg(value_name = "A B")]
+    #[arg(value_names = ["A", "B"], num_args = 0..=2)]
     pub inputs: Vec<String>,
     /// The document kind: with two numbers, compare its schema versions;
     /// with two files, read them as documents of this kind.
