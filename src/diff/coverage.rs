@@ -147,13 +147,6 @@ pub(crate) fn show(p: &[String]) -> String {
     p.iter().map(|t| format!("/{}", escape_token(t))).collect()
 }
 
-/// The property a property or `required` change is about: the first
-/// backquoted name of its message (`` `checkpoints` is now required ``).
-pub(crate) fn subject(change: &Change) -> Option<&str> {
-    let rest = change.message.split_once('`')?.1;
-    Some(rest.split_once('`')?.0)
-}
-
 pub(crate) fn document_paths_of(
     change: &Change,
     needs: Need,
@@ -175,7 +168,7 @@ pub(crate) fn document_paths_of(
         .any(|p| p.ends_with("/required") || p.ends_with("/additionalProperties"));
     if keyword_only
         && matches!(needs, Need::Fill | Need::Remove)
-        && let Some(name) = subject(change)
+        && let Some(name) = change.property.as_deref()
     {
         for p in &mut paths {
             if p.last().map(String::as_str) != Some(name) {

@@ -19,7 +19,7 @@ use std::fmt::Write as _;
 use serde_json::Value;
 use statewright_spec::pointer::tokens;
 
-use crate::diff::coverage::{Need, document_paths_of, locations, show, subject};
+use crate::diff::coverage::{Need, document_paths_of, locations, show};
 use crate::diff::{Change, SchemaDiff};
 
 /// One property added or removed, at a document path.
@@ -98,7 +98,7 @@ fn property_schema<'a>(root: &'a Value, change: &Change, pointer: Option<&str>) 
     static EMPTY: Value = Value::Null;
     let Some(p) = pointer else { return &EMPTY };
     if let Some(parent) = p.strip_suffix("/required")
-        && let Some(name) = subject(change)
+        && let Some(name) = change.property.as_deref()
     {
         let mut at = parent.to_owned();
         at.push_str("/properties/");
