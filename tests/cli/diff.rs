@@ -108,14 +108,37 @@ fn kind_versions_json_contract() {
     ]);
     assert_eq!(out.code, 1, "{}", out.stderr);
     let v = out.json();
-    assert_eq!(v["migration"]["uncovered"], 0);
+    assert_eq!(v["migrations"][0]["uncovered"], 0);
     assert_eq!(
-        v["migration"]["file"],
+        v["migrations"][0]["file"],
         "migrations/deploy-pins/0002_tiers_regions_channel.yaml"
     );
     insta::with_settings!({snapshot_path => "../../snapshots/cli", prepend_module_to_snapshot => false}, {
         insta::assert_json_snapshot!("diff_kind_deploy_pins_2_3", v);
     });
+    let both = run(&[
+        "diff",
+        "--kind",
+        "deploy-pins",
+        "1",
+        "3",
+        "--format",
+        "json",
+    ])
+    .json();
+    let files: Vec<&Value> = both["migrations"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .map(|m| &m["file"])
+        .collect();
+    assert_eq!(
+        files,
+        [
+            &json!("migrations/deploy-pins/0001_structured_images.yaml"),
+            &json!("migrations/deploy-pins/0002_tiers_regions_channel.yaml")
+        ]
+    );
     let first = run(&[
         "diff",
         "--kind",
@@ -179,12 +202,12 @@ fn uncovered_change_is_reported_against_the_migration() {
         ],
     )
     .json();
-    assert_eq!(json["migration"]["uncovered"], 1);
+    assert_eq!(json["migrations"][0]["uncovered"], 1);
     assert_eq!(
-        json["migration"]["changes"][0]["document_path"],
+        json["migrations"][0]["changes"][0]["document_path"],
         "/services/*/owner"
     );
-    assert_eq!(json["migration"]["changes"][0]["needs"], "fill");
+    assert_eq!(json["migrations"][0]["changes"][0]["needs"], "fill");
     let strict = run_in(
         t.path(),
         &[

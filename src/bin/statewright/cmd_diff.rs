@@ -25,9 +25,10 @@ use crate::output;
 /// line:col), and two verdicts: readers (a reader on the new schema still
 /// reads old documents: backward compatible) and writers (documents written
 /// under the new schema are still read by readers on the old one: forward
-/// compatible). `--kind K N M` compares two catalog versions; for adjacent
-/// versions it also lists each backward-incompatible change the migration
-/// file does not account for ("not covered by migration ...").
+/// compatible). `--kind K N M` compares two catalog versions, and checks
+/// each migration step between them: every backward-incompatible change
+/// its migration file does not account for is listed under "not covered
+/// by migration ...".
 ///
 /// Documents: a pointer-annotated diff (`+` added, `-` removed, `~`
 /// changed); `--format json` prints the RFC 6902 JSON Patch that turns A

@@ -226,10 +226,10 @@ fn print(global: &Global, compared: &[Compared]) {
                     println!("  help: {}", f.remedy);
                 }
                 println!(
-                    "{} vs {}: {} builders declared, {}",
+                    "{} vs {}: {} declared, {}",
                     output::display_path(&c.state),
                     output::display_path(&c.manifest),
-                    c.builders,
+                    output::plural(c.builders, "builder"),
                     if c.findings.is_empty() {
                         "no drift".to_owned()
                     } else {

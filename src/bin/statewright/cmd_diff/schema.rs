@@ -10,8 +10,8 @@ use statewright::diff::{
 };
 use statewright::spec::catalog::parse_version_file_name;
 use statewright::spec::locate::locate;
-use statewright::spec::migration::load_dir;
-use statewright::spec::{Project, SourceText};
+use statewright::spec::migration::{MigrationFile, MigrationSet, load_dir};
+use statewright::spec::{Catalog, Project, SourceText};
 
 use super::{
     DiffArgs, DiffFailOn, Fail, Paint, catalog, file_uri, github_line, kind, read, registry,
@@ -40,8 +40,8 @@ impl Side<'_> {
     }
 }
 
-/// The migration step between the two versions, when they are adjacent
-/// catalog versions of a kind.
+/// One migration step between the two catalog versions compared, with
+/// the coverage of its backward-incompatible changes.
 struct Step {
     kind: String,
     from: u32,
@@ -151,27 +151,21 @@ fn report(
             ),
         )
     })?;
-    let step = match (project, step) {
-        (Some(p), Some((k, va, vb))) if vb == va + 1 => {
-            Some(migration_step(p, k, va, a.value, b.value, &diff)?)
+    let steps = match (project, step) {
+        (Some(p), Some((k, va, vb))) if vb > va => {
+            migration_steps(p, k, (va, vb), (a.value, b.value, &diff))?
         }
-        _ => None,
+        _ => Vec::new(),
     };
     match global.format {
-        OutputFormat::Json => print_json(&a, &b, &diff, step.as_ref()),
-        OutputFormat::Github => print_github(&a, &b, &diff, step.as_ref()),
+        OutputFormat::Json => print_json(&a, &b, &diff, &steps),
+        OutputFormat::Github => print_github(&a, &b, &diff, &steps),
         OutputFormat::Human => print!(
             "{}",
-            human(
-                &a,
-                &b,
-                &diff,
-                step.as_ref(),
-                Paint(output::use_color(global))
-            )
+            human(&a, &b, &diff, &steps, Paint(output::use_color(global)))
         ),
     }
-    let open = step.as_ref().map_or(0, |s| uncovered(&s.items).count());
+    let open: usize = steps.iter().map(|s| uncovered(&s.items).count()).sum();
     let threshold = match args.fail_on {
         DiffFailOn::Any => Some(Severity::Info),
         DiffFailOn::Warning => Some(Severity::Warning),
@@ -186,26 +180,60 @@ fn report(
     })
 }
 
-fn migration_step(
+/// The coverage of each migration step from `va` to `vb`: the diff
+/// already computed when they are adjacent, else one diff per step.
+fn migration_steps(
     project: &Project,
     kind: &str,
-    from: u32,
-    a: &Value,
-    b: &Value,
-    diff: &SchemaDiff,
-) -> Result<Step, Fail> {
+    (va, vb): (u32, u32),
+    (a, b, diff): (&Value, &Value, &SchemaDiff),
+) -> Result<Vec<Step>, Fail> {
     let set = load_dir(&project.migrations_dir)
         .map_err(|e| (e.to_string(), e.help().map(str::to_owned)))?;
     let version = project
         .kinds
         .get(kind)
         .map_or("/schema_version", |k| k.fields.version.as_str());
+    if vb == va + 1 {
+        return Ok(vec![migration_step(&set, kind, va, (a, b, diff), version)]);
+    }
+    let catalog =
+        Catalog::load(project).map_err(|e| (e.to_string(), e.help().map(str::to_owned)))?;
+    let k = super::kind(&catalog, kind)?;
+    let opts = SchemaDiffOptions::new().with_registry(registry(Some(project)));
+    let mut steps = Vec::new();
+    for from in va..vb {
+        let (Some(x), Some(y)) = (k.version(from), k.version(from + 1)) else {
+            continue;
+        };
+        let opts = opts
+            .clone()
+            .with_bases(file_uri(&x.path), file_uri(&y.path));
+        let d = diff_schemas(&x.schema, &y.schema, &opts).map_err(|e| (e.to_string(), None))?;
+        steps.push(migration_step(
+            &set,
+            kind,
+            from,
+            (&x.schema, &y.schema, &d),
+            version,
+        ));
+    }
+    Ok(steps)
+}
+
+fn migration_step(
+    set: &MigrationSet,
+    kind: &str,
+    from: u32,
+    (a, b, diff): (&Value, &Value, &SchemaDiff),
+    version: &str,
+) -> Step {
     let (file, m) = match set.step_from(kind, from) {
         Some(m) => (Some(output::display_path(&m.path)), m.file.clone()),
         None => (
             None,
             // No file: nothing is covered.
-            statewright::spec::migration::MigrationFile {
+            MigrationFile {
                 kind: kind.to_owned(),
                 from,
                 to: from + 1,
@@ -214,19 +242,19 @@ fn migration_step(
             },
         ),
     };
-    Ok(Step {
+    Step {
         kind: kind.to_owned(),
         from,
         file,
         items: coverage(a, b, diff, &m, version),
-    })
+    }
 }
 
 fn verdict(ok: bool) -> &'static str {
     if ok { "ok" } else { "breaks" }
 }
 
-fn human(a: &Side, b: &Side, diff: &SchemaDiff, step: Option<&Step>, paint: Paint) -> String {
+fn human(a: &Side, b: &Side, diff: &SchemaDiff, steps: &[Step], paint: Paint) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -269,7 +297,7 @@ fn human(a: &Side, b: &Side, diff: &SchemaDiff, step: Option<&Step>, paint: Pain
         count(Severity::Info),
         diff.compatibility(),
     );
-    if let Some(s) = step {
+    for s in steps {
         human_step(&mut out, s, paint);
     }
     out
@@ -321,7 +349,7 @@ fn human_step(out: &mut String, s: &Step, paint: Paint) {
     );
 }
 
-fn print_json(a: &Side, b: &Side, diff: &SchemaDiff, step: Option<&Step>) {
+fn print_json(a: &Side, b: &Side, diff: &SchemaDiff, steps: &[Step]) {
     let changes: Vec<Value> = diff
         .changes
         .iter()
@@ -332,23 +360,26 @@ fn print_json(a: &Side, b: &Side, diff: &SchemaDiff, step: Option<&Step>) {
         })
         .collect();
     let count = |s: Severity| diff.changes.iter().filter(|c| c.severity == s).count();
-    let migration = step.map(|s| {
-        json!({
-            "kind": s.kind,
-            "from": s.from,
-            "to": s.from + 1,
-            "file": s.file,
-            "changes": s.items.iter().map(|c| json!({
-                "rule": c.change.rule,
-                "pointer_b": c.change.pointer_b,
-                "message": c.change.message,
-                "document_path": c.document_path,
-                "needs": c.needs,
-                "covered_by": c.covered_by,
-            })).collect::<Vec<_>>(),
-            "uncovered": uncovered(&s.items).count(),
+    let migrations: Vec<Value> = steps
+        .iter()
+        .map(|s| {
+            json!({
+                "kind": s.kind,
+                "from": s.from,
+                "to": s.from + 1,
+                "file": s.file,
+                "changes": s.items.iter().map(|c| json!({
+                    "rule": c.change.rule,
+                    "pointer_b": c.change.pointer_b,
+                    "message": c.change.message,
+                    "document_path": c.document_path,
+                    "needs": c.needs,
+                    "covered_by": c.covered_by,
+                })).collect::<Vec<_>>(),
+                "uncovered": uncovered(&s.items).count(),
+            })
         })
-    });
+        .collect();
     let v = json!({
         "a": a.shown(),
         "b": b.shown(),
@@ -362,12 +393,12 @@ fn print_json(a: &Side, b: &Side, diff: &SchemaDiff, step: Option<&Step>) {
             "forward": diff.forward,
             "compatibility": diff.compatibility(),
         },
-        "migration": migration,
+        "migrations": migrations,
     });
     println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
 }
 
-fn print_github(a: &Side, b: &Side, diff: &SchemaDiff, step: Option<&Step>) {
+fn print_github(a: &Side, b: &Side, diff: &SchemaDiff, steps: &[Step]) {
     for c in &diff.changes {
         let level = match c.severity {
             Severity::Breaking => "error",
@@ -395,7 +426,7 @@ fn print_github(a: &Side, b: &Side, diff: &SchemaDiff, step: Option<&Step>) {
         );
         println!("{}", github_line(level, &props, &data));
     }
-    if let Some(s) = step {
+    for s in steps {
         for c in uncovered(&s.items) {
             let file = s.file.clone().unwrap_or_else(|| b.shown());
             let data = format!(
