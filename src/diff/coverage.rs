@@ -432,4 +432,17 @@ mod tests {
         );
         assert_eq!(c[0].2.as_deref(), Some("convert /p"));
     }
+
+    #[test]
+    fn hook_covers_its_subtree_and_version_is_skipped() {
+        let a = json!({"properties": {"v": {"const": 1}, "o": {"properties": {"p": {"type": "string"}}}}});
+        let b = json!({"properties": {"v": {"const": 2}, "o": {"properties": {"p": {"type": "integer"}}}}});
+        let c = run(a.clone(), b.clone(), "[{hook: {name: fix, path: /o}}]");
+        assert_eq!(
+            c,
+            [("SD103".into(), Some("/o/p".into()), Some("hook /o".into()))]
+        );
+        let c = run(a, b, "[{hook: {name: fix, path: /other}}]");
+        assert_eq!(c[0].2, None);
+    }
 }
