@@ -4,6 +4,8 @@
 
 #[path = "diff/apicurio.rs"]
 mod apicurio;
+#[path = "diff/coverage.rs"]
+mod coverage;
 #[path = "diff/document.rs"]
 mod document;
 #[path = "diff/drift.rs"]

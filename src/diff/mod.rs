@@ -6,17 +6,25 @@
 //!   verdict for readers (backward) and writers (forward).
 //! - [`document`]: [`diff_documents`] turns two documents into an RFC 6902
 //!   JSON Patch, and [`render_patch`] into lines a CLI can print.
+//! - [`coverage`](mod@coverage): [`coverage()`] says which backward-incompatible
+//!   changes between two versions a migration file does not account for.
+//! - [`draft`]: [`draft_migration`] drafts a migration file from a schema
+//!   diff.
 //! - [`drift`](mod@drift): [`drift()`] compares a template manifest with the
 //!   `builders` map of a `packer-hybrid.json` state document.
 //!
 //! The library never prints: every function returns data.
 
+pub mod coverage;
 pub mod document;
+pub mod draft;
 pub mod drift;
 mod error;
 pub mod schema;
 
+pub use coverage::{Coverage, Need, coverage, uncovered};
 pub use document::{DiffLine, DocDiffOptions, LineOp, diff_documents, render_patch};
+pub use draft::draft_migration;
 pub use drift::{DeclaredBuilder, DriftFinding, DriftKind, TemplateManifest, drift};
 pub use error::DiffError;
 pub use schema::{

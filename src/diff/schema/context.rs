@@ -170,6 +170,7 @@ impl Cx {
                 pointer_a: pointer_b,
                 pointer_b: pointer_a,
                 message: format!("{message} (inside `not`: B's schema → A's)"),
+                property: None,
                 backward_compatible: backward,
                 forward_compatible: forward,
             }
@@ -180,11 +181,19 @@ impl Cx {
                 pointer_a,
                 pointer_b,
                 message,
+                property: None,
                 backward_compatible: backward,
                 forward_compatible: forward,
             }
         };
         self.changes.push(change);
+    }
+
+    /// Names the property the change just recorded is about.
+    pub fn about(&mut self, property: &str) {
+        if let Some(c) = self.changes.last_mut() {
+            c.property = Some(property.to_owned());
+        }
     }
 
     /// Records a change to a keyword that only constrains instances of

@@ -62,6 +62,10 @@ pub struct Change {
     pub pointer_b: Option<String>,
     /// What changed, for people.
     pub message: String,
+    /// The property a property or `required` change is about (`SD201` to
+    /// `SD204`, `SD211` to `SD213`); absent for other rules.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub property: Option<String>,
     /// Documents valid under A stay valid under B, as far as this change
     /// goes.
     pub backward_compatible: bool,

@@ -67,6 +67,7 @@ pub(super) fn properties(cx: &mut Cx, a: &Node, b: &Node) -> Result<(), DiffErro
                     v,
                     msg,
                 );
+                cx.about(name);
             }
             (None, Some(y)) => {
                 let x = fallback(a, name);
@@ -90,6 +91,7 @@ pub(super) fn properties(cx: &mut Cx, a: &Node, b: &Node) -> Result<(), DiffErro
                     v,
                     msg,
                 );
+                cx.about(name);
             }
             (None, None) => {}
         }
@@ -226,6 +228,7 @@ pub(super) fn required(cx: &mut Cx, a: &Node, b: &Node) -> Result<(), DiffError>
             (false, true),
             msg,
         );
+        cx.about(name);
     }
     for name in ra.iter().filter(|n| !rb.contains(n)) {
         let msg = format!("`{name}` is no longer required");
@@ -238,6 +241,7 @@ pub(super) fn required(cx: &mut Cx, a: &Node, b: &Node) -> Result<(), DiffError>
             (true, false),
             msg,
         );
+        cx.about(name);
     }
     Ok(())
 }

@@ -1,0 +1,249 @@
+//! `statewright diff --drift`: template manifests against the
+//! packer-hybrid documents of a state dir (hybridcore "Template Manifest
+//! Hooks").
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+use statewright::diff::{DiffError, DriftFinding, drift};
+use statewright::spec::locate::locate;
+use statewright::spec::{SourceText, document as doc};
+
+use super::{DiffArgs, Fail, Paint, github_line, read};
+use crate::args::{Global, OutputFormat};
+use crate::exit::Exit;
+use crate::output;
+
+/// The kind whose documents record builders, unless --kind names another.
+const KIND: &str = "packer-hybrid";
+
+/// One state document compared with its manifest.
+struct Compared {
+    state: PathBuf,
+    manifest: PathBuf,
+    builders: usize,
+    findings: Vec<DriftFinding>,
+}
+
+pub fn run(global: &Global, args: &DiffArgs, dir: Option<&Path>) -> Result<Exit, Fail> {
+    let (project, catalog) = super::catalog(global, "`diff --drift`")?;
+    let state_dir = dir.map_or_else(|| project.state_dir.clone(), Path::to_path_buf);
+    if !state_dir.is_dir() {
+        return Err((
+            format!("{}: no such state directory", state_dir.display()),
+            Some("pass the state dir, or set [project] state in statewright.toml".into()),
+        ));
+    }
+    let kind = args.kind.as_deref().unwrap_or(KIND);
+    super::kind(&catalog, kind)?;
+    let mut docs = Vec::new();
+    collect(&state_dir, &state_dir, &mut docs);
+    docs.sort();
+    docs.retain(|rel| {
+        catalog
+            .kind_for(Path::new(rel))
+            .is_some_and(|k| k.name == kind)
+    });
+    if docs.is_empty() {
+        return Err((
+            format!(
+                "{}: no `{kind}` document to compare (pattern `{}`)",
+                output::display_path(&state_dir),
+                catalog.kind(kind).map_or("", |k| k.spec.path.as_str())
+            ),
+            Some("pass the state dir that holds the template state".into()),
+        ));
+    }
+    let mut compared = Vec::new();
+    for rel in &docs {
+        // Read-only: parsed strictly, without the store's lock.
+        let path = state_dir.join(rel);
+        let (_, recorded) = read(&path)?;
+        let manifest = manifest_path(args, &state_dir, &recorded)?;
+        let (source, declared) = read(&manifest)?;
+        let findings = drift(&declared, &recorded).map_err(|e| manifest_error(&source, e))?;
+        compared.push(Compared {
+            state: path,
+            manifest,
+            builders: declared["builders"].as_object().map_or(0, |b| b.len()),
+            findings,
+        });
+    }
+    print(global, &compared);
+    Ok(if compared.iter().any(|c| !c.findings.is_empty()) {
+        Exit::Findings
+    } else {
+        Exit::Clean
+    })
+}
+
+/// Files below `dir`, relative to `root`, skipping dot-folders (backups).
+fn collect(root: &Path, dir: &Path, out: &mut Vec<String>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let path = e.path();
+        let hidden = e.file_name().to_string_lossy().starts_with('.');
+        if path.is_dir() && !hidden {
+            collect(root, &path, out);
+        } else if path.is_file()
+            && let Ok(rel) = path.strip_prefix(root)
+        {
+            out.push(rel.to_string_lossy().replace('\\', "/"));
+        }
+    }
+}
+
+/// `--manifest`, or the document's `template_path` with `.pkr.hcl`
+/// replaced by `.manifest.json`, relative to the folder holding the state
+/// dir (the template repository's root).
+fn manifest_path(args: &DiffArgs, state_dir: &Path, state: &Value) -> Result<PathBuf, Fail> {
+    if let Some(m) = &args.manifest {
+        return Ok(m.clone());
+    }
+    let template = state
+        .get("template_path")
+        .and_then(Value::as_str)
+        .ok_or_else(|| {
+            (
+                "the state document has no `template_path` to find its template manifest by"
+                    .to_owned(),
+                Some("pass the manifest with --manifest FILE".into()),
+            )
+        })?;
+    let stem = template
+        .strip_suffix(".pkr.hcl")
+        .or_else(|| template.strip_suffix(".json"))
+        .unwrap_or(template);
+    let root = state_dir.parent().unwrap_or(Path::new("."));
+    let path = root.join(format!("{stem}.manifest.json"));
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err((
+            format!(
+                "no template manifest at {} (from template_path `{template}`)",
+                output::display_path(&path)
+            ),
+            Some("regenerate the template's manifest, or pass it with --manifest FILE".into()),
+        ))
+    }
+}
+
+fn manifest_error(source: &SourceText, e: DiffError) -> Fail {
+    let (pointer, message) = match &e {
+        DiffError::InvalidManifest { pointer, message } => (pointer.clone(), message.clone()),
+        other => (String::new(), other.to_string()),
+    };
+    let place = match locate(source, &pointer).filter(|_| !pointer.is_empty()) {
+        Some(p) => format!("{}:{p}", output::display_path(&source.path)),
+        None => output::display_path(&source.path),
+    };
+    let at = if pointer.is_empty() {
+        String::new()
+    } else {
+        format!(" at {pointer}")
+    };
+    (
+        format!("{place}: template manifest is invalid{at}: {message}"),
+        Some(
+            "a manifest is {\"builders\": {NAME: {\"variant_id\": \"..\", \"cache_hash\": \"sha256:<64 hex>\"}}} (see docs/CLI.md)"
+                .into(),
+        ),
+    )
+}
+
+fn state_place(c: &Compared, pointer: &str) -> (String, Option<doc::Position>) {
+    let shown = output::display_path(&c.state);
+    let pos = std::fs::read(&c.state)
+        .ok()
+        .and_then(|b| doc::decode(&c.state, b, doc::Format::Json).ok())
+        .and_then(|s| {
+            // A missing member is located at its nearest existing parent.
+            let mut p = pointer.to_owned();
+            loop {
+                if let Some(pos) = locate(&s, &p) {
+                    return Some(pos);
+                }
+                let cut = p.rfind('/')?;
+                p.truncate(cut);
+            }
+        });
+    (shown, pos)
+}
+
+fn print(global: &Global, compared: &[Compared]) {
+    let total: usize = compared.iter().map(|c| c.findings.len()).sum();
+    match global.format {
+        OutputFormat::Json => {
+            let docs: Vec<Value> = compared
+                .iter()
+                .map(|c| {
+                    json!({
+                        "state": output::display_path(&c.state),
+                        "manifest": output::display_path(&c.manifest),
+                        "builders": c.builders,
+                        "findings": c.findings,
+                    })
+                })
+                .collect();
+            let v =
+                json!({"drift": docs, "summary": {"documents": compared.len(), "findings": total}});
+            println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        }
+        OutputFormat::Github => {
+            for c in compared {
+                for f in &c.findings {
+                    let (file, pos) = state_place(c, &f.pointer);
+                    let mut props = vec![("file", file)];
+                    if let Some(p) = pos {
+                        props.push(("line", p.line.to_string()));
+                        props.push(("col", p.column.to_string()));
+                    }
+                    props.push(("title", format!("drift: {}", kind_name(f))));
+                    let data = format!("{} (at {}). {}", f.message, f.pointer, f.remedy);
+                    println!("{}", github_line("error", &props, &data));
+                }
+            }
+        }
+        OutputFormat::Human => {
+            let paint = Paint(output::use_color(global));
+            for c in compared {
+                for f in &c.findings {
+                    let (file, pos) = state_place(c, &f.pointer);
+                    let place = pos.map_or(file.clone(), |p| format!("{file}:{p}"));
+                    println!(
+                        "{} {place}: {}",
+                        paint.red(&format!("drift[{}]", kind_name(f))),
+                        f.message
+                    );
+                    println!("  at {}", f.pointer);
+                    if let Some(d) = &f.declared {
+                        println!("  declared: {d}");
+                    }
+                    println!("  recorded: {}", f.recorded.as_deref().unwrap_or("(none)"));
+                    println!("  help: {}", f.remedy);
+                }
+                println!(
+                    "{} vs {}: {} declared, {}",
+                    output::display_path(&c.state),
+                    output::display_path(&c.manifest),
+                    output::plural(c.builders, "builder"),
+                    if c.findings.is_empty() {
+                        "no drift".to_owned()
+                    } else {
+                        output::plural(c.findings.len(), "drift finding")
+                    }
+                );
+            }
+        }
+    }
+}
+
+fn kind_name(f: &DriftFinding) -> String {
+    serde_json::to_value(f.kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}

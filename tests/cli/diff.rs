@@ -1,0 +1,768 @@
+//! `statewright diff` and `statewright migrate new`, end to end: schema
+//! diffs of files and catalog versions with migration coverage, document
+//! diffs (human and JSON Patch), drift, exit codes and bad input.
+
+use std::path::Path;
+
+use serde_json::{Value, json};
+
+use crate::util::{flat, repo, run, run_in, tempdir};
+
+fn write(path: &Path, text: &str) {
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+    std::fs::write(path, text).expect("write");
+}
+
+fn write_json(path: &Path, v: &Value) {
+    write(path, &serde_json::to_string_pretty(v).expect("json"));
+}
+
+fn read_json(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).expect("read")).expect("json")
+}
+
+/// A copy of the repository's project (project file, schemas, migrations).
+fn project_copy() -> tempfile::TempDir {
+    let t = tempdir();
+    std::fs::copy(
+        repo().join("statewright.toml"),
+        t.path().join("statewright.toml"),
+    )
+    .expect("copy");
+    for dir in ["schemas", "migrations"] {
+        copy_dir(&repo().join(dir), &t.path().join(dir));
+    }
+    t
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("read dir").flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            copy_dir(&p, &to.join(e.file_name()));
+        } else {
+            std::fs::copy(&p, to.join(e.file_name())).expect("copy");
+        }
+    }
+}
+
+/// deploy-pins v4: v3 plus a required `owner` on each service (no
+/// default) and without `notes` if v3 has it.
+fn add_deploy_pins_v4(root: &Path) {
+    let mut v = read_json(&root.join("schemas/deploy-pins/v3.json"));
+    v["$id"] = json!("https://statewright.dev/schemas/deploy-pins/v4.json");
+    v["properties"]["schema_version"]["const"] = json!(4);
+    let service = &mut v["$defs"]["service"];
+    service["properties"]["owner"] = json!({"type": "string", "minLength": 1});
+    service["required"]
+        .as_array_mut()
+        .expect("required")
+        .push(json!("owner"));
+    write_json(&root.join("schemas/deploy-pins/v4.json"), &v);
+}
+
+#[test]
+fn schema_files_list_rules_pointers_and_verdicts() {
+    let out = run(&[
+        "diff",
+        "schemas/mamfast-processed/v1.json",
+        "schemas/mamfast-processed/v2.json",
+    ]);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    let text = &out.stdout;
+    assert!(
+        text.contains("breaking SD211 `checkpoints` is now required"),
+        "{text}"
+    );
+    assert!(
+        text.contains("B /$defs/processed_entry/required  schemas/mamfast-processed/v2.json:"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "readers: breaks (old documents under B)  writers: ok (new documents under A)"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("13 changes: 9 breaking, 0 warnings, 4 info; compatibility: none"),
+        "{text}"
+    );
+    assert!(
+        text.contains("migration migrations/mamfast-processed/0001_checkpoints_and_failure_details.yaml accounts for all 4 backward-incompatible changes"),
+        "{text}"
+    );
+}
+
+#[test]
+fn kind_versions_json_contract() {
+    let out = run(&[
+        "diff",
+        "--kind",
+        "deploy-pins",
+        "2",
+        "3",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let v = out.json();
+    assert_eq!(v["migrations"][0]["uncovered"], 0);
+    assert_eq!(
+        v["migrations"][0]["file"],
+        "migrations/deploy-pins/0002_tiers_regions_channel.yaml"
+    );
+    insta::with_settings!({snapshot_path => "../../snapshots/cli", prepend_module_to_snapshot => false}, {
+        insta::assert_json_snapshot!("diff_kind_deploy_pins_2_3", v);
+    });
+    let both = run(&[
+        "diff",
+        "--kind",
+        "deploy-pins",
+        "1",
+        "3",
+        "--format",
+        "json",
+    ])
+    .json();
+    let files: Vec<&Value> = both["migrations"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .map(|m| &m["file"])
+        .collect();
+    assert_eq!(
+        files,
+        [
+            &json!("migrations/deploy-pins/0001_structured_images.yaml"),
+            &json!("migrations/deploy-pins/0002_tiers_regions_channel.yaml")
+        ]
+    );
+    let first = run(&[
+        "diff",
+        "--kind",
+        "deploy-pins",
+        "1",
+        "2",
+        "--fail-on",
+        "uncovered",
+    ]);
+    assert_eq!(first.code, 0, "{}", first.stdout);
+}
+
+#[test]
+fn github_format_annotates_schema_lines() {
+    let out = run(&[
+        "diff",
+        "--kind",
+        "mamfast-processed",
+        "1",
+        "2",
+        "--format",
+        "github",
+    ]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stdout.lines().any(|l| l
+            .starts_with("::error file=schemas/mamfast-processed/v2.json,line=")
+            && l.contains("title=SD211::`checkpoints` is now required")),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn uncovered_change_is_reported_against_the_migration() {
+    let t = project_copy();
+    add_deploy_pins_v4(t.path());
+    let m = t.path().join("migrations/deploy-pins/0003_owners.yaml");
+    write(
+        &m,
+        "kind: deploy-pins\nfrom: 3\nto: 4\ndescription: owners\nops:\n  - add: { path: /unrelated, default: 1 }\n",
+    );
+    let out = run_in(t.path(), &["diff", "--kind", "deploy-pins", "3", "4"]);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    let text = flat(&out.stdout);
+    assert!(
+        text.contains("not covered by migration migrations/deploy-pins/0003_owners.yaml: SD211 /services/*/owner: `owner` is now required needs `add`"),
+        "{text}"
+    );
+    assert!(text.contains("1 change not covered; add the ops to migrations/deploy-pins/0003_owners.yaml, then run `statewright migrate hash`"), "{text}");
+    let json = run_in(
+        t.path(),
+        &[
+            "diff",
+            "--kind",
+            "deploy-pins",
+            "3",
+            "4",
+            "--format",
+            "json",
+        ],
+    )
+    .json();
+    assert_eq!(json["migrations"][0]["uncovered"], 1);
+    assert_eq!(
+        json["migrations"][0]["changes"][0]["document_path"],
+        "/services/*/owner"
+    );
+    assert_eq!(json["migrations"][0]["changes"][0]["needs"], "fill");
+    let strict = run_in(
+        t.path(),
+        &[
+            "diff",
+            "--kind",
+            "deploy-pins",
+            "3",
+            "4",
+            "--fail-on",
+            "uncovered",
+        ],
+    );
+    assert_eq!(strict.code, 1);
+
+    // Covering it clears the section, and `--fail-on uncovered` passes.
+    write(
+        &m,
+        "kind: deploy-pins\nfrom: 3\nto: 4\ndescription: owners\nops:\n  - each:\n      path: /services\n      ops:\n        - add: { path: /owner, default: unknown }\n",
+    );
+    let out = run_in(
+        t.path(),
+        &[
+            "diff",
+            "--kind",
+            "deploy-pins",
+            "3",
+            "4",
+            "--fail-on",
+            "uncovered",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("accounts for all 1 backward-incompatible change"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn missing_migration_leaves_every_change_uncovered() {
+    let t = project_copy();
+    add_deploy_pins_v4(t.path());
+    let out = run_in(t.path(), &["diff", "--kind", "deploy-pins", "3", "4"]);
+    assert_eq!(out.code, 1);
+    let text = flat(&out.stdout);
+    assert!(
+        text.contains("not covered by migration (none: no migration from v3 to v4):"),
+        "{text}"
+    );
+    assert!(
+        text.contains("draft one with `statewright migrate new deploy-pins`"),
+        "{text}"
+    );
+}
+
+#[test]
+fn schema_keyword_selects_schema_mode_without_a_project() {
+    let t = tempdir();
+    let s = "https://json-schema.org/draft/2020-12/schema";
+    write_json(
+        &t.path().join("old.json"),
+        &json!({"$schema": s, "type": "object", "properties": {"port": {"type": "string"}}}),
+    );
+    write_json(
+        &t.path().join("new.json"),
+        &json!({"$schema": s, "type": "object", "properties": {"port": {"type": "integer"}}}),
+    );
+    let out = run_in(t.path(), &["diff", "old.json", "new.json"]);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("breaking SD103 type string → integer"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("A /properties/port/type  old.json:6:15"),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains("migration"), "{}", out.stdout);
+}
+
+fn fail_on_codes(a: &Value, b: &Value) -> [i32; 4] {
+    let t = tempdir();
+    let (pa, pb) = (t.path().join("a.json"), t.path().join("b.json"));
+    write_json(&pa, a);
+    write_json(&pb, b);
+    let args = |level: &str| {
+        let out = run_in(
+            t.path(),
+            &["diff", "--schemas", "a.json", "b.json", "--fail-on", level],
+        );
+        assert_ne!(out.code, 2, "{}", out.stderr);
+        out.code
+    };
+    [
+        args("breaking"),
+        args("warning"),
+        args("any"),
+        args("uncovered"),
+    ]
+}
+
+#[test]
+fn fail_on_levels() {
+    let info = fail_on_codes(
+        &json!({"type": "string", "description": "x"}),
+        &json!({"type": "string", "description": "y"}),
+    );
+    assert_eq!(info, [0, 0, 1, 0]);
+    let obj = json!({"type": "object", "properties": {"n": {"type": "integer", "default": 1}}});
+    let mut req = obj.clone();
+    req["required"] = json!(["n"]);
+    assert_eq!(fail_on_codes(&obj, &req), [0, 1, 1, 0]);
+    assert_eq!(
+        fail_on_codes(&json!({"maxLength": 10}), &json!({"maxLength": 5})),
+        [1, 1, 1, 0]
+    );
+    assert_eq!(fail_on_codes(&obj, &obj), [0, 0, 0, 0]);
+}
+
+fn edited_packer_hybrid(dir: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let a = repo().join("examples/state/packer-hybrid.json");
+    let mut v = read_json(&a);
+    v["generated_at"] = json!("2026-04-01T00:00:00Z");
+    v["origin"]["command_id"] = json!("01JQ0000000000000000000000");
+    v["builders"]["qemu.ubuntu"]["cache_hash"] =
+        json!("sha256:0000000000000000000000000000000000000000000000000000000000000000");
+    v["builders"]["amazon-ebs.ubuntu"]
+        .as_object_mut()
+        .expect("builder")
+        .remove("artifact_id");
+    v["builders"]["vsphere.ubuntu"] = json!({"variant_id": "v"});
+    let b = dir.join("packer-hybrid.json");
+    write_json(&b, &v);
+    (a, b)
+}
+
+#[test]
+fn document_diff_human() {
+    let t = tempdir();
+    let (a, b) = edited_packer_hybrid(t.path());
+    let out = run(&["diff", a.to_str().unwrap(), b.to_str().unwrap()]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines[0], "--- examples/state/packer-hybrid.json");
+    assert!(lines[1].starts_with("+++ ") && lines[1].ends_with("packer-hybrid.json"));
+    assert!(
+        lines.contains(
+            &"- /builders/amazon-ebs.ubuntu/artifact_id  (examples/state/packer-hybrid.json:34)"
+        ),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        lines.iter().any(|l| l
+            .starts_with("~ /generated_at: \"2026-03-13T09:18:05Z\" → \"2026-04-01T00:00:00Z\"")),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("+ /builders/vsphere.ubuntu: {\"variant_id\":\"v\"}"))
+    );
+    assert_eq!(
+        *lines.last().unwrap(),
+        "5 differences: 1 added, 1 removed, 3 changed"
+    );
+    // Colors on request: added lines green, removed red.
+    let colored = run(&[
+        "diff",
+        "--color",
+        "always",
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+    ]);
+    assert!(
+        colored
+            .stdout
+            .contains("\x1b[31m- /builders/amazon-ebs.ubuntu/artifact_id\x1b[0m")
+    );
+    assert!(
+        colored
+            .stdout
+            .contains("\x1b[32m+ /builders/vsphere.ubuntu")
+    );
+    // Identical documents.
+    let same = run(&["diff", a.to_str().unwrap(), a.to_str().unwrap()]);
+    assert_eq!(same.code, 0);
+    assert!(same.stdout.ends_with("no differences\n"), "{}", same.stdout);
+}
+
+#[test]
+fn document_diff_json_patch_reproduces_b() {
+    let t = tempdir();
+    let (a, b) = edited_packer_hybrid(t.path());
+    let out = run(&[
+        "diff",
+        "--format",
+        "json",
+        a.to_str().unwrap(),
+        b.to_str().unwrap(),
+    ]);
+    assert_eq!(out.code, 1);
+    let patch: json_patch::Patch = serde_json::from_value(out.json()).expect("an RFC 6902 patch");
+    assert_eq!(patch.0.len(), 5);
+    let mut doc = read_json(&a);
+    json_patch::patch(&mut doc, &patch.0).expect("patch applies");
+    assert_eq!(doc, read_json(&b));
+    assert_eq!(
+        out.json()[0],
+        json!({"op": "replace", "path": "/generated_at", "value": "2026-04-01T00:00:00Z"})
+    );
+}
+
+#[test]
+fn ignore_meta_and_ignore_pointers() {
+    let t = tempdir();
+    let (a, b) = edited_packer_hybrid(t.path());
+    let (a, b) = (a.to_str().unwrap(), b.to_str().unwrap());
+    let out = run(&["diff", "--ignore-meta", "--format", "json", a, b]);
+    let ops: Vec<Value> = out
+        .json()
+        .as_array()
+        .expect("a patch")
+        .iter()
+        .map(|o| o["path"].clone())
+        .collect();
+    assert_eq!(
+        ops,
+        [
+            "/builders/amazon-ebs.ubuntu/artifact_id",
+            "/builders/qemu.ubuntu/cache_hash",
+            "/builders/vsphere.ubuntu"
+        ]
+    );
+    let out = run(&[
+        "diff",
+        "--ignore-meta",
+        "--ignore",
+        "/builders/*/artifact_id",
+        "--ignore",
+        "/builders/vsphere.ubuntu",
+        a,
+        b,
+    ]);
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stdout
+            .ends_with("1 difference: 0 added, 0 removed, 1 changed\n"),
+        "{}",
+        out.stdout
+    );
+    let bad = run(&["diff", "--ignore", "generated_at", a, b]);
+    assert_eq!(bad.code, 2);
+    assert!(
+        flat(&bad.stderr).contains("--ignore `generated_at` is not a JSON pointer"),
+        "{}",
+        bad.stderr
+    );
+}
+
+#[test]
+fn ignore_meta_uses_the_kinds_envelope_pointers() {
+    let t = tempdir();
+    write(
+        &t.path().join("statewright.toml"),
+        "[project]\nstate = \"state\"\n[kinds.notes]\npath = \"notes.json\"\n[kinds.notes.fields]\ngenerated_at = \"/meta/written\"\n",
+    );
+    write_json(
+        &t.path().join("schemas/notes/v1.json"),
+        &json!({"type": "object"}),
+    );
+    let a = json!({"schema_version": 1, "meta": {"written": "2026-01-01T00:00:00Z"}, "generated_at": "x", "n": 1});
+    let mut b = a.clone();
+    b["meta"]["written"] = json!("2026-02-01T00:00:00Z");
+    b["generated_at"] = json!("y");
+    write_json(&t.path().join("state/notes.json"), &a);
+    write_json(&t.path().join("new.json"), &b);
+    // A is in the state dir: its kind's pointers apply.
+    let out = run_in(
+        t.path(),
+        &[
+            "diff",
+            "--ignore-meta",
+            "--format",
+            "json",
+            "state/notes.json",
+            "new.json",
+        ],
+    );
+    assert_eq!(
+        out.json(),
+        json!([{"op": "replace", "path": "/generated_at", "value": "y"}])
+    );
+    // --kind names it for files outside the state dir.
+    let out = run_in(
+        t.path(),
+        &[
+            "diff",
+            "--kind",
+            "notes",
+            "--ignore-meta",
+            "--format",
+            "json",
+            "new.json",
+            "state/notes.json",
+        ],
+    );
+    assert_eq!(
+        out.json(),
+        json!([{"op": "replace", "path": "/generated_at", "value": "x"}])
+    );
+}
+
+#[test]
+fn drift_on_the_example_state() {
+    let out = run(&["diff", "--drift", "examples/state"]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(
+        out.stdout,
+        "examples/state/packer-hybrid.json vs examples/templates/linux/ubuntu-server.manifest.json: 2 builders declared, no drift\n"
+    );
+    // The project's state dir is the default.
+    assert_eq!(run(&["diff", "--drift"]).code, 0);
+}
+
+#[test]
+fn drift_reports_stale_and_missing_hashes() {
+    let t = tempdir();
+    copy_dir(&repo().join("examples/state"), &t.path().join("state"));
+    let manifest = t.path().join("templates/linux/ubuntu-server.manifest.json");
+    let mut m = read_json(&repo().join("examples/templates/linux/ubuntu-server.manifest.json"));
+    m["builders"]["qemu.ubuntu"]["cache_hash"] =
+        json!("sha256:1111111111111111111111111111111111111111111111111111111111111111");
+    m["builders"]["vsphere.ubuntu"] = m["builders"]["qemu.ubuntu"].clone();
+    write_json(&manifest, &m);
+    let state = t.path().join("state");
+    let out = run(&["diff", "--drift", state.to_str().unwrap()]);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("drift[stale_hash] "), "{}", out.stdout);
+    assert!(
+        out.stdout.contains(
+            "packer-hybrid.json:38:21: builder `qemu.ubuntu`: recorded cache_hash is stale"
+        ),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("drift[missing_builder]"),
+        "{}",
+        out.stdout
+    );
+    assert!(
+        out.stdout.contains("3 builders declared, 2 drift findings"),
+        "{}",
+        out.stdout
+    );
+    let json = run(&[
+        "diff",
+        "--drift",
+        state.to_str().unwrap(),
+        "--format",
+        "json",
+    ])
+    .json();
+    assert_eq!(json["summary"], json!({"documents": 1, "findings": 2}));
+    let kinds: Vec<&Value> = json["drift"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| &f["kind"])
+        .collect();
+    assert_eq!(kinds, [&json!("stale_hash"), &json!("missing_builder")]);
+
+    // A broken manifest names the file, line and pointer.
+    m["builders"]["qemu.ubuntu"]["cache_hash"] = json!("md5:abc");
+    write_json(&manifest, &m);
+    let out = run(&["diff", "--drift", state.to_str().unwrap()]);
+    assert_eq!(out.code, 2);
+    assert!(flat(&out.stderr).contains("ubuntu-server.manifest.json:9:21: template manifest is invalid at /builders/qemu.ubuntu/cache_hash"), "{}", out.stderr);
+}
+
+#[test]
+fn bad_input_exits_2_and_says_where() {
+    let t = tempdir();
+    write(&t.path().join("bad.json"), "{\n  \"a\": 1,,\n}\n");
+    write(&t.path().join("ok.json"), "{}\n");
+    let out = run_in(t.path(), &["diff", "bad.json", "ok.json"]);
+    assert_eq!(out.code, 2);
+    assert!(
+        flat(&out.stderr).contains("bad.json:2:10:"),
+        "{}",
+        out.stderr
+    );
+    write(&t.path().join("dup.yaml"), "a: 1\na: 2\n");
+    let out = run_in(t.path(), &["diff", "ok.json", "dup.yaml"]);
+    assert_eq!(out.code, 2);
+    assert!(flat(&out.stderr).contains("dup.yaml:2:1"), "{}", out.stderr);
+    let out = run_in(t.path(), &["diff", "missing.json", "ok.json"]);
+    assert_eq!(out.code, 2);
+    assert!(
+        flat(&out.stderr).contains("missing.json: cannot read"),
+        "{}",
+        out.stderr
+    );
+    let out = run(&["diff", "--kind", "nope", "1", "2"]);
+    assert_eq!(out.code, 2);
+    assert!(
+        flat(&out.stderr).contains("unknown kind `nope` help: known kinds: agentspec-state"),
+        "{}",
+        out.stderr
+    );
+    let out = run(&["diff", "--kind", "deploy-pins", "1", "7"]);
+    assert_eq!(out.code, 2);
+    assert!(
+        flat(&out.stderr)
+            .contains("kind `deploy-pins` has no schema version 7 help: its versions are: 1, 2, 3"),
+        "{}",
+        out.stderr
+    );
+    let out = run(&["diff", "only.json"]);
+    assert_eq!(out.code, 2);
+    assert!(
+        flat(&out.stderr).contains("diff needs two inputs, got 1"),
+        "{}",
+        out.stderr
+    );
+    let out = run(&[
+        "diff",
+        "--kind",
+        "deploy-pins",
+        "1",
+        "2",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.code, 1);
+    let err = run(&["diff", "--kind", "nope", "1", "2", "--format", "json"]).json();
+    assert_eq!(err["error"]["message"], "unknown kind `nope`");
+}
+
+#[test]
+fn migrate_new_drafts_a_parsable_file_and_never_overwrites() {
+    let t = project_copy();
+    add_deploy_pins_v4(t.path());
+    let out = run_in(
+        t.path(),
+        &["migrate", "new", "deploy-pins", "--name", "owners"],
+    );
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(
+        out.stdout,
+        "drafted migrations/deploy-pins/0003_owners.yaml (deploy-pins v3 → v4): 1 op, 0 rename suggestions, 1 TODO\n\
+         review it (description, defaults, suggested renames), then run `statewright migrate hash`\n"
+    );
+    let path = t.path().join("migrations/deploy-pins/0003_owners.yaml");
+    let text = std::fs::read_to_string(&path).expect("draft");
+    let m =
+        statewright::spec::migration::parse::read_migration(&t.path().join("migrations"), &path)
+            .unwrap_or_else(|e| panic!("{e}\n{text}"));
+    assert_eq!((m.file.from, m.file.to), (3, 4));
+    assert!(
+        text.contains("  - each:\n      path: \"/services\"\n      ops:\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("        - add: { path: \"/owner\", default: null }"),
+        "{text}"
+    );
+    // The draft accounts for the change it was drafted from.
+    let diff = run_in(
+        t.path(),
+        &[
+            "diff",
+            "--kind",
+            "deploy-pins",
+            "3",
+            "4",
+            "--fail-on",
+            "uncovered",
+        ],
+    );
+    assert_eq!(diff.code, 0, "{}", diff.stdout);
+
+    // Again: v4 has its migration now; the file is left alone.
+    let before = std::fs::read(&path).expect("read");
+    let again = run_in(
+        t.path(),
+        &["migrate", "new", "deploy-pins", "--name", "owners"],
+    );
+    assert_eq!(again.code, 4);
+    assert!(
+        flat(&again.stderr).contains("v4 of `deploy-pins` already has its migration migrations/deploy-pins/0003_owners.yaml; not overwritten"),
+        "{}",
+        again.stderr
+    );
+    assert_eq!(std::fs::read(&path).expect("read"), before);
+}
+
+#[test]
+fn migrate_new_suggests_renames_and_rejects_bad_input() {
+    let t = project_copy();
+    let mut v = read_json(&t.path().join("schemas/deploy-pins/v3.json"));
+    v["properties"]["schema_version"]["const"] = json!(4);
+    let props = v["$defs"]["service"]["properties"]
+        .as_object_mut()
+        .expect("props");
+    let tier = props.remove("tier").expect("tier");
+    props.insert("support_tier".into(), tier);
+    let req = v["$defs"]["service"]["required"]
+        .as_array_mut()
+        .expect("required");
+    for r in req.iter_mut() {
+        if r == "tier" {
+            *r = json!("support_tier");
+        }
+    }
+    write_json(&t.path().join("schemas/deploy-pins/v4.json"), &v);
+    let out = run_in(
+        t.path(),
+        &["migrate", "new", "deploy-pins", "--name", "Bad-Name"],
+    );
+    assert_eq!(out.code, 2);
+    assert!(
+        flat(&out.stderr).contains("--name `Bad-Name` is not a migration name"),
+        "{}",
+        out.stderr
+    );
+    let out = run_in(
+        t.path(),
+        &["migrate", "new", "deploy-pins", "--format", "json"],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.json()["file"], "migrations/deploy-pins/0003_to_v4.yaml");
+    assert_eq!(out.json()["rename_suggestions"], 1);
+    let text = std::fs::read_to_string(t.path().join("migrations/deploy-pins/0003_to_v4.yaml"))
+        .expect("draft");
+    assert!(
+        text.contains("#   - rename: { path: \"/tier\", to: \"support_tier\" }"),
+        "{text}"
+    );
+    assert!(text.contains("- remove: { path: \"/tier\" }"), "{text}");
+
+    let out = run_in(t.path(), &["migrate", "new", "sources"]);
+    assert_eq!(out.code, 2);
+    assert!(
+        flat(&out.stderr).contains("`sources` has only v1"),
+        "{}",
+        out.stderr
+    );
+    let out = run_in(t.path(), &["migrate", "new", "nope"]);
+    assert_eq!(out.code, 2);
+}
