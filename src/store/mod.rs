@@ -168,6 +168,30 @@ impl Store {
         )
     }
 
+    /// Opens the state dir `dir` without recovering anything and without
+    /// taking the lock: for commands that only look (`check`, `lock
+    /// status`, `audit verify`). Nothing on disk is changed by opening.
+    pub fn open_read_only(catalog: &Catalog, dir: &Path, opts: StoreOptions) -> Result<Store> {
+        if !dir.is_dir() {
+            return Err(StoreError::MissingDir {
+                path: dir.to_owned(),
+            });
+        }
+        let backend = Arc::new(LocalBackend::new(
+            Arc::new(RealFs),
+            dir,
+            opts.backups,
+            opts.audit_max_bytes,
+        ));
+        Ok(Store {
+            catalog: catalog.clone(),
+            dir: dir.to_owned(),
+            opts,
+            backend,
+            verifier: Arc::new(SchemaVerifier::new(catalog)),
+        })
+    }
+
     /// Opens with a given file-system interface and verifier.
     pub fn open_with(
         catalog: &Catalog,

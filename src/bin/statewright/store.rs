@@ -74,7 +74,8 @@ pub fn print_open_report(report: &OpenReport) {
 }
 
 /// The exit code a store error means: 3 lock held; 4 refused (downgrade,
-/// newer version, conflict, secret, schema-invalid write, lock break);
+/// newer version, conflict, secret, schema-invalid write, illegal state
+/// transition, lock break);
 /// 1 the state itself is bad (corrupt, no good backup, audit chain); 2
 /// anything else (usage, environment).
 pub fn exit_for(e: &StoreError) -> Exit {
@@ -85,6 +86,7 @@ pub fn exit_for(e: &StoreError) -> Exit {
         | StoreError::Conflict { .. }
         | StoreError::Secret { .. }
         | StoreError::Invalid { .. }
+        | StoreError::Transition { .. }
         | StoreError::LockBreak { .. } => Exit::Refused,
         StoreError::Corrupt { .. }
         | StoreError::NoGoodBackup { .. }
