@@ -1,6 +1,9 @@
 //! End-to-end tests of the `statewright` binary, sharing one harness.
 
+mod audit;
+mod lock;
 mod schemastore;
+mod state;
 mod suite;
 mod util;
 mod validate;
