@@ -10,9 +10,13 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+use statewright_spec::migration::MigrationSet;
 use statewright_spec::{ArtifactRule, SourceText, locate};
 
 use crate::codes;
+
+pub mod repair;
+pub mod store;
 use crate::finding::{DocumentReport, Finding};
 use crate::validate::{Target, ValidateError, Validator};
 
@@ -37,45 +41,79 @@ impl CheckReport {
     }
 }
 
-/// Checks every document of a state dir and the dir itself.
+/// What `check` needs besides the validator and the state dir.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CheckOptions<'a> {
+    /// The project's migrations, to check documents' recorded history
+    /// against the migration files (skipped when `None`).
+    pub migrations: Option<&'a MigrationSet>,
+    /// Whether to run the store-level checks (envelope checksum, history,
+    /// transitions, temps, journal, lock, backups, audit chain).
+    pub store: bool,
+    /// Worker threads (0: one per available CPU).
+    pub threads: usize,
+}
+
+/// Checks every document of a state dir and the dir itself: the document
+/// checks only (see [`check_state`] for the store's files as well).
 pub fn check_documents(
     validator: &Validator,
     state_dir: &Path,
 ) -> Result<CheckReport, ValidateError> {
+    check_state(validator, state_dir, &CheckOptions::default())
+}
+
+/// Checks a state dir: every document (parse, version, schema, artifacts
+/// and, with `opts.store`, checksum, history and transitions since the
+/// newest backup) and the store's own files. Only reads: nothing is
+/// created, removed or locked (beyond an instant to see whether the lock
+/// is held).
+pub fn check_state(
+    validator: &Validator,
+    state_dir: &Path,
+    opts: &CheckOptions<'_>,
+) -> Result<CheckReport, ValidateError> {
     let (docs, unmatched) = validator.collect(&[state_dir.to_owned()])?;
+    let backups = match opts.store {
+        true => store::BackupIndex::load(state_dir),
+        false => store::BackupIndex::default(),
+    };
+    let cx = store::DocContext {
+        state_dir,
+        migrations: opts.migrations,
+        backups: &backups,
+        limits: Default::default(),
+    };
+    let threads = match opts.threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    }
+    .min(docs.len().max(1));
+    let chunk = docs.len().div_ceil(threads).max(1);
+    let results: Vec<Result<Vec<DocumentReport>, ValidateError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = docs
+            .chunks(chunk)
+            .map(|part| {
+                let cx = &cx;
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|d| check_one(validator, cx, opts.store, d))
+                        .collect::<Result<Vec<_>, _>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a check worker panicked"))
+            .collect()
+    });
     let mut report = CheckReport {
         state_dir: state_dir.to_owned(),
         documents: Vec::with_capacity(docs.len()),
         findings: Vec::new(),
     };
-    for d in docs {
-        let bytes = std::fs::read(&d).map_err(|source| ValidateError::Read {
-            path: d.clone(),
-            source,
-        })?;
-        let text = String::from_utf8(bytes.clone()).ok();
-        let mut doc = validator.validate_bytes(&d, bytes, &Target::Auto)?;
-        if let (Some(kind), Some(text)) = (
-            doc.kind
-                .as_deref()
-                .and_then(|k| validator.catalog()?.kind(k)),
-            text,
-        ) && !doc.has_errors()
-            && !kind.spec.artifacts.is_empty()
-        {
-            let source = SourceText {
-                path: d.clone(),
-                text,
-                format: kind.spec.format(),
-            };
-            if let Ok(value) = statewright_spec::document::parse(&source, Default::default()) {
-                for rule in &kind.spec.artifacts {
-                    doc.findings
-                        .extend(artifact_findings(state_dir, &source, &value, rule));
-                }
-            }
-        }
-        report.documents.push(doc);
+    for r in results {
+        report.documents.extend(r?);
     }
     for u in unmatched {
         report.findings.push(Finding::new(
@@ -88,7 +126,48 @@ pub fn check_documents(
             ),
         ));
     }
+    if let (true, Some(catalog)) = (opts.store, validator.catalog()) {
+        report
+            .findings
+            .extend(store::dir_findings(catalog, state_dir, &backups));
+    }
     Ok(report)
+}
+
+fn check_one(
+    validator: &Validator,
+    cx: &store::DocContext<'_>,
+    with_store: bool,
+    d: &Path,
+) -> Result<DocumentReport, ValidateError> {
+    let bytes = std::fs::read(d).map_err(|source| ValidateError::Read {
+        path: d.to_owned(),
+        source,
+    })?;
+    let (mut doc, parsed) = validator.validate_parsed(d, bytes, &Target::Auto)?;
+    let kind = doc
+        .kind
+        .as_deref()
+        .and_then(|k| validator.catalog()?.kind(k));
+    let (Some(kind), Some((source, value))) = (kind, parsed) else {
+        return Ok(doc);
+    };
+    if !doc.has_errors() {
+        for rule in &kind.spec.artifacts {
+            doc.findings
+                .extend(artifact_findings(cx.state_dir, &source, &value, rule));
+        }
+    }
+    if with_store {
+        let rel = d
+            .strip_prefix(cx.state_dir)
+            .unwrap_or(d)
+            .to_string_lossy()
+            .replace('\\', "/");
+        doc.findings
+            .extend(store::document_findings(cx, kind, &rel, &source, &value));
+    }
+    Ok(doc)
 }
 
 /// Findings for entries whose artifact file is missing or has another hash.

@@ -251,6 +251,20 @@ impl Store {
         Ok(guard)
     }
 
+    /// Takes the lock and always recovers what interrupted writes left
+    /// (journal, temps, audit tail), returning what was done, including
+    /// the record of a dead holder that was cleared (for `check --repair`).
+    pub fn lock_and_recover(&self, opts: &LockOptions) -> Result<(LockGuard, OpenReport)> {
+        let guard = self.backend.lock(opts)?;
+        let mut report = self.recover_pending(&guard)?;
+        if let Some(h) = &guard.reclaimed {
+            report
+                .actions
+                .insert(0, format!("cleared the lock record of {h}, which is gone"));
+        }
+        Ok((guard, report))
+    }
+
     /// Who holds the lock (for `statewright lock status`).
     pub fn lock_status(&self) -> Result<LockStatus> {
         self.backend.lock_status()
