@@ -1,6 +1,7 @@
 //! End-to-end tests of the `statewright` binary, sharing one harness.
 
 mod audit;
+mod check_store;
 mod lock;
 mod schemastore;
 mod state;

@@ -12,13 +12,19 @@ use statewright::store::{LockOptions, Store, StoreOptions, WriteContext};
 
 use crate::util::repo;
 
-/// A copy of examples/state in a temp dir.
+/// A copy of the project (statewright.toml, schemas, migrations) and of
+/// examples/state in a temp dir.
 pub struct State {
-    pub _root: tempfile::TempDir,
+    pub root: tempfile::TempDir,
     pub dir: PathBuf,
 }
 
 impl State {
+    /// Runs `statewright ARGS` in the copied project.
+    pub fn run(&self, args: &[&str]) -> crate::util::Run {
+        crate::util::run_in(self.root.path(), args)
+    }
+
     pub fn path(&self, rel: &str) -> PathBuf {
         self.dir.join(rel)
     }
@@ -52,12 +58,19 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// The example state, untouched.
+/// The example state, untouched, in a copy of the project.
 pub fn examples() -> State {
     let root = crate::util::tempdir();
-    let dir = root.path().join("state");
-    copy_dir(&repo().join("examples/state"), &dir);
-    State { _root: root, dir }
+    for d in ["schemas", "migrations", "examples/state"] {
+        copy_dir(&repo().join(d), &root.path().join(d));
+    }
+    std::fs::copy(
+        repo().join("statewright.toml"),
+        root.path().join("statewright.toml"),
+    )
+    .unwrap();
+    let dir = root.path().join("examples/state");
+    State { root, dir }
 }
 
 /// The example state with `docs` stamped by the store and written twice,
