@@ -80,15 +80,16 @@ fn main() {
         store: true,
         threads: 0,
     };
-    let check = || {
+    let check_with = |opts: &CheckOptions<'_>| {
         let t = Instant::now();
-        let r = check_state(&validator, &state, &opts).unwrap();
+        let r = check_state(&validator, &state, opts).unwrap();
         let d = t.elapsed();
         assert_eq!(r.documents.len(), n);
         let bad: Vec<_> = r.all_findings().take(3).collect();
         assert!(bad.is_empty(), "generated state is not clean: {bad:#?}");
         d
     };
+    let check = || check_with(&opts);
     let floor = || {
         let t = Instant::now();
         for f in &files {
@@ -105,11 +106,19 @@ fn main() {
         c.push(check());
     }
     let (c, f) = (median(c), median(f));
+    let one = CheckOptions { threads: 1, ..opts };
+    let single = median((0..3).map(|_| check_with(&one)).collect());
+    let docs_only = CheckOptions {
+        store: false,
+        ..opts
+    };
+    let plain = median((0..3).map(|_| check_with(&docs_only)).collect());
     let ratio = c.as_secs_f64() / f.as_secs_f64();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!("check bench: {n} documents, {threads} threads, median of {RUNS} runs");
     println!("  floor (read + serde_json::from_slice, 1 thread): {f:.1?}");
     println!("  statewright check (store checks on):             {c:.1?}");
+    println!("  (check on 1 thread: {single:.1?}; without the store checks: {plain:.1?})");
     println!(
         "  ratio {ratio:.2}x (target <= {TARGET}x): {}",
         if ratio <= TARGET { "met" } else { "MISSED" }

@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use statewright_spec::migration::MigrationSet;
-use statewright_spec::{ArtifactRule, SourceText, locate};
+use statewright_spec::{ArtifactRule, Kind, SourceText, locate};
 
 use crate::codes;
 
@@ -73,7 +73,8 @@ pub fn check_state(
     state_dir: &Path,
     opts: &CheckOptions<'_>,
 ) -> Result<CheckReport, ValidateError> {
-    let (docs, unmatched) = validator.collect(&[state_dir.to_owned()])?;
+    let mut temps = Vec::new();
+    let (docs, unmatched) = collect(validator, state_dir, &mut temps)?;
     let backups = match opts.store {
         true => store::BackupIndex::load(state_dir),
         false => store::BackupIndex::default(),
@@ -97,7 +98,7 @@ pub fn check_state(
                 let cx = &cx;
                 scope.spawn(move || {
                     part.iter()
-                        .map(|d| check_one(validator, cx, opts.store, d))
+                        .map(|(d, kind)| check_one(validator, cx, opts.store, d, kind))
                         .collect::<Result<Vec<_>, _>>()
                 })
             })
@@ -129,9 +130,66 @@ pub fn check_state(
     if let (true, Some(catalog)) = (opts.store, validator.catalog()) {
         report
             .findings
-            .extend(store::dir_findings(catalog, state_dir, &backups));
+            .extend(store::dir_findings(catalog, state_dir, &backups, &temps));
     }
     Ok(report)
+}
+
+/// Documents with their kinds.
+type Documents<'v> = Vec<(PathBuf, &'v Kind)>;
+
+/// The documents of a state dir with their kinds (matched on the path
+/// relative to the state dir), and the files no kind matches. The store's
+/// own files are skipped; temp files of interrupted writes are put in
+/// `temps`.
+fn collect<'v>(
+    validator: &'v Validator,
+    state_dir: &Path,
+    temps: &mut Vec<PathBuf>,
+) -> Result<(Documents<'v>, Vec<PathBuf>), ValidateError> {
+    let mut files = Vec::new();
+    walk(state_dir, &mut files, temps, 0)?;
+    files.sort();
+    temps.sort();
+    let (mut docs, mut unmatched) = (Vec::new(), Vec::new());
+    for f in files {
+        let rel = f.strip_prefix(state_dir).unwrap_or(&f);
+        match validator.catalog().and_then(|c| c.kind_for(rel)) {
+            Some(kind) => docs.push((f, kind)),
+            None => unmatched.push(f),
+        }
+    }
+    Ok((docs, unmatched))
+}
+
+fn walk(
+    dir: &Path,
+    out: &mut Vec<PathBuf>,
+    temps: &mut Vec<PathBuf>,
+    depth: usize,
+) -> Result<(), ValidateError> {
+    let read = |source| ValidateError::Read {
+        path: dir.to_owned(),
+        source,
+    };
+    for entry in std::fs::read_dir(dir).map_err(read)? {
+        let entry = entry.map_err(read)?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if crate::validate::is_store_file(&name) {
+            if crate::store::atomic::temp_target(&name).is_some() {
+                temps.push(entry.path());
+            }
+            continue;
+        }
+        let ty = entry.file_type().map_err(read)?;
+        if ty.is_dir() && depth < 64 {
+            walk(&entry.path(), out, temps, depth + 1)?;
+        } else if ty.is_file() {
+            out.push(entry.path());
+        }
+    }
+    Ok(())
 }
 
 fn check_one(
@@ -139,17 +197,15 @@ fn check_one(
     cx: &store::DocContext<'_>,
     with_store: bool,
     d: &Path,
+    kind: &Kind,
 ) -> Result<DocumentReport, ValidateError> {
     let bytes = std::fs::read(d).map_err(|source| ValidateError::Read {
         path: d.to_owned(),
         source,
     })?;
-    let (mut doc, parsed) = validator.validate_parsed(d, bytes, &Target::Auto)?;
-    let kind = doc
-        .kind
-        .as_deref()
-        .and_then(|k| validator.catalog()?.kind(k));
-    let (Some(kind), Some((source, value))) = (kind, parsed) else {
+    let target = Target::Kind(kind.name.clone());
+    let (mut doc, parsed) = validator.validate_parsed(d, bytes, &target)?;
+    let Some((source, value)) = parsed else {
         return Ok(doc);
     };
     if !doc.has_errors() {

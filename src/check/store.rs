@@ -31,6 +31,7 @@ pub struct BackupIndex {
     manifest: Vec<BackupEntry>,
     manifest_error: Option<String>,
     files: Vec<String>,
+    temps: Vec<PathBuf>,
     newest: HashMap<String, (u64, String)>,
 }
 
@@ -49,10 +50,13 @@ impl BackupIndex {
         let Ok(names) = std::fs::read_dir(&dir) else {
             return idx;
         };
-        idx.files = names
+        let (temps, files): (Vec<String>, Vec<String>) = names
             .filter_map(|e| e.ok()?.file_name().into_string().ok())
-            .filter(|n| n != MANIFEST && atomic::temp_target(n).is_none())
-            .collect();
+            .filter(|n| n != MANIFEST)
+            .partition(|n| atomic::temp_target(n).is_some());
+        idx.files = files;
+        idx.temps = temps.into_iter().map(|t| dir.join(t)).collect();
+        idx.temps.sort();
         idx.files.sort();
         match std::fs::read(dir.join(MANIFEST)) {
             Ok(bytes) => match serde_json::from_slice::<Value>(&bytes)
@@ -232,11 +236,21 @@ fn transition_findings(
         .collect()
 }
 
-/// Findings about the state dir's own files: leftover temps and journal,
-/// stale or orphaned locks, backups and the manifest, the audit chain.
-pub fn dir_findings(catalog: &Catalog, state_dir: &Path, backups: &BackupIndex) -> Vec<Finding> {
-    let mut out = Vec::new();
-    temps(state_dir, 0, &mut out);
+/// Findings about the state dir's own files: leftover temps (`temps`, as
+/// found by the walk over the documents, plus those in `.backup/`) and
+/// journal, stale or orphaned locks, backups and the manifest, the audit
+/// chain.
+pub fn dir_findings(
+    catalog: &Catalog,
+    state_dir: &Path,
+    backups: &BackupIndex,
+    temps: &[PathBuf],
+) -> Vec<Finding> {
+    let mut out: Vec<Finding> = temps
+        .iter()
+        .chain(&backups.temps)
+        .filter_map(|t| temp_finding(t))
+        .collect();
     journal_finding(state_dir, &mut out);
     lock_finding(state_dir, &mut out);
     backup_findings(catalog, state_dir, backups, &mut out);
@@ -244,33 +258,21 @@ pub fn dir_findings(catalog: &Catalog, state_dir: &Path, backups: &BackupIndex) 
     out
 }
 
-fn temps(dir: &Path, depth: usize, out: &mut Vec<Finding>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
+/// The finding for `path` when it is a temp file left by a write.
+pub fn temp_finding(path: &Path) -> Option<Finding> {
+    let name = path.file_name()?.to_str()?;
+    let (target, tx) = atomic::temp_target(name)?;
+    let what = if tx {
+        "a transaction"
+    } else {
+        "an interrupted write"
     };
-    let mut entries: Vec<_> = entries.filter_map(Result::ok).collect();
-    entries.sort_by_key(|e| e.file_name());
-    for e in entries {
-        let name = e.file_name().to_string_lossy().into_owned();
-        let path = e.path();
-        if let Some((target, tx)) = atomic::temp_target(&name) {
-            let what = if tx {
-                "a transaction"
-            } else {
-                "an interrupted write"
-            };
-            out.push(Finding::new(
-                codes::LEFTOVER_TEMP,
-                &path,
-                "",
-                format!("temp file of {what} to `{target}` is left behind"),
-            ));
-            continue;
-        }
-        if depth < 16 && e.file_type().is_ok_and(|t| t.is_dir()) {
-            temps(&path, depth + 1, out);
-        }
-    }
+    Some(Finding::new(
+        codes::LEFTOVER_TEMP,
+        path,
+        "",
+        format!("temp file of {what} to `{target}` is left behind"),
+    ))
 }
 
 fn journal_finding(state_dir: &Path, out: &mut Vec<Finding>) {
