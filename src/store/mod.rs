@@ -23,6 +23,10 @@
 //! 3. Version, serial and lineage are checked: a lower version
 //!    (downgrade), a value based on an older serial (lost update) or from
 //!    another lineage is refused unless `force`; serials always grow.
+//!    A state change that a schema's `x-statewright-transitions` machine
+//!    forbids is refused ([`StoreError::Transition`], listing the states
+//!    allowed); writing the same state again and new entries are allowed.
+//!    Recovery (restoring a backup, finishing a temp) is not checked.
 //! 4. The envelope is stamped (serial + 1, lineage kept or created,
 //!    `generated_at`, `origin`, then the checksum).
 //! 5. Secrets are refused ([`secrets`]), provenance is required where the
