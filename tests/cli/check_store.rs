@@ -491,3 +491,29 @@ fn a_transition_the_schema_forbids_is_found_against_the_newest_backup() {
     );
     assert!(f["position"]["line"].as_u64().unwrap() > 1);
 }
+
+#[test]
+fn a_complete_newer_temp_is_finished_by_repair() {
+    let s = written(&["sources.json"]);
+    let temp = s.path(".sources.json.fedcba9876543210.tmp");
+    std::fs::copy(s.path("sources.json"), &temp).unwrap();
+    restamp(&temp, |v| {
+        v["serial"] = json!(v["serial"].as_u64().unwrap() + 1);
+        v["sources"][0]["branch"] = json!("next");
+    });
+    let want = std::fs::read(&temp).unwrap();
+    let f = only(&check(&s, &[]).json(), "SW031");
+    assert!(ends_with(&f, ".sources.json.fedcba9876543210.tmp"));
+    let r = check(&s, &["--repair"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let a = r.json()["repairs"]["actions"][0]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        a.starts_with("finished interrupted write of sources.json (serial"),
+        "{a}"
+    );
+    assert!(!temp.exists());
+    assert_eq!(std::fs::read(s.path("sources.json")).unwrap(), want);
+}
