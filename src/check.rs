@@ -10,9 +10,13 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use statewright_spec::{ArtifactRule, SourceText, locate};
+use statewright_spec::migration::MigrationSet;
+use statewright_spec::{ArtifactRule, Kind, SourceText, locate};
 
 use crate::codes;
+
+pub mod repair;
+pub mod store;
 use crate::finding::{DocumentReport, Finding};
 use crate::validate::{Target, ValidateError, Validator};
 
@@ -37,45 +41,80 @@ impl CheckReport {
     }
 }
 
-/// Checks every document of a state dir and the dir itself.
+/// What `check` needs besides the validator and the state dir.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CheckOptions<'a> {
+    /// The project's migrations, to check documents' recorded history
+    /// against the migration files (skipped when `None`).
+    pub migrations: Option<&'a MigrationSet>,
+    /// Whether to run the store-level checks (envelope checksum, history,
+    /// transitions, temps, journal, lock, backups, audit chain).
+    pub store: bool,
+    /// Worker threads (0: one per available CPU).
+    pub threads: usize,
+}
+
+/// Checks every document of a state dir and the dir itself: the document
+/// checks only (see [`check_state`] for the store's files as well).
 pub fn check_documents(
     validator: &Validator,
     state_dir: &Path,
 ) -> Result<CheckReport, ValidateError> {
-    let (docs, unmatched) = validator.collect(&[state_dir.to_owned()])?;
+    check_state(validator, state_dir, &CheckOptions::default())
+}
+
+/// Checks a state dir: every document (parse, version, schema, artifacts
+/// and, with `opts.store`, checksum, history and transitions since the
+/// newest backup) and the store's own files. Only reads: nothing is
+/// created, removed or locked (beyond an instant to see whether the lock
+/// is held).
+pub fn check_state(
+    validator: &Validator,
+    state_dir: &Path,
+    opts: &CheckOptions<'_>,
+) -> Result<CheckReport, ValidateError> {
+    let mut temps = Vec::new();
+    let (docs, unmatched) = collect(validator, state_dir, &mut temps)?;
+    let backups = match opts.store {
+        true => store::BackupIndex::load(state_dir),
+        false => store::BackupIndex::default(),
+    };
+    let cx = store::DocContext {
+        state_dir,
+        migrations: opts.migrations,
+        backups: &backups,
+        limits: Default::default(),
+    };
+    let threads = match opts.threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    }
+    .min(docs.len().max(1));
+    let chunk = docs.len().div_ceil(threads).max(1);
+    let results: Vec<Result<Vec<DocumentReport>, ValidateError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = docs
+            .chunks(chunk)
+            .map(|part| {
+                let cx = &cx;
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|(d, kind)| check_one(validator, cx, opts.store, d, kind))
+                        .collect::<Result<Vec<_>, _>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a check worker panicked"))
+            .collect()
+    });
     let mut report = CheckReport {
         state_dir: state_dir.to_owned(),
         documents: Vec::with_capacity(docs.len()),
         findings: Vec::new(),
     };
-    for d in docs {
-        let bytes = std::fs::read(&d).map_err(|source| ValidateError::Read {
-            path: d.clone(),
-            source,
-        })?;
-        let text = String::from_utf8(bytes.clone()).ok();
-        let mut doc = validator.validate_bytes(&d, bytes, &Target::Auto)?;
-        if let (Some(kind), Some(text)) = (
-            doc.kind
-                .as_deref()
-                .and_then(|k| validator.catalog()?.kind(k)),
-            text,
-        ) && !doc.has_errors()
-            && !kind.spec.artifacts.is_empty()
-        {
-            let source = SourceText {
-                path: d.clone(),
-                text,
-                format: kind.spec.format(),
-            };
-            if let Ok(value) = statewright_spec::document::parse(&source, Default::default()) {
-                for rule in &kind.spec.artifacts {
-                    doc.findings
-                        .extend(artifact_findings(state_dir, &source, &value, rule));
-                }
-            }
-        }
-        report.documents.push(doc);
+    for r in results {
+        report.documents.extend(r?);
     }
     for u in unmatched {
         report.findings.push(Finding::new(
@@ -88,7 +127,103 @@ pub fn check_documents(
             ),
         ));
     }
+    if let (true, Some(catalog)) = (opts.store, validator.catalog()) {
+        report
+            .findings
+            .extend(store::dir_findings(catalog, state_dir, &backups, &temps));
+    }
     Ok(report)
+}
+
+/// Documents with their kinds.
+type Documents<'v> = Vec<(PathBuf, &'v Kind)>;
+
+/// The documents of a state dir with their kinds (matched on the path
+/// relative to the state dir), and the files no kind matches. The store's
+/// own files are skipped; temp files of interrupted writes are put in
+/// `temps`.
+fn collect<'v>(
+    validator: &'v Validator,
+    state_dir: &Path,
+    temps: &mut Vec<PathBuf>,
+) -> Result<(Documents<'v>, Vec<PathBuf>), ValidateError> {
+    let mut files = Vec::new();
+    walk(state_dir, &mut files, temps, 0)?;
+    files.sort();
+    temps.sort();
+    let (mut docs, mut unmatched) = (Vec::new(), Vec::new());
+    for f in files {
+        let rel = f.strip_prefix(state_dir).unwrap_or(&f);
+        match validator.catalog().and_then(|c| c.kind_for(rel)) {
+            Some(kind) => docs.push((f, kind)),
+            None => unmatched.push(f),
+        }
+    }
+    Ok((docs, unmatched))
+}
+
+fn walk(
+    dir: &Path,
+    out: &mut Vec<PathBuf>,
+    temps: &mut Vec<PathBuf>,
+    depth: usize,
+) -> Result<(), ValidateError> {
+    let read = |source| ValidateError::Read {
+        path: dir.to_owned(),
+        source,
+    };
+    for entry in std::fs::read_dir(dir).map_err(read)? {
+        let entry = entry.map_err(read)?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if crate::validate::is_store_file(&name) {
+            if crate::store::atomic::temp_target(&name).is_some() {
+                temps.push(entry.path());
+            }
+            continue;
+        }
+        let ty = entry.file_type().map_err(read)?;
+        if ty.is_dir() && depth < 64 {
+            walk(&entry.path(), out, temps, depth + 1)?;
+        } else if ty.is_file() {
+            out.push(entry.path());
+        }
+    }
+    Ok(())
+}
+
+fn check_one(
+    validator: &Validator,
+    cx: &store::DocContext<'_>,
+    with_store: bool,
+    d: &Path,
+    kind: &Kind,
+) -> Result<DocumentReport, ValidateError> {
+    let bytes = std::fs::read(d).map_err(|source| ValidateError::Read {
+        path: d.to_owned(),
+        source,
+    })?;
+    let target = Target::Kind(kind.name.clone());
+    let (mut doc, parsed) = validator.validate_parsed(d, bytes, &target)?;
+    let Some((source, value)) = parsed else {
+        return Ok(doc);
+    };
+    if !doc.has_errors() {
+        for rule in &kind.spec.artifacts {
+            doc.findings
+                .extend(artifact_findings(cx.state_dir, &source, &value, rule));
+        }
+    }
+    if with_store {
+        let rel = d
+            .strip_prefix(cx.state_dir)
+            .unwrap_or(d)
+            .to_string_lossy()
+            .replace('\\', "/");
+        doc.findings
+            .extend(store::document_findings(cx, kind, &rel, &source, &value));
+    }
+    Ok(doc)
 }
 
 /// Findings for entries whose artifact file is missing or has another hash.

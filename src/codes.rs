@@ -65,10 +65,36 @@ codes! {
         "record the test suite, timestamp and artifact links that produced this document";
     UNMATCHED = "SW020", Warning, "file matches no kind in the catalog",
         "add a [kinds.<name>] table whose `path` matches it, or pass --kind / --schema";
+    CHECKSUM_MISMATCH = "SW030", Error, "recorded checksum does not match the content",
+        "the file was changed outside statewright or damaged; restore the newest good backup with `statewright check --repair`, or write it again through statewright";
+    LEFTOVER_TEMP = "SW031", Warning, "temp file of an interrupted write is left",
+        "run `statewright check --repair`: a complete temp newer than its document is finished, any other is removed";
+    LEFTOVER_JOURNAL = "SW032", Error, "journal of an interrupted transaction is left",
+        "run `statewright check --repair`: a committed transaction is rolled forward, an uncommitted one rolled back";
+    LOCK_STALE = "SW033", Warning, "lock records a holder that is gone",
+        "run `statewright lock break <lock id>` (the next command that takes the lock clears it too)";
+    LOCK_ORPHANED = "SW034", Error, "lock is held without a live holder",
+        "a process that inherited the holder's descriptor keeps the lock; find it with `fuser <state dir>/.lock` and stop it";
+    BACKUP_MISSING = "SW035", Warning, "backup listed in the manifest is missing",
+        "the backup file was removed by hand; restore it from a copy if that version is needed (the entry is dropped at the document's next write)";
+    BACKUP_CHECKSUM = "SW036", Error, "backup does not match the checksum its manifest records",
+        "the backup was changed after it was taken and is never restored; remove it from .backup/ and find out who changed it";
+    BACKUP_UNLISTED = "SW037", Warning, "backup file is not listed in the manifest",
+        "left by an interrupted write or copied in by hand; the document's next write lists it again, or remove it from .backup/";
+    MANIFEST_UNREADABLE = "SW038", Error, "backup manifest cannot be read",
+        "remove .backup/manifest.json; the store lists the backup files again at the next write";
+    AUDIT_BROKEN = "SW039", Error, "audit log chain is broken",
+        "the log was changed after it was written; restore it from a copy you trust and find out who edited it (`statewright audit verify` names the line)";
     ARTIFACT_MISSING = "SW041", Error, "artifact named by an entry is missing",
         "restore the artifact file, or remove the entry that points at it";
     ARTIFACT_HASH = "SW042", Error, "artifact does not match its recorded sha256",
         "rebuild the artifact, or record its new hash through the tool that produced it";
+    HISTORY_CHANGED = "SW043", Error, "history names a migration whose file has changed",
+        "restore the migration file as released (from version control), or restore the document from a backup";
+    HISTORY_MISSING = "SW044", Error, "history names a migration file that no longer exists",
+        "restore the migration file as released (from version control), or restore the document from a backup";
+    TRANSITION_RECORDED = "SW045", Error, "state changed along a transition its schema forbids",
+        "the document was changed outside statewright (the store refuses such writes); set the state back to one allowed from the previous value, or restore the newest backup";
 }
 
 /// Looks a code up by its id.

@@ -244,11 +244,11 @@ fn utf16_order(a: &str, b: &str) -> std::cmp::Ordering {
 fn write_canonical(out: &mut dyn Sink, v: &Value, skip: Option<&[String]>) {
     match v {
         Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort_unstable_by(|a, b| utf16_order(a, b));
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_unstable_by(|a, b| utf16_order(a.0, b.0));
             out.buf().push(b'{');
             let mut first = true;
-            for k in keys {
+            for (k, value) in entries {
                 let inner = match skip {
                     Some([head, rest @ ..]) if head == k => {
                         if rest.is_empty() {
@@ -264,7 +264,7 @@ fn write_canonical(out: &mut dyn Sink, v: &Value, skip: Option<&[String]>) {
                 first = false;
                 write_string(out.buf(), k);
                 out.buf().push(b':');
-                write_canonical(out, &map[k], inner);
+                write_canonical(out, value, inner);
             }
             out.buf().push(b'}');
         }

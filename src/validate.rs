@@ -183,6 +183,18 @@ impl Validator {
         bytes: Vec<u8>,
         target: &Target,
     ) -> Result<DocumentReport, ValidateError> {
+        self.validate_parsed(path, bytes, target).map(|(r, _)| r)
+    }
+
+    /// Validates a document's bytes, and hands back its text and parsed
+    /// value when it could be parsed (so callers checking more need not
+    /// parse again).
+    pub fn validate_parsed(
+        &self,
+        path: &Path,
+        bytes: Vec<u8>,
+        target: &Target,
+    ) -> Result<(DocumentReport, Option<(SourceText, Value)>), ValidateError> {
         let kind = match target {
             Target::Schema(_) => None,
             Target::Kind(name) => Some(self.kind_named(name)?),
@@ -209,14 +221,14 @@ impl Validator {
             Ok(p) => p,
             Err(e) => {
                 report.findings.push(parse_finding(e));
-                return Ok(report);
+                return Ok((report, None));
             }
         };
         let schema_path = match (target, kind) {
             (Target::Schema(p), _) => p.clone(),
             (_, Some(kind)) => match self.version_findings(kind, &source, &value, &mut report) {
                 Some(p) => p,
-                None => return Ok(report),
+                None => return Ok((report, Some((source, value)))),
             },
             _ => unreachable!("a kind is found for every target but Schema"),
         };
@@ -225,7 +237,7 @@ impl Validator {
             .findings
             .extend(schema_findings(&compiled, &schema_path, &source, &value));
         report.schema = Some(schema_path);
-        Ok(report)
+        Ok((report, Some((source, value))))
     }
 
     /// Checks the version field; returns the schema to validate against, or

@@ -16,3 +16,5 @@ mod corruption;
 mod crash;
 #[path = "store/procs.rs"]
 mod procs;
+#[path = "store/transitions.rs"]
+mod transitions;

@@ -197,6 +197,15 @@ pub enum StoreError {
         /// What is wrong.
         problems: Vec<crate::store::verify::Problem>,
     },
+    /// The write changes a state along an edge its schema's
+    /// `x-statewright-transitions` machine does not allow.
+    #[error("{}: not written, {}", path.display(), violations.iter().map(|v| v.to_string()).collect::<Vec<_>>().join("; "))]
+    Transition {
+        /// The document.
+        path: PathBuf,
+        /// Every forbidden change, with the states allowed instead.
+        violations: Vec<crate::transitions::Violation>,
+    },
     /// The document could not be serialised or stamped.
     #[error("{}: cannot write: {message}", path.display())]
     Encode {

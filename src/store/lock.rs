@@ -220,6 +220,10 @@ pub enum LockStatus {
 /// lock for an instant to tell a free lock from a held one.)
 pub fn status(fs: &dyn Fs, dir: &Path) -> Result<LockStatus> {
     let path = dir.join(LOCK_FILE);
+    // A state dir never locked has no lock file; looking creates none.
+    if matches!(fs.meta(&path), Ok(None)) {
+        return Ok(LockStatus::Free);
+    }
     let file = open(fs, &path)?;
     let holder = file.content().ok().and_then(|b| HolderInfo::parse(&b));
     if file.try_lock().map_err(|e| io(&path, "lock", e))? {

@@ -23,6 +23,10 @@
 //! 3. Version, serial and lineage are checked: a lower version
 //!    (downgrade), a value based on an older serial (lost update) or from
 //!    another lineage is refused unless `force`; serials always grow.
+//!    A state change that a schema's `x-statewright-transitions` machine
+//!    forbids is refused ([`StoreError::Transition`], listing the states
+//!    allowed); writing the same state again and new entries are allowed.
+//!    Recovery (restoring a backup, finishing a temp) is not checked.
 //! 4. The envelope is stamped (serial + 1, lineage kept or created,
 //!    `generated_at`, `origin`, then the checksum).
 //! 5. Secrets are refused ([`secrets`]), provenance is required where the
@@ -170,6 +174,30 @@ impl Store {
         )
     }
 
+    /// Opens the state dir `dir` without recovering anything and without
+    /// taking the lock: for commands that only look (`check`, `lock
+    /// status`, `audit verify`). Nothing on disk is changed by opening.
+    pub fn open_read_only(catalog: &Catalog, dir: &Path, opts: StoreOptions) -> Result<Store> {
+        if !dir.is_dir() {
+            return Err(StoreError::MissingDir {
+                path: dir.to_owned(),
+            });
+        }
+        let backend = Arc::new(LocalBackend::new(
+            Arc::new(RealFs),
+            dir,
+            opts.backups,
+            opts.audit_max_bytes,
+        ));
+        Ok(Store {
+            catalog: catalog.clone(),
+            dir: dir.to_owned(),
+            opts,
+            backend,
+            verifier: Arc::new(SchemaVerifier::new(catalog)),
+        })
+    }
+
     /// Opens with a given file-system interface and verifier.
     pub fn open_with(
         catalog: &Catalog,
@@ -232,6 +260,20 @@ impl Store {
             self.recover_pending(&guard)?;
         }
         Ok(guard)
+    }
+
+    /// Takes the lock and always recovers what interrupted writes left
+    /// (journal, temps, audit tail), returning what was done, including
+    /// the record of a dead holder that was cleared (for `check --repair`).
+    pub fn lock_and_recover(&self, opts: &LockOptions) -> Result<(LockGuard, OpenReport)> {
+        let guard = self.backend.lock(opts)?;
+        let mut report = self.recover_pending(&guard)?;
+        if let Some(h) = &guard.reclaimed {
+            report
+                .actions
+                .insert(0, format!("cleared the lock record of {h}, which is gone"));
+        }
+        Ok((guard, report))
     }
 
     /// Who holds the lock (for `statewright lock status`).

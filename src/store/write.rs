@@ -211,12 +211,42 @@ impl Store {
             Some(_) => 0,
             None => self.serial_floor(rel),
         };
+        if let Some(c) = &current {
+            self.refuse_transitions(kind, rel, c, &value)?;
+        }
         let basis = Basis {
             current: current.as_ref(),
             floor,
             outcome: "written",
         };
         self.prepare(kind, rel, value, ctx, tx, &basis)
+    }
+
+    /// Refuses a new value that moves a state along an edge the schema's
+    /// state machines forbid (checked against the current version's schema
+    /// and the one being written). Recovery never comes here: restoring a
+    /// backup may move a state back.
+    fn refuse_transitions(
+        &self,
+        kind: &Kind,
+        rel: &str,
+        current: &Loaded,
+        value: &Value,
+    ) -> Result<()> {
+        let target = version_of(value, &kind.spec.fields.version).unwrap_or(current.version);
+        let schema = kind
+            .version(target)
+            .or_else(|| kind.version(current.version))
+            .map(|s| &s.schema);
+        let Some(schema) = schema else { return Ok(()) };
+        let violations = crate::transitions::check(schema, &current.value, value);
+        if violations.is_empty() {
+            return Ok(());
+        }
+        Err(StoreError::Transition {
+            path: self.backend.path_of(rel),
+            violations,
+        })
     }
 
     /// The highest serial `rel` is known to have had (backups, audit log).

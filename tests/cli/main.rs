@@ -1,8 +1,12 @@
 //! End-to-end tests of the `statewright` binary, sharing one harness.
 
+mod audit;
+mod check_store;
 mod diff;
+mod lock;
 mod ops;
 mod schemastore;
+mod state;
 mod suite;
 mod util;
 mod validate;

@@ -114,12 +114,18 @@ pub enum Command {
     /// Reports unparsable or truncated documents, checksum mismatches,
     /// schema violations, versions too new (refused) or behind the latest
     /// (needs migrate), artifacts whose hash does not match, and files no
-    /// kind matches. Each finding has a code, the file, the JSON pointer and
-    /// the remedy. Exit 1 when a finding reaches --fail-on.
+    /// kind matches; and the store's own state: leftover temp files and
+    /// journals, stale or orphaned locks, backups missing, changed or not
+    /// in the manifest, a broken audit chain, migration history that no
+    /// longer matches the migration files, and state transitions since the
+    /// newest backup that the schema forbids. Each finding has a code, the
+    /// file, the JSON pointer and the remedy. Exit 1 when a finding reaches
+    /// --fail-on. Checking never writes; --repair does (under the lock).
     ///
     /// Examples:
     ///   statewright check
     ///   statewright check --format github path/to/state
+    ///   statewright check --repair
     #[command(verbatim_doc_comment)]
     Check(CheckArgs),
     Migrate(crate::cmd_migrate::MigrateArgs),
@@ -142,6 +148,12 @@ pub struct CheckArgs {
     /// Lowest severity that makes the run fail (exit 1).
     #[arg(long, value_enum, default_value_t = FailOn::Error)]
     pub fail_on: FailOn,
+    /// Perform the store's automated recoveries under the lock (finish or
+    /// discard temps, roll journals forward or back, restore the newest
+    /// good backup of a corrupt document), report each action, then check
+    /// again. Never deletes a document it cannot replace with a verified one.
+    #[arg(long)]
+    pub repair: bool,
     #[command(flatten)]
     pub schema_opts: SchemaOpts,
 }

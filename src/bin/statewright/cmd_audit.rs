@@ -1,20 +1,85 @@
-//! `statewright audit`.
+//! `statewright audit`: the audit log's hash chain.
 
-use clap::Args;
+use std::path::PathBuf;
 
-use crate::args::Global;
+use clap::{Args, Subcommand};
+use statewright::store::StoreError;
+
+use crate::args::{Global, OutputFormat};
 use crate::exit::Exit;
 use crate::output;
+use crate::store;
 
 /// Verify the audit log's hash chain.
+///
+/// Examples:
+///   statewright audit verify
+///   statewright audit verify --state path/to/state --format json
 #[derive(Debug, Args)]
-pub struct AuditArgs {}
+#[command(verbatim_doc_comment)]
+pub struct AuditArgs {
+    #[command(subcommand)]
+    pub action: AuditAction,
+}
 
-pub fn run(global: &Global, _args: AuditArgs) -> Exit {
-    output::print_error(
-        global,
-        "`statewright audit` is not available in this build",
-        None,
-    );
-    Exit::Usage
+/// What to do with the audit log.
+#[derive(Debug, Subcommand)]
+pub enum AuditAction {
+    /// Check every line of audit.log (and its rotated files, oldest
+    /// first): each line's own hash, and that it chains to the line
+    /// before. Exit 0 when intact; 1 naming the file:line of the first
+    /// edited, removed, inserted or reordered line.
+    Verify {
+        /// The state directory (default: the project's).
+        #[arg(long, value_name = "DIR")]
+        state: Option<PathBuf>,
+    },
+}
+
+pub fn run(global: &Global, args: AuditArgs) -> Exit {
+    let AuditAction::Verify { state } = args.action;
+    let opened = match store::open_read_only(global, state.as_deref()) {
+        Ok(o) => o,
+        Err(exit) => return exit,
+    };
+    match opened.store.verify_audit() {
+        Ok(n) => {
+            match global.format {
+                OutputFormat::Json => println!(
+                    "{}",
+                    serde_json::json!({"ok": true, "verified": n, "dir": opened.dir})
+                ),
+                _ => println!(
+                    "audit log in {}: {} verified, chain intact",
+                    output::display_path(&opened.dir),
+                    output::plural(n, "line")
+                ),
+            }
+            Exit::Clean
+        }
+        Err(StoreError::AuditBroken {
+            path,
+            line,
+            message,
+        }) => {
+            match global.format {
+                OutputFormat::Json => println!(
+                    "{}",
+                    serde_json::json!({"ok": false, "file": path, "line": line, "message": message})
+                ),
+                _ => output::print_error(
+                    global,
+                    &format!(
+                        "{}:{line}: audit chain broken: {message}",
+                        output::display_path(&path)
+                    ),
+                    Some(
+                        "the log was changed after it was written; restore it from a copy you trust, and find out who edited it",
+                    ),
+                ),
+            }
+            Exit::Findings
+        }
+        Err(e) => store::error(global, &e),
+    }
 }

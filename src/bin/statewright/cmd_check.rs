@@ -1,8 +1,11 @@
 //! `statewright check`.
 
-use statewright::check::{CheckReport, check_documents};
+use statewright::check::repair::{RepairReport, repair};
+use statewright::check::{CheckOptions, CheckReport, check_state};
 use statewright::codes::Severity;
 use statewright::spec::Catalog;
+use statewright::spec::migration::{MigrationSet, load_dir};
+use statewright::store::{Store, StoreOptions};
 use statewright::validate::Validator;
 
 use crate::args::{CheckArgs, FailOn, Global, OutputFormat};
@@ -39,8 +42,38 @@ fn check(global: &Global, args: &CheckArgs) -> Result<Exit, (String, Option<Stri
         registry(Some(&project), &args.schema_opts),
         options(&args.schema_opts, None),
     );
-    let report = check_documents(&validator, &state_dir).map_err(|e| (e.to_string(), None))?;
-    print(global, &report);
+    let migrations = match load_dir(&project.migrations_dir) {
+        Ok(m) => Some(m),
+        Err(e) => {
+            eprintln!("warning: migration history not checked: {e}");
+            None
+        }
+    };
+    let run_check = |m: Option<&MigrationSet>| {
+        let opts = CheckOptions {
+            migrations: m,
+            store: true,
+            threads: 0,
+        };
+        check_state(&validator, &state_dir, &opts).map_err(|e| (e.to_string(), None))
+    };
+    let mut report = run_check(migrations.as_ref())?;
+    let mut repairs = None;
+    if args.repair {
+        let store = Store::open_read_only(
+            validator.catalog().expect("catalog"),
+            &state_dir,
+            StoreOptions::from_project(&project),
+        )
+        .map_err(|e| (e.to_string(), None))?;
+        let lock = crate::store::lock_options(global, "check --repair");
+        match repair(&store, &lock, &report) {
+            Ok(r) => repairs = Some(r),
+            Err(e) => return Ok(crate::store::error(global, &e)),
+        }
+        report = run_check(migrations.as_ref())?;
+    }
+    print(global, &report, repairs.as_ref());
     let threshold = match args.fail_on {
         FailOn::Error => Severity::Error,
         FailOn::Warning => Severity::Warning,
@@ -53,7 +86,7 @@ fn check(global: &Global, args: &CheckArgs) -> Result<Exit, (String, Option<Stri
     })
 }
 
-fn print(global: &Global, report: &CheckReport) {
+fn print(global: &Global, report: &CheckReport, repairs: Option<&RepairReport>) {
     let count = |s: Severity| report.all_findings().filter(|f| f.severity == s).count();
     let (errors, warnings, infos) = (
         count(Severity::Error),
@@ -67,6 +100,7 @@ fn print(global: &Global, report: &CheckReport) {
                 "documents": report.documents,
                 "findings": report.findings,
                 "summary": { "documents": report.documents.len(), "errors": errors, "warnings": warnings, "info": infos },
+                "repairs": repairs,
             });
             println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
         }
@@ -75,6 +109,9 @@ fn print(global: &Global, report: &CheckReport) {
             print!("{}", output::github_findings(&all));
         }
         OutputFormat::Human => {
+            if let Some(r) = repairs {
+                print_repairs(r);
+            }
             let color = output::use_color(global);
             for d in report.documents.iter().filter(|d| !d.findings.is_empty()) {
                 let text = std::fs::read_to_string(&d.file).ok();
@@ -93,5 +130,20 @@ fn print(global: &Global, report: &CheckReport) {
                 output::plural(infos, "note"),
             );
         }
+    }
+}
+
+fn print_repairs(r: &RepairReport) {
+    for a in &r.actions {
+        println!("repaired: {a}");
+    }
+    for w in &r.warnings {
+        println!("warning: {w}");
+    }
+    for u in &r.unrepaired {
+        println!("not repaired: {u}");
+    }
+    if r.actions.is_empty() && r.unrepaired.is_empty() {
+        println!("repair: nothing to do");
     }
 }

@@ -55,6 +55,34 @@ pub fn open(global: &Global, state_dir: Option<&Path>) -> Result<Opened, Exit> {
     })
 }
 
+/// Like [`open`], but opens the store read-only: no recovery, no lock,
+/// nothing on disk changed (for `check`, `lock`, `audit`).
+pub fn open_read_only(global: &Global, state_dir: Option<&Path>) -> Result<Opened, Exit> {
+    let project = match load_project(global, true) {
+        Ok(p) => p.expect("required project"),
+        Err((message, help)) => {
+            output::print_error(global, &message, help.as_deref());
+            return Err(Exit::Usage);
+        }
+    };
+    let catalog = match Catalog::load(&project) {
+        Ok(c) => c,
+        Err(e) => {
+            output::print_error(global, &e.to_string(), e.help());
+            return Err(Exit::Usage);
+        }
+    };
+    let dir = state_dir.map_or_else(|| project.state_dir.clone(), Path::to_path_buf);
+    let opts = StoreOptions::from_project(&project);
+    let store = Store::open_read_only(&catalog, &dir, opts).map_err(|e| error(global, &e))?;
+    Ok(Opened {
+        project,
+        catalog,
+        dir,
+        store,
+    })
+}
+
 /// Lock options for `command` with the global `--lock-timeout`.
 pub fn lock_options(global: &Global, command: &str) -> LockOptions {
     LockOptions {
@@ -74,7 +102,8 @@ pub fn print_open_report(report: &OpenReport) {
 }
 
 /// The exit code a store error means: 3 lock held; 4 refused (downgrade,
-/// newer version, conflict, secret, schema-invalid write, lock break);
+/// newer version, conflict, secret, schema-invalid write, illegal state
+/// transition, lock break);
 /// 1 the state itself is bad (corrupt, no good backup, audit chain); 2
 /// anything else (usage, environment).
 pub fn exit_for(e: &StoreError) -> Exit {
@@ -85,6 +114,7 @@ pub fn exit_for(e: &StoreError) -> Exit {
         | StoreError::Conflict { .. }
         | StoreError::Secret { .. }
         | StoreError::Invalid { .. }
+        | StoreError::Transition { .. }
         | StoreError::LockBreak { .. } => Exit::Refused,
         StoreError::Corrupt { .. }
         | StoreError::NoGoodBackup { .. }

@@ -1,0 +1,126 @@
+//! `check` over a generated state dir of 10,000 documents against the
+//! floor of reading and parsing the same files with `serde_json`, in the
+//! same run.
+//!
+//! The state dir holds 10,000 packer manifests (the example's shape, each
+//! with its own values and a correct envelope checksum) under the repo's
+//! catalog. `check` runs everything it runs for users: strict parse,
+//! version, schema, artifacts, and the store checks (checksum, history
+//! against the migration files, backups, temps, journal, lock, audit).
+//! The floor is `std::fs::read` + `serde_json::from_slice::<Value>` per
+//! file, on one thread. Runs are interleaved (floor, check, floor, ...)
+//! and the median of each is reported.
+//!
+//! Target: check ≤ 1.5× the floor.
+//!
+//! Run: `cargo bench --bench check` (`SW_BENCH_DOCS` sets the count).
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use statewright::check::{CheckOptions, check_state};
+use statewright::envelope::checksum;
+use statewright::spec::migration::load_dir;
+use statewright::spec::{Catalog, OfflineRegistry, Project};
+use statewright::validate::{ValidateOptions, Validator};
+
+const TARGET: f64 = 1.5;
+const RUNS: usize = 7;
+
+fn generate(dir: &Path, n: usize) -> Vec<PathBuf> {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let base: Value = serde_json::from_slice(
+        &std::fs::read(repo.join("examples/state/packer-manifests/rocky-9.json")).unwrap(),
+    )
+    .unwrap();
+    let out = dir.join("packer-manifests");
+    std::fs::create_dir_all(&out).unwrap();
+    (0..n)
+        .map(|i| {
+            let mut v = base.clone();
+            v["build"] = json!(format!("build-{i}"));
+            v["serial"] = json!(i as u64 + 1);
+            v["lineage"] = json!(format!("00000000-0000-4000-8000-{i:012}"));
+            v["builds"][0]["build_time"] = json!(1_773_241_405u64 + i as u64);
+            v["checksum"] = json!(checksum(&v, "/checksum"));
+            let path = out.join(format!("m{i:05}.json"));
+            let mut bytes = serde_json::to_vec_pretty(&v).unwrap();
+            bytes.push(b'\n');
+            std::fs::write(&path, bytes).unwrap();
+            path
+        })
+        .collect()
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn main() {
+    let n: usize = std::env::var("SW_BENCH_DOCS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10_000);
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let project = Project::load(&repo.join("statewright.toml")).unwrap();
+    let catalog = Catalog::load(&project).unwrap();
+    let migrations = load_dir(&project.migrations_dir).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    let files = generate(&state, n);
+    let validator = Validator::new(
+        Some(catalog),
+        OfflineRegistry::new(),
+        ValidateOptions::default(),
+    );
+    let opts = CheckOptions {
+        migrations: Some(&migrations),
+        store: true,
+        threads: 0,
+    };
+    let check_with = |opts: &CheckOptions<'_>| {
+        let t = Instant::now();
+        let r = check_state(&validator, &state, opts).unwrap();
+        let d = t.elapsed();
+        assert_eq!(r.documents.len(), n);
+        let bad: Vec<_> = r.all_findings().take(3).collect();
+        assert!(bad.is_empty(), "generated state is not clean: {bad:#?}");
+        d
+    };
+    let check = || check_with(&opts);
+    let floor = || {
+        let t = Instant::now();
+        for f in &files {
+            let v: Value = serde_json::from_slice(&std::fs::read(f).unwrap()).unwrap();
+            std::hint::black_box(v);
+        }
+        t.elapsed()
+    };
+    check();
+    floor();
+    let (mut c, mut f) = (Vec::new(), Vec::new());
+    for _ in 0..RUNS {
+        f.push(floor());
+        c.push(check());
+    }
+    let (c, f) = (median(c), median(f));
+    let one = CheckOptions { threads: 1, ..opts };
+    let single = median((0..3).map(|_| check_with(&one)).collect());
+    let docs_only = CheckOptions {
+        store: false,
+        ..opts
+    };
+    let plain = median((0..3).map(|_| check_with(&docs_only)).collect());
+    let ratio = c.as_secs_f64() / f.as_secs_f64();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!("check bench: {n} documents, {threads} threads, median of {RUNS} runs");
+    println!("  floor (read + serde_json::from_slice, 1 thread): {f:.1?}");
+    println!("  statewright check (store checks on):             {c:.1?}");
+    println!("  (check on 1 thread: {single:.1?}; without the store checks: {plain:.1?})");
+    println!(
+        "  ratio {ratio:.2}x (target <= {TARGET}x): {}",
+        if ratio <= TARGET { "met" } else { "MISSED" }
+    );
+}

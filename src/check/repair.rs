@@ -1,0 +1,81 @@
+//! `check --repair`: the automated recoveries the store offers, under the
+//! lock: a leftover journal rolled forward or back, leftover temps
+//! finished or removed, an incomplete audit line cut off, the record of a
+//! dead lock holder cleared, and each document that fails a read check
+//! restored from its newest backup that passes every check. A document
+//! with no good backup is left as it is and reported: nothing is ever
+//! deleted that cannot be replaced by a verified version.
+
+use serde::Serialize;
+
+use crate::check::CheckReport;
+use crate::codes;
+use crate::codes::Severity;
+use crate::store::{LockOptions, Store, StoreError};
+
+/// What a repair did, and what it could not do.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RepairReport {
+    /// Each action taken, for people.
+    pub actions: Vec<String>,
+    /// Things an operator should know (corrupt leftovers removed, ...).
+    pub warnings: Vec<String>,
+    /// Documents that still fail, with why they could not be repaired.
+    pub unrepaired: Vec<String>,
+}
+
+/// The finding codes of documents a backup can replace.
+pub const RESTORABLE: [&str; 8] = [
+    codes::SYNTAX.id,
+    codes::INVALID_UTF8.id,
+    codes::EMPTY.id,
+    codes::SCHEMA.id,
+    codes::VERSION_MISSING.id,
+    codes::VERSION_INVALID.id,
+    codes::VERSION_UNKNOWN.id,
+    codes::CHECKSUM_MISMATCH.id,
+];
+
+/// Repairs what `report` (a check of `store`'s state dir) found, under
+/// the lock taken with `lock`.
+pub fn repair(
+    store: &Store,
+    lock: &LockOptions,
+    report: &CheckReport,
+) -> Result<RepairReport, StoreError> {
+    let (guard, opened) = store.lock_and_recover(lock)?;
+    let mut out = RepairReport {
+        actions: opened.actions,
+        warnings: opened.warnings,
+        unrepaired: Vec::new(),
+    };
+    for d in &report.documents {
+        let restorable = d
+            .findings
+            .iter()
+            .any(|f| f.severity == Severity::Error && RESTORABLE.contains(&f.code));
+        if !restorable {
+            continue;
+        }
+        let rel = d
+            .file
+            .strip_prefix(&report.state_dir)
+            .unwrap_or(&d.file)
+            .to_string_lossy()
+            .replace('\\', "/");
+        match store.recover(&guard, &rel) {
+            Ok(loaded) => {
+                if let Some(r) = loaded.restored {
+                    out.actions.push(format!(
+                        "restored {rel} from backup {} (serial {}), written as serial {}; it had failed: {}",
+                        r.backup, r.backup_serial, r.serial, r.reason
+                    ));
+                }
+            }
+            Err(e) => out
+                .unrepaired
+                .push(format!("{rel}: not repaired, left as it is: {e}")),
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,417 @@
+//! Store-level findings: what the store's own files say about a state dir
+//! (leftover temps and journals, locks, backups, the audit chain) and what
+//! a document's envelope says against the store's records (checksum,
+//! migration history, state transitions since the newest backup).
+//!
+//! Everything here only reads. Nothing takes the lock for longer than an
+//! instant (to tell a held lock from a free one), nothing is created.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+use statewright_spec::document::{self, SourceText};
+use statewright_spec::migration::MigrationSet;
+use statewright_spec::{Catalog, Kind, ParseLimits, Position, locate};
+
+use crate::codes;
+use crate::envelope::checksum;
+use crate::finding::Finding;
+use crate::store::audit::verify_audit;
+use crate::store::backup::{BACKUP_DIR, BackupEntry, MANIFEST};
+use crate::store::journal::{self, JOURNAL};
+use crate::store::lock::{self, LOCK_FILE, LockStatus};
+use crate::store::{RealFs, StoreError, atomic};
+
+/// The backups of a state dir, as the manifest and the backup folder
+/// list them (read once per check).
+#[derive(Debug, Default)]
+pub struct BackupIndex {
+    dir: PathBuf,
+    manifest: Vec<BackupEntry>,
+    manifest_error: Option<String>,
+    files: Vec<String>,
+    temps: Vec<PathBuf>,
+    newest: HashMap<String, (u64, String)>,
+}
+
+fn unflat(s: &str) -> String {
+    s.replace("%2F", "/").replace("%25", "%")
+}
+
+impl BackupIndex {
+    /// Reads `.backup/manifest.json` and the backup folder's names.
+    pub fn load(state_dir: &Path) -> BackupIndex {
+        let dir = state_dir.join(BACKUP_DIR);
+        let mut idx = BackupIndex {
+            dir: dir.clone(),
+            ..BackupIndex::default()
+        };
+        let Ok(names) = std::fs::read_dir(&dir) else {
+            return idx;
+        };
+        let (temps, files): (Vec<String>, Vec<String>) = names
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|n| n != MANIFEST)
+            .partition(|n| atomic::temp_target(n).is_some());
+        idx.files = files;
+        idx.temps = temps.into_iter().map(|t| dir.join(t)).collect();
+        idx.temps.sort();
+        idx.files.sort();
+        match std::fs::read(dir.join(MANIFEST)) {
+            Ok(bytes) => match serde_json::from_slice::<Value>(&bytes)
+                .and_then(|v| serde_json::from_value::<Vec<BackupEntry>>(v["backups"].clone()))
+            {
+                Ok(m) => idx.manifest = m,
+                Err(e) => idx.manifest_error = Some(e.to_string()),
+            },
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => idx.manifest_error = Some(e.to_string()),
+        }
+        let mut add = |file: String, serial: u64, name: &str| {
+            let slot = idx.newest.entry(file).or_insert((0, String::new()));
+            if slot.1.is_empty() || serial > slot.0 {
+                *slot = (serial, name.to_owned());
+            }
+        };
+        for name in &idx.files {
+            let mut parts = name.rsplitn(3, '.');
+            let (_, serial, flat) = (parts.next(), parts.next(), parts.next());
+            if let (Some(serial), Some(flat)) = (serial.and_then(|s| s.parse().ok()), flat) {
+                add(unflat(flat), serial, name);
+            }
+        }
+        idx
+    }
+
+    /// The newest backup file of `rel` (path and serial), if any.
+    pub fn newest(&self, rel: &str) -> Option<(PathBuf, u64)> {
+        self.newest
+            .get(rel)
+            .map(|(serial, name)| (self.dir.join(name), *serial))
+    }
+
+    /// Whether the state dir has any backup.
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+}
+
+/// What the per-document store checks need.
+#[derive(Debug, Clone, Copy)]
+pub struct DocContext<'a> {
+    /// The state dir.
+    pub state_dir: &'a Path,
+    /// The migrations (for history checks), when the project has them.
+    pub migrations: Option<&'a MigrationSet>,
+    /// The backups.
+    pub backups: &'a BackupIndex,
+    /// Parser limits for backups.
+    pub limits: ParseLimits,
+}
+
+/// Store findings about one parsed document of `kind` at `rel`.
+pub fn document_findings(
+    cx: &DocContext<'_>,
+    kind: &Kind,
+    rel: &str,
+    source: &SourceText,
+    value: &Value,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let fields = &kind.spec.fields;
+    let at = |p: &str| locate::locate(source, p);
+    if let Some(Value::String(recorded)) = value.pointer(&fields.checksum) {
+        let actual = checksum(value, &fields.checksum);
+        if *recorded != actual {
+            out.push(
+                Finding::new(
+                    codes::CHECKSUM_MISMATCH,
+                    &source.path,
+                    fields.checksum.clone(),
+                    format!("the envelope records {recorded}, but the content hashes to {actual}"),
+                )
+                .at(at(&fields.checksum)),
+            );
+        }
+    }
+    if let (Some(set), Some(Value::Array(history))) =
+        (cx.migrations, value.pointer(&fields.history))
+    {
+        for (i, entry) in history.iter().enumerate() {
+            out.extend(history_finding(
+                set,
+                kind,
+                source,
+                &fields.history,
+                i,
+                entry,
+            ));
+        }
+    }
+    if let Some((backup, serial)) = cx.backups.newest(rel) {
+        out.extend(transition_findings(
+            cx, kind, source, value, &backup, serial,
+        ));
+    }
+    out
+}
+
+fn history_finding(
+    set: &MigrationSet,
+    kind: &Kind,
+    source: &SourceText,
+    history: &str,
+    i: usize,
+    entry: &Value,
+) -> Option<Finding> {
+    let id = entry.get("migration")?.as_str()?;
+    let recorded = entry.get("file_hash")?.as_str()?;
+    let remedy = format!(
+        "restore migrations/{}/{id}.yaml as released (from version control), or restore the document from a backup; never edit the history by hand",
+        kind.name
+    );
+    let (code, pointer, message) = match set.by_id(&kind.name, id) {
+        Some(m) if m.file_hash == recorded => return None,
+        Some(m) => (
+            codes::HISTORY_CHANGED,
+            format!("{history}/{i}/file_hash"),
+            format!(
+                "the history records migration `{id}` with {recorded}, but the file's hash is now {}",
+                m.file_hash
+            ),
+        ),
+        None => (
+            codes::HISTORY_MISSING,
+            format!("{history}/{i}/migration"),
+            format!(
+                "the history records migration `{id}` of kind `{}`, but no such migration file exists now",
+                kind.name
+            ),
+        ),
+    };
+    let position = locate::locate(source, &pointer);
+    Some(
+        Finding::new(code, &source.path, pointer, message)
+            .at(position)
+            .remedy(remedy),
+    )
+}
+
+fn transition_findings(
+    cx: &DocContext<'_>,
+    kind: &Kind,
+    source: &SourceText,
+    value: &Value,
+    backup: &Path,
+    serial: u64,
+) -> Vec<Finding> {
+    let version = statewright_spec::catalog::version_of(value, &kind.spec.fields.version).ok();
+    let Some(schema) = version.and_then(|v| kind.version(v)).map(|s| &s.schema) else {
+        return Vec::new();
+    };
+    if !schema.to_string().contains(crate::transitions::KEYWORD) {
+        return Vec::new();
+    }
+    let Some(old) = std::fs::read(backup)
+        .ok()
+        .and_then(|b| document::decode(backup, b, kind.spec.format()).ok())
+        .and_then(|s| document::parse(&s, cx.limits).ok())
+    else {
+        return Vec::new();
+    };
+    let name = backup.file_name().unwrap_or_default().to_string_lossy();
+    crate::transitions::check(schema, &old, value)
+        .into_iter()
+        .map(|v| {
+            let position = locate::locate(source, &v.pointer);
+            Finding::new(
+                codes::TRANSITION_RECORDED,
+                &source.path,
+                v.pointer.clone(),
+                format!("{v} (compared with the newest backup {name}, serial {serial})"),
+            )
+            .at(position)
+        })
+        .collect()
+}
+
+/// Findings about the state dir's own files: leftover temps (`temps`, as
+/// found by the walk over the documents, plus those in `.backup/`) and
+/// journal, stale or orphaned locks, backups and the manifest, the audit
+/// chain.
+pub fn dir_findings(
+    catalog: &Catalog,
+    state_dir: &Path,
+    backups: &BackupIndex,
+    temps: &[PathBuf],
+) -> Vec<Finding> {
+    let mut out: Vec<Finding> = temps
+        .iter()
+        .chain(&backups.temps)
+        .filter_map(|t| temp_finding(t))
+        .collect();
+    journal_finding(state_dir, &mut out);
+    lock_finding(state_dir, &mut out);
+    backup_findings(catalog, state_dir, backups, &mut out);
+    audit_finding(state_dir, &mut out);
+    out
+}
+
+/// The finding for `path` when it is a temp file left by a write.
+pub fn temp_finding(path: &Path) -> Option<Finding> {
+    let name = path.file_name()?.to_str()?;
+    let (target, tx) = atomic::temp_target(name)?;
+    let what = if tx {
+        "a transaction"
+    } else {
+        "an interrupted write"
+    };
+    Some(Finding::new(
+        codes::LEFTOVER_TEMP,
+        path,
+        "",
+        format!("temp file of {what} to `{target}` is left behind"),
+    ))
+}
+
+fn journal_finding(state_dir: &Path, out: &mut Vec<Finding>) {
+    let path = state_dir.join(JOURNAL);
+    if !path.exists() {
+        return;
+    }
+    let state = match journal::find(&RealFs, state_dir) {
+        Some(f) if f.committed => "committed: repair rolls it forward",
+        _ => "not committed: repair rolls it back",
+    };
+    out.push(Finding::new(
+        codes::LEFTOVER_JOURNAL,
+        &path,
+        "",
+        format!("the journal of an interrupted transaction is left ({state})"),
+    ));
+}
+
+fn lock_finding(state_dir: &Path, out: &mut Vec<Finding>) {
+    let path = state_dir.join(LOCK_FILE);
+    match lock::status(&RealFs, state_dir) {
+        Ok(LockStatus::Stale(h)) => out.push(
+            Finding::new(
+                codes::LOCK_STALE,
+                &path,
+                "",
+                format!("the lock is free but records holder {h}, which is gone"),
+            )
+            .remedy(format!(
+                "run `statewright lock break {}` (the next command that takes the lock clears it too)",
+                h.lock_id
+            )),
+        ),
+        Ok(LockStatus::Held {
+            holder: Some(h),
+            dead: Some(true),
+        }) => out.push(Finding::new(
+            codes::LOCK_ORPHANED,
+            &path,
+            "",
+            format!(
+                "the lock is held, but its recorded holder {h} is gone: a process that inherited its descriptor keeps it"
+            ),
+        )),
+        Ok(LockStatus::Held { holder: None, .. }) => out.push(Finding::new(
+            codes::LOCK_ORPHANED,
+            &path,
+            "",
+            "the lock is held by a process that left no holder record".to_owned(),
+        )),
+        _ => {}
+    }
+}
+
+fn backup_findings(catalog: &Catalog, state_dir: &Path, idx: &BackupIndex, out: &mut Vec<Finding>) {
+    let manifest = state_dir.join(BACKUP_DIR).join(MANIFEST);
+    if let Some(e) = &idx.manifest_error {
+        out.push(Finding::new(
+            codes::MANIFEST_UNREADABLE,
+            &manifest,
+            "",
+            format!("the backup manifest cannot be read: {e}"),
+        ));
+    }
+    for (i, b) in idx.manifest.iter().enumerate() {
+        let file = idx.dir.join(&b.backup);
+        if !idx.files.contains(&b.backup) {
+            out.push(Finding::new(
+                codes::BACKUP_MISSING,
+                &manifest,
+                format!("/backups/{i}/backup"),
+                format!(
+                    "backup {} of `{}` (serial {}) is listed but its file is missing",
+                    b.backup, b.file, b.serial
+                ),
+            ));
+            continue;
+        }
+        if b.checksum.is_empty() {
+            continue;
+        }
+        let actual = catalog
+            .kind_for(Path::new(&b.file))
+            .and_then(|k| backup_checksum(k, &file));
+        if actual.as_deref() != Some(b.checksum.as_str()) {
+            let got = actual.map_or_else(
+                || "cannot be parsed".to_owned(),
+                |a| format!("hashes to {a}"),
+            );
+            out.push(Finding::new(
+                codes::BACKUP_CHECKSUM,
+                &manifest,
+                format!("/backups/{i}/checksum"),
+                format!(
+                    "backup {} of `{}` records {}, but its content {got}",
+                    b.backup, b.file, b.checksum
+                ),
+            ));
+        }
+    }
+    for name in &idx.files {
+        if !idx.manifest.iter().any(|b| b.backup == *name) && idx.manifest_error.is_none() {
+            out.push(Finding::new(
+                codes::BACKUP_UNLISTED,
+                idx.dir.join(name),
+                "",
+                format!("backup file {name} is not listed in {MANIFEST}"),
+            ));
+        }
+    }
+}
+
+fn backup_checksum(kind: &Kind, path: &Path) -> Option<String> {
+    let bytes = std::fs::read(path).ok()?;
+    let source = document::decode(path, bytes, kind.spec.format()).ok()?;
+    let value = document::parse(&source, ParseLimits::default()).ok()?;
+    Some(checksum(&value, &kind.spec.fields.checksum))
+}
+
+fn audit_finding(state_dir: &Path, out: &mut Vec<Finding>) {
+    if let Err(StoreError::AuditBroken {
+        path,
+        line,
+        message,
+    }) = verify_audit(&RealFs, state_dir)
+    {
+        out.push(
+            Finding::new(
+                codes::AUDIT_BROKEN,
+                path,
+                "",
+                format!("line {line}: {message}"),
+            )
+            .at(Some(Position {
+                line,
+                column: 1,
+                offset: 0,
+            })),
+        );
+    }
+}

@@ -1,0 +1,519 @@
+//! `statewright check` store-level findings and `check --repair`: each
+//! fixture is a real corruption of a state dir written through the store
+//! (so it has envelopes, backups and an audit log), checked through the
+//! binary.
+
+use std::collections::BTreeMap;
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+
+use serde_json::{Value, json};
+use statewright::envelope::checksum;
+use statewright::store::{LockOptions, WriteContext};
+
+use crate::state::{State, examples, holder, open, sigkill, written};
+use crate::util::{Run, flat, run};
+
+fn check(s: &State, extra: &[&str]) -> Run {
+    let mut args = vec!["--format", "json", "check"];
+    args.extend_from_slice(extra);
+    s.run(&args)
+}
+
+/// Every finding of a JSON check report.
+fn findings(j: &Value) -> Vec<Value> {
+    let mut out: Vec<Value> = j["documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|d| d["findings"].as_array().unwrap().clone())
+        .collect();
+    out.extend(j["findings"].as_array().unwrap().clone());
+    out
+}
+
+fn codes(j: &Value) -> Vec<String> {
+    findings(j)
+        .iter()
+        .map(|f| f["code"].as_str().unwrap().to_owned())
+        .filter(|c| c != "SW015")
+        .collect()
+}
+
+/// The one finding with `code`.
+fn only(j: &Value, code: &str) -> Value {
+    let all = findings(j);
+    let hits: Vec<&Value> = all.iter().filter(|f| f["code"] == code).collect();
+    assert_eq!(hits.len(), 1, "{code} in {all:#?}");
+    hits[0].clone()
+}
+
+fn ends_with(f: &Value, tail: &str) -> bool {
+    f["file"].as_str().unwrap().ends_with(tail)
+}
+
+/// Every file under `dir` with its bytes.
+fn snapshot(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).unwrap().display().to_string();
+                out.insert(rel, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+fn edit(path: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.contains(from), "{from} not in {}", path.display());
+    std::fs::write(path, text.replacen(from, to, 1)).unwrap();
+}
+
+/// Rewrites a JSON document with `f` applied and its checksum recomputed,
+/// as a tool writing past the store would.
+fn restamp(path: &Path, f: impl FnOnce(&mut Value)) {
+    let mut v: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    f(&mut v);
+    v["checksum"] = json!(checksum(&v, "/checksum"));
+    std::fs::write(path, serde_json::to_vec_pretty(&v).unwrap()).unwrap();
+}
+
+fn backup_of(s: &State, prefix: &str) -> std::path::PathBuf {
+    let mut names: Vec<_> = std::fs::read_dir(s.path(".backup"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_str().unwrap().starts_with(prefix))
+        .collect();
+    names.sort();
+    names.pop().expect("a backup")
+}
+
+#[test]
+fn the_example_state_is_clean() {
+    let r = run(&["check", "examples/state"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let s = written(&["sources.json", "index.json", "processed.json"]);
+    let r = check(&s, &[]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(codes(&r.json()), Vec::<String>::new());
+}
+
+#[test]
+fn checksum_mismatch_is_found_and_repaired_from_the_backup() {
+    let s = written(&["sources.json"]);
+    let good = std::fs::read(s.path("sources.json")).unwrap();
+    edit(
+        &s.path("sources.json"),
+        "\"branch\": \"main\"",
+        "\"branch\": \"evil\"",
+    );
+    let before = snapshot(&s.dir);
+    let r = check(&s, &[]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert_eq!(snapshot(&s.dir), before, "check wrote something");
+    let f = only(&r.json(), "SW030");
+    assert_eq!(f["pointer"], "/checksum");
+    assert_eq!(f["severity"], "error");
+    assert!(ends_with(&f, "sources.json"));
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .contains("but the content hashes to sha256:")
+    );
+    assert!(
+        f["remedy"]
+            .as_str()
+            .unwrap()
+            .contains("`statewright check --repair`")
+    );
+    let h = flat(&s.run(&["check"]).stdout);
+    assert!(h.contains("[SW030]") && h.contains("at /checksum"), "{h}");
+
+    let r = check(&s, &["--repair"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let j = r.json();
+    let action = j["repairs"]["actions"][0].as_str().unwrap();
+    assert!(
+        action.starts_with("restored sources.json from backup sources.json."),
+        "{action}"
+    );
+    assert!(action.contains("checksum check failed"), "{action}");
+    let now: Value =
+        serde_json::from_slice(&std::fs::read(s.path("sources.json")).unwrap()).unwrap();
+    let was: Value = serde_json::from_slice(&good).unwrap();
+    assert_eq!(now["sources"], was["sources"]);
+    assert!(now["serial"].as_u64() > was["serial"].as_u64());
+    assert_eq!(codes(&j), Vec::<String>::new());
+}
+
+#[test]
+fn a_truncated_document_without_a_good_backup_is_never_deleted() {
+    let s = examples();
+    std::fs::write(s.path("sources.json"), b"{\"schema_version\": 1, \"sour").unwrap();
+    let r = check(&s, &["--repair"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    let j = r.json();
+    let u = j["repairs"]["unrepaired"][0].as_str().unwrap();
+    assert!(
+        u.starts_with("sources.json: not repaired, left as it is:"),
+        "{u}"
+    );
+    assert!(u.contains("no good backup"), "{u}");
+    assert_eq!(
+        std::fs::read(s.path("sources.json")).unwrap(),
+        b"{\"schema_version\": 1, \"sour"
+    );
+    assert_eq!(only(&j, "SW001")["code"], "SW001");
+}
+
+#[test]
+fn a_leftover_temp_is_found_and_removed() {
+    let s = written(&["sources.json"]);
+    let temp = s.path(".sources.json.0123456789abcdef.tmp");
+    std::fs::write(&temp, b"{\"half\": ").unwrap();
+    let r = check(&s, &[]);
+    assert_eq!(r.code, 0, "warnings do not fail: {r:?}");
+    let f = only(&r.json(), "SW031");
+    assert_eq!(
+        (f["severity"].clone(), f["pointer"].clone()),
+        (json!("warning"), json!(""))
+    );
+    assert!(ends_with(&f, ".sources.json.0123456789abcdef.tmp"));
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .contains("interrupted write to `sources.json`")
+    );
+    assert!(f["remedy"].as_str().unwrap().contains("check --repair"));
+    assert_eq!(check(&s, &["--fail-on", "warning"]).code, 1);
+    let doc = std::fs::read(s.path("sources.json")).unwrap();
+    let r = check(&s, &["--repair"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let w = r.json()["repairs"]["warnings"][0]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(w.contains("removed incomplete temp"), "{w}");
+    assert!(!temp.exists());
+    assert_eq!(std::fs::read(s.path("sources.json")).unwrap(), doc);
+}
+
+#[test]
+fn a_leftover_journal_is_found_and_rolled_back() {
+    let s = written(&["sources.json"]);
+    std::fs::write(s.path(".journal"), b"{\"tx\": \"cut").unwrap();
+    let r = check(&s, &[]);
+    assert_eq!(r.code, 1, "{r:?}");
+    let f = only(&r.json(), "SW032");
+    assert!(ends_with(&f, ".journal"));
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .contains("not committed: repair rolls it back")
+    );
+    let r = s.run(&["check", "--repair"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout.starts_with(
+            "repaired: rolled back uncommitted transaction with an unreadable journal\n"
+        ),
+        "{}",
+        r.stdout
+    );
+    assert!(!s.path(".journal").exists());
+    let r = check(&s, &["--repair"]);
+    assert_eq!(r.json()["repairs"]["actions"], json!([]));
+}
+
+#[test]
+fn a_stale_lock_names_the_break_command_and_repair_clears_it() {
+    let s = written(&["sources.json"]);
+    let mut child = holder(&s.dir);
+    let pid = child.id();
+    sigkill(&mut child);
+    let r = check(&s, &[]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let f = only(&r.json(), "SW033");
+    assert!(ends_with(&f, ".lock"));
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("pid {pid}"))
+    );
+    let id = serde_json::from_slice::<Value>(&std::fs::read(s.path(".lock")).unwrap()).unwrap()
+        ["lock_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        f["remedy"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("`statewright lock break {id}`")),
+        "{f}"
+    );
+    let r = check(&s, &["--repair"]);
+    let a = r.json()["repairs"]["actions"][0]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        a.starts_with("cleared the lock record of `test holder`"),
+        "{a}"
+    );
+    assert_eq!(std::fs::read(s.path(".lock")).unwrap(), b"");
+}
+
+#[test]
+fn a_lock_held_without_a_holder_record_is_orphaned() {
+    let s = written(&["sources.json"]);
+    std::fs::write(s.path(".lock"), b"").unwrap();
+    // flock(1) holds the lock for its child; both live in their own
+    // process group, killed together at the end.
+    let mut flock = std::process::Command::new("flock")
+        .arg(s.path(".lock"))
+        .args(["sleep", "600"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .process_group(0)
+        .spawn()
+        .expect("flock(1)");
+    // Wait until flock holds it.
+    let store = open_ro(&s);
+    for _ in 0..500 {
+        if matches!(
+            store.lock_status().unwrap(),
+            statewright::store::LockStatus::Held { .. }
+        ) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let r = check(&s, &[]);
+    assert_eq!(r.code, 1, "{r:?}");
+    let f = only(&r.json(), "SW034");
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .contains("left no holder record")
+    );
+    assert!(f["remedy"].as_str().unwrap().contains("fuser"));
+    let r = check(&s, &["--repair"]);
+    // SAFETY: signalling the process group of our own child.
+    unsafe { libc::kill(-(flock.id() as libc::pid_t), libc::SIGKILL) };
+    let _ = flock.wait();
+    assert_eq!(r.code, 3, "the lock is held: {r:?}");
+}
+
+fn open_ro(s: &State) -> statewright::store::Store {
+    statewright::store::Store::open_read_only(&crate::state::catalog(), &s.dir, Default::default())
+        .unwrap()
+}
+
+#[test]
+fn backup_missing_changed_unlisted_and_manifest_unreadable() {
+    let s = written(&["sources.json", "index.json"]);
+    let src = backup_of(&s, "sources.json.");
+    let idx = backup_of(&s, "index.json.");
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(s.path(".backup/manifest.json")).unwrap()).unwrap();
+    let pos = |name: &Path| {
+        manifest["backups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .position(|b| b["backup"] == name.file_name().unwrap().to_str().unwrap())
+            .unwrap()
+    };
+    let (src_i, idx_i) = (pos(&src), pos(&idx));
+    std::fs::remove_file(&src).unwrap();
+    let mut v: Value = serde_json::from_slice(&std::fs::read(&idx).unwrap()).unwrap();
+    v["artifacts"] = json!([]);
+    std::fs::write(&idx, serde_json::to_vec_pretty(&v).unwrap()).unwrap();
+    std::fs::write(s.path(".backup/index.json.99.aaaaaaaaaaaa"), b"{}").unwrap();
+    let r = check(&s, &[]);
+    assert_eq!(r.code, 1, "{r:?}");
+    let j = r.json();
+    let f = only(&j, "SW035");
+    assert_eq!(f["pointer"], format!("/backups/{src_i}/backup"));
+    assert!(ends_with(&f, ".backup/manifest.json"));
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .contains("is listed but its file is missing")
+    );
+    let f = only(&j, "SW036");
+    assert_eq!(f["pointer"], format!("/backups/{idx_i}/checksum"));
+    assert!(f["remedy"].as_str().unwrap().contains("never restored"));
+    let f = only(&j, "SW037");
+    assert!(ends_with(&f, ".backup/index.json.99.aaaaaaaaaaaa"));
+    assert_eq!(f["severity"], "warning");
+
+    std::fs::write(s.path(".backup/manifest.json"), b"{\"backups\": [").unwrap();
+    let j = check(&s, &[]).json();
+    let f = only(&j, "SW038");
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("the backup manifest cannot be read: EOF")
+    );
+    assert!(
+        f["remedy"]
+            .as_str()
+            .unwrap()
+            .contains("remove .backup/manifest.json")
+    );
+}
+
+#[test]
+fn an_edited_audit_line_is_found_with_its_line() {
+    let s = written(&["sources.json", "index.json"]);
+    edit(
+        &s.path("audit.log"),
+        "\"command\":\"fixture\"",
+        "\"command\":\"other\"",
+    );
+    let r = check(&s, &[]);
+    assert_eq!(r.code, 1, "{r:?}");
+    let f = only(&r.json(), "SW039");
+    assert_eq!(f["position"]["line"], 1);
+    assert!(ends_with(&f, "audit.log"));
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .contains("line 1: the line was edited")
+    );
+    let h = flat(&s.run(&["check"]).stdout);
+    assert!(h.contains("[SW039]") && h.contains("audit.log:1:1"), "{h}");
+}
+
+fn with_history(s: &State, hash: &str) {
+    let store = open(&s.dir);
+    let g = store.lock(&LockOptions::default()).unwrap();
+    store
+        .update_locked(&g, "processed.json", &WriteContext::new("fixture"), |v| {
+            v["history"] = json!([{
+                "migration": "0001_checkpoints_and_failure_details",
+                "from": 1, "to": 2, "file_hash": hash,
+                "applied_at": "2026-03-01T00:00:00Z"
+            }]);
+        })
+        .unwrap();
+}
+
+#[test]
+fn history_naming_a_changed_or_missing_migration_file() {
+    let s = written(&["processed.json"]);
+    let file = s
+        .root
+        .path()
+        .join("migrations/mamfast-processed/0001_checkpoints_and_failure_details.yaml");
+    let hash = statewright::spec::migration::file_hash(&std::fs::read(&file).unwrap());
+    with_history(&s, &hash);
+    assert_eq!(codes(&check(&s, &[]).json()), Vec::<String>::new());
+    let mut text = std::fs::read_to_string(&file).unwrap();
+    text.push_str("# edited after release\n");
+    std::fs::write(&file, text).unwrap();
+    let r = check(&s, &[]);
+    assert_eq!(r.code, 1, "{r:?}");
+    let f = only(&r.json(), "SW043");
+    assert_eq!(f["pointer"], "/history/0/file_hash");
+    assert!(ends_with(&f, "processed.json"));
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("with {hash}, but the file's hash is now sha256:"))
+    );
+    assert!(f["remedy"].as_str().unwrap().contains(
+        "restore migrations/mamfast-processed/0001_checkpoints_and_failure_details.yaml as released"
+    ));
+    std::fs::remove_file(&file).unwrap();
+    let f = only(&check(&s, &[]).json(), "SW044");
+    assert_eq!(f["pointer"], "/history/0/migration");
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .contains("no such migration file exists now")
+    );
+}
+
+#[test]
+fn missing_provenance_is_reported() {
+    let s = examples();
+    restamp(&s.path("config/dev.json"), |v| {
+        v.as_object_mut().unwrap().remove("provenance");
+    });
+    let r = check(&s, &[]);
+    assert_eq!(r.code, 1, "{r:?}");
+    let f = only(&r.json(), "SW016");
+    assert_eq!(f["pointer"], "/provenance");
+    assert!(ends_with(&f, "config/dev.json"));
+}
+
+#[test]
+fn a_transition_the_schema_forbids_is_found_against_the_newest_backup() {
+    let s = written(&["processed.json"]);
+    // A tool writing past the store moves COMPLETE back to DISCOVERED and
+    // stamps a correct checksum.
+    restamp(&s.path("processed.json"), |v| {
+        v["processed"]["B08XJ4QK7L"]["status"] = json!("DISCOVERED");
+    });
+    let r = check(&s, &[]);
+    assert_eq!(r.code, 1, "{r:?}");
+    let f = only(&r.json(), "SW045");
+    assert_eq!(f["pointer"], "/processed/B08XJ4QK7L/status");
+    let m = f["message"].as_str().unwrap();
+    assert!(
+        m.contains("COMPLETE → DISCOVERED; allowed from COMPLETE: (none: final state)"),
+        "{m}"
+    );
+    assert!(
+        m.contains("compared with the newest backup processed.json."),
+        "{m}"
+    );
+    assert!(f["position"]["line"].as_u64().unwrap() > 1);
+}
+
+#[test]
+fn a_complete_newer_temp_is_finished_by_repair() {
+    let s = written(&["sources.json"]);
+    let temp = s.path(".sources.json.fedcba9876543210.tmp");
+    std::fs::copy(s.path("sources.json"), &temp).unwrap();
+    restamp(&temp, |v| {
+        v["serial"] = json!(v["serial"].as_u64().unwrap() + 1);
+        v["sources"][0]["branch"] = json!("next");
+    });
+    let want = std::fs::read(&temp).unwrap();
+    let f = only(&check(&s, &[]).json(), "SW031");
+    assert!(ends_with(&f, ".sources.json.fedcba9876543210.tmp"));
+    let r = check(&s, &["--repair"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let a = r.json()["repairs"]["actions"][0]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        a.starts_with("finished interrupted write of sources.json (serial"),
+        "{a}"
+    );
+    assert!(!temp.exists());
+    assert_eq!(std::fs::read(s.path("sources.json")).unwrap(), want);
+}
