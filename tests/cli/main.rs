@@ -1,5 +1,6 @@
 //! End-to-end tests of the `statewright` binary, sharing one harness.
 
+mod migrate;
 mod schemastore;
 mod suite;
 mod util;
