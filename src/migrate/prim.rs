@@ -60,18 +60,7 @@ pub fn put(v: &mut Value, tokens: &[&str], value: Value) -> Result<(), OpFailure
         *v = value;
         return Ok(());
     };
-    let mut cur = v;
-    for (i, t) in parents.iter().enumerate() {
-        cur = match cur {
-            Value::Object(m) => m.entry(*t).or_insert_with(|| Value::Object(Map::new())),
-            Value::Array(a) => match t.parse::<usize>().ok().and_then(|i| a.get_mut(i)) {
-                Some(x) => x,
-                None => return Err(OpFailure::at(&tokens[..=i], "no such array item")),
-            },
-            other => return Err(not_container(&tokens[..i], other)),
-        };
-    }
-    match cur {
+    match parent_mut(v, tokens, parents)? {
         Value::Object(m) => {
             m.insert((*last).to_owned(), value);
             Ok(())
@@ -85,6 +74,57 @@ pub fn put(v: &mut Value, tokens: &[&str], value: Value) -> Result<(), OpFailure
         },
         other => Err(not_container(parents, other)),
     }
+}
+
+/// Puts the value `make` builds at `tokens` when nothing is there yet
+/// (`add`, `set_default`): one walk, and `make` runs only when needed.
+pub fn fill(v: &mut Value, tokens: &[&str], make: impl FnOnce() -> Value) -> Result<(), OpFailure> {
+    let Some((last, parents)) = tokens.split_last() else {
+        return Ok(());
+    };
+    let parent = match get_mut(v, parents) {
+        Some(p) => p,
+        None => return put(v, tokens, make()),
+    };
+    match parent {
+        Value::Object(m) => {
+            if !m.contains_key(*last) {
+                m.insert((*last).to_owned(), make());
+            }
+            Ok(())
+        }
+        Value::Array(a) => match last.parse::<usize>() {
+            Ok(i) if i < a.len() => Ok(()),
+            _ => Err(OpFailure::at(tokens, "no such array item")),
+        },
+        other => Err(not_container(parents, other)),
+    }
+}
+
+/// Walks to the parent at `parents`, creating missing objects (without
+/// allocating a key for the parents that exist).
+fn parent_mut<'a>(
+    v: &'a mut Value,
+    tokens: &[&str],
+    parents: &[&str],
+) -> Result<&'a mut Value, OpFailure> {
+    let mut cur = v;
+    for (i, t) in parents.iter().enumerate() {
+        cur = match cur {
+            Value::Object(m) => {
+                if !m.contains_key(*t) {
+                    m.insert((*t).to_owned(), Value::Object(Map::new()));
+                }
+                m.get_mut(*t).expect("present")
+            }
+            Value::Array(a) => match t.parse::<usize>().ok().and_then(|i| a.get_mut(i)) {
+                Some(x) => x,
+                None => return Err(OpFailure::at(&tokens[..=i], "no such array item")),
+            },
+            other => return Err(not_container(&tokens[..i], other)),
+        };
+    }
+    Ok(cur)
 }
 
 fn not_container(tokens: &[&str], v: &Value) -> OpFailure {
@@ -111,13 +151,28 @@ pub fn rename(v: &mut Value, parent: &[&str], old: &str, new: &str) {
     let Some(Value::Object(m)) = get_mut(v, parent) else {
         return;
     };
-    let Some(index) = m.keys().position(|k| k == old) else {
+    // One scan finds the key's place and whether `new` is taken, so the
+    // usual case (a free name) costs one removal and one insertion.
+    let (mut index, mut taken) = (None, false);
+    for (i, k) in m.keys().enumerate() {
+        if k == old {
+            index = Some(i);
+        } else if k == new {
+            taken = true;
+        }
+    }
+    let Some(index) = index else {
         return;
     };
     if let Some(value) = m.shift_remove(old) {
-        m.shift_remove(new);
+        if taken {
+            m.shift_remove(new);
+        }
         let index = index.min(m.len());
-        m.shift_insert(index, new.to_owned(), value);
+        match index == m.len() {
+            true => m.insert(new.to_owned(), value),
+            false => m.shift_insert(index, new.to_owned(), value),
+        };
     }
 }
 

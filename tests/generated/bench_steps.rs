@@ -52,10 +52,7 @@ pub fn bench_pins_0002_tiers_regions_channel_up(v0: &mut ::serde_json::Value) ->
 /// `bench-pins/0002_tiers_regions_channel.yaml` undone: bench-pins v3 → v2.
 #[allow(unused_variables, clippy::all)]
 pub fn bench_pins_0002_tiers_regions_channel_down(v0: &mut ::serde_json::Value) -> ::std::result::Result<(), ::statewright::migrate::OpFailure> {
-    if ::statewright::migrate::prim::get(v0, &["defaults"]).is_none() {
-        let x = ::serde_json::Value::Object(::serde_json::Map::new());
-        ::statewright::migrate::prim::put(v0, &["defaults"], x)?;
-    }
+    ::statewright::migrate::prim::fill(v0, &["defaults"], || ::serde_json::Value::Object(::serde_json::Map::new()))?;
     ::statewright::migrate::prim::move_value(v0, &["channel"], &["defaults", "channel"])?;
     ::statewright::migrate::prim::each(v0, &["services"], |v1| {
         ::statewright::migrate::prim::head(v1, &["regions"]);
@@ -79,14 +76,8 @@ pub fn bench_pins_0002_tiers_regions_channel_down(v0: &mut ::serde_json::Value) 
 pub fn bench_pins_0003_owners_and_instances_up(v0: &mut ::serde_json::Value) -> ::std::result::Result<(), ::statewright::migrate::OpFailure> {
     ::statewright::migrate::prim::each(v0, &["services"], |v1| {
         ::statewright::migrate::prim::rename(v1, &[], "replicas", "instances");
-        if ::statewright::migrate::prim::get(v1, &["owner"]).is_none() {
-            let x = ::serde_json::Value::Object({ let mut m = ::serde_json::Map::new(); m.insert(::std::string::String::from("team"), ::serde_json::Value::String(::std::string::String::from("platform"))); m.insert(::std::string::String::from("pager"), ::serde_json::Value::Bool(false)); m });
-            ::statewright::migrate::prim::put(v1, &["owner"], x)?;
-        }
-        if ::statewright::migrate::prim::get(v1, &["paused"]).is_none() {
-            let x = ::serde_json::Value::Bool(false);
-            ::statewright::migrate::prim::put(v1, &["paused"], x)?;
-        }
+        ::statewright::migrate::prim::fill(v1, &["owner"], || ::serde_json::Value::Object({ let mut m = ::serde_json::Map::new(); m.insert(::std::string::String::from("team"), ::serde_json::Value::String(::std::string::String::from("platform"))); m.insert(::std::string::String::from("pager"), ::serde_json::Value::Bool(false)); m }))?;
+        ::statewright::migrate::prim::fill(v1, &["paused"], || ::serde_json::Value::Bool(false))?;
         ::statewright::migrate::prim::copy_value(v1, &["image", "version"], &["last_deployed"])?;
         Ok(())
     })?;

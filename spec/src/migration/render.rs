@@ -68,6 +68,10 @@ const OPS: &[(&str, &str)] = &[
         "fill",
         "if {{ rt }}::prim::get({{ v }}, {{ path }}).is_none() {\n    let x = {{ value }};\n    {{ rt }}::prim::put({{ v }}, {{ path }}, x)?;\n}",
     ),
+    (
+        "fill_default",
+        "{{ rt }}::prim::fill({{ v }}, {{ path }}, || {{ value }})?;",
+    ),
     ("remove", "{{ rt }}::prim::take({{ v }}, {{ path }});"),
     (
         "rename",
@@ -194,7 +198,12 @@ impl Renderer<'_> {
                 tokens(src),
                 value_expr(&o.default)
             ),
-            None => value_expr(&o.default),
+            None => {
+                return self.render(
+                    "fill_default",
+                    context! { rt => self.opts.runtime, v, path => tokens(&o.path), value => value_expr(&o.default) },
+                );
+            }
         };
         self.render(
             "fill",
