@@ -33,11 +33,11 @@ pub fn deploy_pins_0002_tiers_regions_channel_up(v0: &mut ::serde_json::Value) -
     ::statewright::migrate::prim::each(v0, &["services"], |v1| {
         if let Some(x) = ::statewright::migrate::prim::get_mut(v1, &["tier"]) {
             if *x == "gold" {
-                *x = ::serde_json::Value::String(::std::string::String::from("critical"));
+                ::statewright::migrate::prim::set_str(x, "critical");
             } else if *x == "silver" {
-                *x = ::serde_json::Value::String(::std::string::String::from("standard"));
+                ::statewright::migrate::prim::set_str(x, "standard");
             } else if *x == "bronze" {
-                *x = ::serde_json::Value::String(::std::string::String::from("best_effort"));
+                ::statewright::migrate::prim::set_str(x, "best_effort");
             }
         }
         ::statewright::migrate::prim::rename(v1, &[], "region", "regions");
@@ -59,11 +59,11 @@ pub fn deploy_pins_0002_tiers_regions_channel_down(v0: &mut ::serde_json::Value)
         ::statewright::migrate::prim::rename(v1, &[], "regions", "region");
         if let Some(x) = ::statewright::migrate::prim::get_mut(v1, &["tier"]) {
             if *x == "critical" {
-                *x = ::serde_json::Value::String(::std::string::String::from("gold"));
+                ::statewright::migrate::prim::set_str(x, "gold");
             } else if *x == "standard" {
-                *x = ::serde_json::Value::String(::std::string::String::from("silver"));
+                ::statewright::migrate::prim::set_str(x, "silver");
             } else if *x == "best_effort" {
-                *x = ::serde_json::Value::String(::std::string::String::from("bronze"));
+                ::statewright::migrate::prim::set_str(x, "bronze");
             }
         }
         Ok(())

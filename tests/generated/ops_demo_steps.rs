@@ -31,7 +31,7 @@ pub fn ops_demo_0001_every_op_up(v0: &mut ::serde_json::Value) -> ::std::result:
         ::statewright::migrate::prim::rename(v1, &[], "n", "name");
         if let Some(x) = ::statewright::migrate::prim::get_mut(v1, &["kind"]) {
             if *x == "a" {
-                *x = ::serde_json::Value::String(::std::string::String::from("alpha"));
+                ::statewright::migrate::prim::set_str(x, "alpha");
             }
         }
         ::statewright::migrate::prim::each(v1, &["tags"], |v2| {
@@ -63,7 +63,7 @@ pub fn ops_demo_0001_every_op_down(v0: &mut ::serde_json::Value) -> ::std::resul
         })?;
         if let Some(x) = ::statewright::migrate::prim::get_mut(v1, &["kind"]) {
             if *x == "alpha" {
-                *x = ::serde_json::Value::String(::std::string::String::from("a"));
+                ::statewright::migrate::prim::set_str(x, "a");
             }
         }
         ::statewright::migrate::prim::rename(v1, &[], "name", "n");
@@ -76,9 +76,9 @@ pub fn ops_demo_0001_every_op_down(v0: &mut ::serde_json::Value) -> ::std::resul
     ::statewright::migrate::cast::cast(v0, &["count"], ::statewright::migrate::ScalarType::Integer, ::statewright::migrate::ScalarType::String)?;
     if let Some(x) = ::statewright::migrate::prim::get_mut(v0, &["level"]) {
         if *x == ::serde_json::Value::from(1i64) {
-            *x = ::serde_json::Value::String(::std::string::String::from("low"));
+            ::statewright::migrate::prim::set_str(x, "low");
         } else if *x == ::serde_json::Value::from(3i64) {
-            *x = ::serde_json::Value::String(::std::string::String::from("high"));
+            ::statewright::migrate::prim::set_str(x, "high");
         }
     }
     ::statewright::migrate::prim::wrap(v0, &["many"]);

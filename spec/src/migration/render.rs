@@ -93,7 +93,7 @@ const OPS: &[(&str, &str)] = &[
     ),
     (
         "map",
-        "if let Some(x) = {{ rt }}::prim::get_mut({{ v }}, {{ path }}) {\n{% for p in pairs %}    {% if not loop.first %}} else {% endif %}if *x == {{ p.0 }} {\n        *x = {{ p.1 }};\n{% endfor %}{% if otherwise %}    } else {\n        *x = {{ otherwise }};\n{% endif %}    }\n}",
+        "if let Some(x) = {{ rt }}::prim::get_mut({{ v }}, {{ path }}) {\n{% for p in pairs %}    {% if not loop.first %}} else {% endif %}if *x == {{ p.0 }} {\n        {{ p.1 }}\n{% endfor %}{% if otherwise %}    } else {\n        {{ otherwise }}\n{% endif %}    }\n}",
     ),
     (
         "hook",
@@ -260,9 +260,9 @@ impl Renderer<'_> {
         let pairs: Vec<_> = o
             .map
             .iter()
-            .map(|m| (compare_expr(&m.from), value_expr(&m.to)))
+            .map(|m| (compare_expr(&m.from), assign_stmt(rt, &m.to)))
             .collect();
-        let otherwise = o.otherwise.as_ref().map(value_expr);
+        let otherwise = o.otherwise.as_ref().map(|x| assign_stmt(rt, x));
         self.render("map", context! { rt, v, path, pairs, otherwise })
     }
 
@@ -279,6 +279,14 @@ impl Renderer<'_> {
             "each",
             context! { rt => self.opts.runtime, v => var(depth), inner => var(depth + 1), path => tokens(&o.path), body },
         )
+    }
+}
+
+/// `x` (a `&mut Value`) becomes `to`: strings reuse `x`'s buffer.
+fn assign_stmt(rt: &str, to: &Value) -> String {
+    match to {
+        Value::String(s) => format!("{rt}::prim::set_str(x, {s:?});"),
+        other => format!("*x = {};", value_expr(other)),
     }
 }
 
