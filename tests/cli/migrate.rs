@@ -406,3 +406,51 @@ fn usage_errors_exit_2() {
     let r = run_in(t.path(), &["migrate", "recs/nope.json"]);
     assert_eq!(r.code, 2, "{r:?}");
 }
+
+#[test]
+fn a_held_lock_exits_3_and_changes_nothing() {
+    use statewright::spec::{Catalog, Project};
+    use statewright::store::{LockOptions, Store, StoreOptions};
+    let t = project(2);
+    let d = t.path();
+    let catalog = Catalog::load(&Project::load(&d.join("statewright.toml")).unwrap()).unwrap();
+    let (store, _) = Store::open(&catalog, &d.join("state"), StoreOptions::default()).unwrap();
+    let _guard = store.lock(&LockOptions::default()).unwrap();
+    let before = snapshot(d);
+    let r = run_in(d, &["migrate", "--lock-timeout", "100ms"]);
+    assert_eq!(r.code, 3, "{r:?}");
+    assert!(flat(&r.stderr).contains("lock"), "{}", r.stderr);
+    assert!(
+        snapshot(d) == before,
+        "files changed while the lock was held"
+    );
+}
+
+#[test]
+fn json_output_of_a_run_and_of_a_refusal() {
+    let t = project(1);
+    let d = t.path();
+    let j = run_in(d, &["migrate", "--format", "json"]).json();
+    assert_eq!(j["summary"]["migrated"], 1);
+    let doc = &j["documents"][0];
+    assert_eq!(
+        (doc["from"].clone(), doc["to"].clone()),
+        (json!(1), json!(3))
+    );
+    assert_eq!(doc["steps"][1]["migration"], "0002_drop_note");
+    assert!(doc["checksum"].as_str().unwrap().starts_with("sha256:"));
+    let r = run_in(d, &["migrate", "--to", "2", "--format", "json"]);
+    assert_eq!(r.code, 4, "{r:?}");
+    let e = r.json();
+    assert!(
+        e["error"]["message"].as_str().unwrap().contains("is lossy"),
+        "{e}"
+    );
+    assert!(
+        e["error"]["help"]
+            .as_str()
+            .unwrap()
+            .contains("--allow-lossy"),
+        "{e}"
+    );
+}
