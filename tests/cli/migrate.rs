@@ -454,3 +454,23 @@ fn json_output_of_a_run_and_of_a_refusal() {
         "{e}"
     );
 }
+
+#[test]
+fn a_stamped_document_whose_checksum_fails_is_not_migrated() {
+    let t = project(2);
+    let d = t.path();
+    assert_eq!(run_in(d, &["migrate", "--to", "2"]).code, 0);
+    let doc = d.join("state/recs/r0001.json");
+    let text = std::fs::read_to_string(&doc).unwrap();
+    std::fs::write(&doc, text.replace("record 1", "record X")).unwrap();
+    refused(
+        d,
+        &["migrate"],
+        1,
+        &[
+            "recs/r0001.json",
+            "checksum check failed",
+            "statewright recover",
+        ],
+    );
+}
