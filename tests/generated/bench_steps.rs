@@ -76,7 +76,7 @@ pub fn bench_pins_0002_tiers_regions_channel_down(v0: &mut ::serde_json::Value) 
 pub fn bench_pins_0003_owners_and_instances_up(v0: &mut ::serde_json::Value) -> ::std::result::Result<(), ::statewright::migrate::OpFailure> {
     ::statewright::migrate::prim::each(v0, &["services"], |v1| {
         ::statewright::migrate::prim::rename(v1, &[], "replicas", "instances");
-        ::statewright::migrate::prim::fill(v1, &["owner"], || ::serde_json::Value::Object({ let mut m = ::serde_json::Map::new(); m.insert(::std::string::String::from("team"), ::serde_json::Value::String(::std::string::String::from("platform"))); m.insert(::std::string::String::from("pager"), ::serde_json::Value::Bool(false)); m }))?;
+        ::statewright::migrate::prim::fill(v1, &["owner"], || ::serde_json::Value::Object({ let mut m = ::serde_json::Map::with_capacity(2); m.insert(::std::string::String::from("team"), ::serde_json::Value::String(::std::string::String::from("platform"))); m.insert(::std::string::String::from("pager"), ::serde_json::Value::Bool(false)); m }))?;
         ::statewright::migrate::prim::fill(v1, &["paused"], || ::serde_json::Value::Bool(false))?;
         ::statewright::migrate::prim::copy_value(v1, &["image", "version"], &["last_deployed"])?;
         Ok(())

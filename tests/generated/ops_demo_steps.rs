@@ -8,7 +8,7 @@ pub fn ops_demo_0001_every_op_up(v0: &mut ::serde_json::Value) -> ::std::result:
         let x = ::statewright::migrate::prim::get(v0, &["meta", "date"]).cloned().unwrap_or_else(|| ::serde_json::Value::String(::std::string::String::from("unknown")));
         ::statewright::migrate::prim::put(v0, &["meta", "created"], x)?;
     }
-    ::statewright::migrate::prim::fill(v0, &["meta", "owner"], || ::serde_json::Value::Object({ let mut m = ::serde_json::Map::new(); m.insert(::std::string::String::from("team"), ::serde_json::Value::String(::std::string::String::from("core"))); m }))?;
+    ::statewright::migrate::prim::fill(v0, &["meta", "owner"], || ::serde_json::Value::Object({ let mut m = ::serde_json::Map::with_capacity(1); m.insert(::std::string::String::from("team"), ::serde_json::Value::String(::std::string::String::from("core"))); m }))?;
     ::statewright::migrate::prim::take(v0, &["legacy"]);
     ::statewright::migrate::prim::rename(v0, &["meta"], "date", "day");
     ::statewright::migrate::prim::copy_value(v0, &["meta", "day"], &["audit", "first_day"])?;

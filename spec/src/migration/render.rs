@@ -374,7 +374,8 @@ pub fn value_expr(v: &Value) -> String {
                 })
                 .collect();
             format!(
-                "::serde_json::Value::Object({{ let mut m = ::serde_json::Map::new();{inserts} m }})"
+                "::serde_json::Value::Object({{ let mut m = ::serde_json::Map::with_capacity({});{inserts} m }})",
+                m.len()
             )
         }
     }
@@ -406,7 +407,7 @@ mod tests {
             "{code}"
         );
         assert!(
-            code.contains("if ::statewright::migrate::prim::get(v1, &[\"c\"]).is_none() {"),
+            code.contains("::statewright::migrate::prim::fill(v1, &[\"c\"], || "),
             "{code}"
         );
         assert!(
@@ -420,7 +421,7 @@ mod tests {
         let v = serde_json::json!({"a": [1, -2, 0.5, "x\"y", null, true]});
         assert_eq!(
             value_expr(&v),
-            "::serde_json::Value::Object({ let mut m = ::serde_json::Map::new(); m.insert(::std::string::String::from(\"a\"), ::serde_json::Value::Array(::std::vec![::serde_json::Value::from(1i64), ::serde_json::Value::from(-2i64), ::serde_json::Value::from(0.5f64), ::serde_json::Value::String(::std::string::String::from(\"x\\\"y\")), ::serde_json::Value::Null, ::serde_json::Value::Bool(true)])); m })"
+            "::serde_json::Value::Object({ let mut m = ::serde_json::Map::with_capacity(1); m.insert(::std::string::String::from(\"a\"), ::serde_json::Value::Array(::std::vec![::serde_json::Value::from(1i64), ::serde_json::Value::from(-2i64), ::serde_json::Value::from(0.5f64), ::serde_json::Value::String(::std::string::String::from(\"x\\\"y\")), ::serde_json::Value::Null, ::serde_json::Value::Bool(true)])); m })"
         );
     }
 }
