@@ -474,3 +474,33 @@ fn a_stamped_document_whose_checksum_fails_is_not_migrated() {
         ],
     );
 }
+
+#[test]
+fn an_explicit_target_without_paths_takes_the_kinds_that_have_it() {
+    let t = tempdir();
+    let state = t.path().join("state");
+    let copy = std::process::Command::new("cp")
+        .args(["-r"])
+        .arg(repo().join("examples/state"))
+        .arg(&state)
+        .status()
+        .unwrap();
+    assert!(copy.success());
+    let r = run_in(
+        &repo(),
+        &["migrate", "--state", state.to_str().unwrap(), "--to", "2"],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout
+            .contains("migrated processed.json: mamfast-processed v1 → v2"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("migrated 1 document in one transaction (0 already"),
+        "{}",
+        r.stdout
+    );
+}

@@ -53,7 +53,9 @@ pub struct RunArgs {
     pub paths: Vec<PathBuf>,
     #[command(flatten)]
     pub state: StateArg,
-    /// The target version: a number, or `latest` (each kind's newest).
+    /// The target version: a number, or `latest` (each kind's newest). With
+    /// a number and no PATHS, the documents of the kinds that have that
+    /// version.
     #[arg(long, value_name = "N|latest", default_value = "latest", value_parser = parse_target)]
     pub to: Target,
     /// Print the plan and the JSON Patch (RFC 6902) each document would
@@ -175,7 +177,11 @@ fn migrate(global: &Global, args: &RunArgs) -> Exit {
         Ok(g) => g,
         Err(e) => return opener::error(global, &e),
     };
-    let docs = match read_documents(global, &opened, &guard, &args.paths) {
+    let only = match args.to {
+        Target::Version(n) => Some(n),
+        Target::Latest => None,
+    };
+    let docs = match read_documents(global, &opened, &guard, &args.paths, only) {
         Ok(d) => d,
         Err(code) => return code,
     };
@@ -210,17 +216,29 @@ fn migrate(global: &Global, args: &RunArgs) -> Exit {
 
 /// The documents to migrate, relative to the state dir, read and verified
 /// under the lock (adopted documents without a checksum are accepted).
+/// Without PATHS and with `--to N`, the documents whose kind has a version
+/// N.
 fn read_documents(
     global: &Global,
     opened: &Opened,
     guard: &LockGuard,
     paths: &[PathBuf],
+    only: Option<u32>,
 ) -> Result<Vec<(PathBuf, Value)>, Exit> {
+    let has = |rel: &String, n: u32| {
+        opened
+            .catalog
+            .kind_for(Path::new(rel))
+            .is_some_and(|k| k.version(n).is_some())
+    };
     let rels = match paths.is_empty() {
         true => opened
             .store
             .document_paths()
-            .map_err(|e| opener::error(global, &e))?,
+            .map_err(|e| opener::error(global, &e))?
+            .into_iter()
+            .filter(|rel| only.is_none_or(|n| has(rel, n)))
+            .collect(),
         false => paths
             .iter()
             .map(|p| relative(&opened.dir, p))
