@@ -204,10 +204,16 @@ pub fn rename(v: &mut Value, parent: &[&str], old: &str, new: &str) {
     let Some(index) = index else {
         return;
     };
+    if !taken {
+        // A free name: append it with the value and swap it into the old
+        // key's slot, which keeps the order without shifting entries.
+        let value = m.get_mut(old).map(Value::take).unwrap_or_default();
+        m.insert(new.to_owned(), value);
+        m.swap_remove(old);
+        return;
+    }
     if let Some((k, value)) = m.shift_remove_entry(old) {
-        if taken {
-            m.shift_remove(new);
-        }
+        m.shift_remove(new);
         let k = key(&mut Some(k), new);
         let index = index.min(m.len());
         match index == m.len() {
