@@ -10,6 +10,7 @@ fn main() {
         .missing_project_ok(true)
         .value_fallback(true)
         .document_trait("crate::models::Document")
+        .compiled_steps("crate::migrate")
         .out_file(out_dir.join("statewright_models.rs"))
         .generate();
     match result {

@@ -19,7 +19,7 @@ mod compiled {
 }
 
 const DOCS: usize = 10_000;
-const ROUNDS: usize = 5;
+const ROUNDS: usize = 9;
 
 fn document(i: usize) -> Value {
     let tiers = ["gold", "silver", "bronze"];
@@ -39,20 +39,15 @@ fn document(i: usize) -> Value {
     json!({"schema_version": 1, "defaults": {"channel": "stable"}, "services": services})
 }
 
-/// The fastest of `ROUNDS` runs of `f` over fresh inputs from `setup`
-/// (what `f` returns is dropped outside the measurement).
-fn best<T, R>(mut setup: impl FnMut() -> T, mut f: impl FnMut(T) -> R) -> Duration {
-    (0..ROUNDS)
-        .map(|_| {
-            let input = setup();
-            let t = Instant::now();
-            let out = black_box(f(input));
-            let elapsed = t.elapsed();
-            drop(out);
-            elapsed
-        })
-        .min()
-        .unwrap_or_default()
+/// One timed run of `f` over a fresh input from `setup` (what `f` returns
+/// is dropped outside the measurement).
+fn once<T, R>(setup: impl FnOnce() -> T, f: impl FnOnce(T) -> R) -> Duration {
+    let input = setup();
+    let t = Instant::now();
+    let out = black_box(f(input));
+    let elapsed = t.elapsed();
+    drop(out);
+    elapsed
 }
 
 fn main() {
@@ -67,37 +62,45 @@ fn main() {
     assert_eq!(steps.len(), 3, "a three-step chain");
     let hooks = Hooks::new();
 
-    let base = best(
-        || (),
-        |()| {
-            for t in &texts {
-                let v: Value = serde_json::from_str(black_box(t)).unwrap();
-                black_box(serde_json::to_string(&v).unwrap());
-            }
-        },
-    );
-    let compiled = best(
-        || values.clone(),
-        |mut docs| {
-            for d in &mut docs {
-                for f in &steps {
-                    f(d).unwrap();
+    // The three are measured in turn within each round and the fastest
+    // round of each kept, so that load changing during the run (a shared
+    // CI machine) weighs on all three alike.
+    let mut base = Duration::MAX;
+    let mut compiled = Duration::MAX;
+    let mut interpreted = Duration::MAX;
+    for _ in 0..ROUNDS {
+        base = base.min(once(
+            || (),
+            |()| {
+                for t in &texts {
+                    let v: Value = serde_json::from_str(black_box(t)).unwrap();
+                    black_box(serde_json::to_string(&v).unwrap());
                 }
-            }
-            docs
-        },
-    );
-    let interpreted = best(
-        || values.clone(),
-        |mut docs| {
-            for d in &mut docs {
-                for m in &set.migrations {
-                    run_ops(&m.file.ops, d, &hooks).unwrap();
+            },
+        ));
+        compiled = compiled.min(once(
+            || values.clone(),
+            |mut docs| {
+                for d in &mut docs {
+                    for f in &steps {
+                        f(d).unwrap();
+                    }
                 }
-            }
-            docs
-        },
-    );
+                docs
+            },
+        ));
+        interpreted = interpreted.min(once(
+            || values.clone(),
+            |mut docs| {
+                for d in &mut docs {
+                    for m in &set.migrations {
+                        run_ops(&m.file.ops, d, &hooks).unwrap();
+                    }
+                }
+                docs
+            },
+        ));
+    }
     same_output(&set, &values[..50], &steps, &hooks);
 
     let per = |d: Duration| d.as_secs_f64() * 1e9 / DOCS as f64;

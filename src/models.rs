@@ -16,3 +16,102 @@ pub trait Document: Serialize + DeserializeOwned {
 }
 
 include!(concat!(env!("OUT_DIR"), "/statewright_models.rs"));
+
+/// Why a typed load failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoadError {
+    /// The document could not be read.
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The document is not well-formed.
+    #[error("{}: {message}", path.display())]
+    Parse {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What the parser said.
+        message: String,
+    },
+    /// The build compiled no steps for the type's kind.
+    #[error(
+        "kind `{kind}` is not in the catalog this build compiled; fix: rebuild after adding it to statewright.toml"
+    )]
+    UnknownKind {
+        /// The kind.
+        kind: &'static str,
+    },
+    /// Upgrading with the compiled steps failed or was refused.
+    #[error(transparent)]
+    Migrate(#[from] crate::migrate::MigrateError),
+    /// The upgraded document does not fit the type.
+    #[error("the document, upgraded to {kind} v{version}, does not fit its type: {source}")]
+    Deserialize {
+        /// The kind.
+        kind: &'static str,
+        /// The version.
+        version: u32,
+        /// What serde said.
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+/// Upgrades a document of `T`'s kind to `T::VERSION` with the compiled
+/// steps ([`compiled::STEPS`]: no migration file is read or interpreted)
+/// and deserializes it. A document already at `T::VERSION` is only
+/// deserialized; one newer is refused. History entries are appended as a
+/// migration run would (stamped now); write the value back through the
+/// store to keep the upgrade.
+pub fn from_value<T: Document>(mut value: serde_json::Value) -> Result<T, LoadError> {
+    upgrade_value::<T>(&mut value)?;
+    serde_json::from_value(value).map_err(|source| LoadError::Deserialize {
+        kind: T::KIND,
+        version: T::VERSION,
+        source,
+    })
+}
+
+/// Upgrades `value` in place to `T::VERSION` with the compiled steps; the
+/// history entries added.
+pub fn upgrade_value<T: Document>(
+    value: &mut serde_json::Value,
+) -> Result<Vec<crate::migrate::HistoryEntry>, LoadError> {
+    let kind = compiled::KINDS
+        .iter()
+        .find(|k| k.kind == T::KIND)
+        .ok_or(LoadError::UnknownKind { kind: T::KIND })?;
+    let at = crate::migrate::apply::now();
+    Ok(crate::migrate::upgrade(
+        value,
+        kind,
+        compiled::STEPS,
+        T::VERSION,
+        &at,
+    )?)
+}
+
+/// Reads a JSON or YAML document (strictly: duplicate keys and limits are
+/// errors) and loads it as `T` through [`from_value`].
+pub fn load<T: Document>(path: impl AsRef<std::path::Path>) -> Result<T, LoadError> {
+    use statewright_spec::document;
+    let path = path.as_ref();
+    let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    let parse = |message: String| LoadError::Parse {
+        path: path.to_owned(),
+        message,
+    };
+    let format = document::Format::from_path(path).unwrap_or(document::Format::Json);
+    let source = document::decode(path, bytes, format).map_err(|e| parse(e.to_string()))?;
+    let value = document::parse(&source, document::ParseLimits::default())
+        .map_err(|e| parse(e.to_string()))?;
+    from_value(value)
+}

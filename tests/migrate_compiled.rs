@@ -288,3 +288,86 @@ fn compiled_table_describes_the_files() {
     assert!(demo::STEPS[1].lossy && !demo::STEPS[0].lossy);
     let _ = Path::new("");
 }
+
+/// The steps the build compiled into `statewright::models::compiled` (via
+/// the codegen Builder) are the checked-in ones: same files, same hashes,
+/// and the interpreter's output on every fixture.
+#[test]
+fn build_compiled_steps_match_the_files_and_the_interpreter() {
+    let built = statewright::models::compiled::STEPS;
+    let set = shipped_set();
+    let ids: Vec<_> = built.iter().map(|s| (s.kind, s.id, s.file_hash)).collect();
+    let files: Vec<_> = set
+        .migrations
+        .iter()
+        .map(|m| (m.file.kind.as_str(), m.id.as_str(), m.file_hash.as_str()))
+        .collect();
+    assert_eq!(ids, files);
+    let cat = Catalog::load(&Project::load(&root().join("statewright.toml")).unwrap()).unwrap();
+    let mut checked = 0;
+    for kind in cat.kinds.values() {
+        for v in kind.versions.keys() {
+            let dir = root().join(format!("schemas/{}/examples/v{v}", kind.name));
+            for f in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                let doc = statewright::spec::catalog::read_json(&f.path()).unwrap();
+                checked += same(&set, built, &doc);
+            }
+        }
+    }
+    assert!(checked >= 20, "{checked}");
+}
+
+/// A typed load of the v1 example `processed.json` as the latest (v2)
+/// model: upgraded by the compiled steps, no migration file read.
+#[test]
+fn typed_load_upgrades_the_v1_example_to_the_latest_model() {
+    use statewright::models::{self, mamfast_processed};
+    let doc: mamfast_processed::Latest =
+        models::load(root().join("examples/state/processed.json")).unwrap();
+    assert_eq!(doc.version, 2);
+    let failed = &doc.failed["B0BZ9L4P6F"];
+    assert_eq!(
+        failed.first_failed_at.as_deref(),
+        Some("2026-03-04T02:15:40+00:00")
+    );
+    assert_eq!(failed.error_type, None);
+    let processed = &doc.processed["B08XJ4QK7L"];
+    assert!(processed.checkpoints.is_empty());
+    assert_eq!(processed.infohash, None);
+    assert_eq!(doc.history.len(), 1);
+    let h = serde_json::to_value(&doc.history[0]).unwrap();
+    assert_eq!(h["migration"], "0001_checkpoints_and_failure_details");
+    assert_eq!(
+        h["file_hash"],
+        shipped_set()
+            .migrations
+            .iter()
+            .find(|m| m.file.kind == "mamfast-processed")
+            .unwrap()
+            .file_hash
+    );
+}
+
+/// A typed load refuses a document newer than the type, and one of an
+/// older version that fits neither chain nor type is reported, not
+/// panicked on.
+#[test]
+fn typed_load_refuses_newer_documents() {
+    use statewright::models::{self, LoadError, mamfast_processed};
+    let e = models::from_value::<mamfast_processed::v1::MamfastProcessed>(
+        json!({"version": 2, "processed": {}, "failed": {}}),
+    )
+    .unwrap_err();
+    assert!(
+        matches!(e, LoadError::Migrate(MigrateError::NewerThanKnown { .. })),
+        "{e}"
+    );
+    let e = models::from_value::<mamfast_processed::Latest>(json!({"version": 1, "processed": 3}))
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("0001_checkpoints_and_failure_details")
+            || matches!(e, LoadError::Deserialize { .. }),
+        "{e}"
+    );
+}

@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
+use statewright_spec::migration::{RenderOptions, load_dir, render_steps};
 use statewright_spec::{Catalog, OfflineRegistry, Project};
 
 use crate::error::CodegenError;
@@ -22,6 +23,7 @@ pub struct Builder {
     document_trait: String,
     mappings: Vec<(String, PathBuf)>,
     settings: Settings,
+    steps: Option<RenderOptions>,
 }
 
 impl Default for Builder {
@@ -33,6 +35,7 @@ impl Default for Builder {
             document_trait: "::statewright::models::Document".to_owned(),
             mappings: Vec::new(),
             settings: Settings::default(),
+            steps: None,
         }
     }
 }
@@ -157,6 +160,32 @@ impl Builder {
         self
     }
 
+    /// Also renders the project's migration files as compiled steps, in a
+    /// module `compiled` of the output: one `up` and one `down` function
+    /// per file, the table `STEPS` and the table `KINDS` (where each kind
+    /// keeps its version and history, and its latest version), so that an
+    /// application upgrades old documents with no migration file read or
+    /// interpreted at run time. `runtime` is the path of statewright's
+    /// migrate module as the generated code names it
+    /// (`::statewright::migrate`; `crate::migrate` inside statewright).
+    pub fn compiled_steps(mut self, runtime: impl Into<String>) -> Self {
+        let hooks = self.steps.take().map(|o| o.hooks);
+        self.steps = Some(RenderOptions {
+            runtime: runtime.into(),
+            hooks: hooks.unwrap_or_else(|| RenderOptions::default().hooks),
+        });
+        self
+    }
+
+    /// The module holding the functions `hook` ops call
+    /// (`crate::migration_hooks` by default), for [`Builder::compiled_steps`].
+    pub fn hooks_module(mut self, path: impl Into<String>) -> Self {
+        let mut opts = self.steps.take().unwrap_or_default();
+        opts.hooks = path.into();
+        self.steps = Some(opts);
+        self
+    }
+
     /// Adds a derive to every generated type (`"PartialEq"`).
     pub fn derive(mut self, derive: impl Into<String>) -> Self {
         self.settings.derives.push(derive.into());
@@ -194,7 +223,10 @@ impl Builder {
             ..Report::default()
         };
         if self.missing_project_ok && !file.exists() {
-            let code = render::render(&[], &self.document_trait, "no project file", out)?;
+            let mut code = render::render(&[], &self.document_trait, "no project file", out)?;
+            if let Some(opts) = &self.steps {
+                code.push_str(&render::compiled_module("", &[], &opts.runtime));
+            }
             return Ok((code, report));
         }
         let project_err = |source| CodegenError::Project {
@@ -251,7 +283,64 @@ impl Builder {
             || file.display().to_string(),
             |n| n.to_string_lossy().into_owned(),
         );
-        let code = render::render(&kinds, &self.document_trait, &source, out)?;
+        let mut code = render::render(&kinds, &self.document_trait, &source, out)?;
+        if let Some(opts) = &self.steps {
+            code.push_str(&compiled(&project, &catalog, opts)?);
+        }
         Ok((code, report))
+    }
+}
+
+/// The `compiled` module: the rendered steps and the kinds table.
+fn compiled(
+    project: &Project,
+    catalog: &Catalog,
+    opts: &RenderOptions,
+) -> Result<String, CodegenError> {
+    let dir = &project.migrations_dir;
+    let fail = |message: String| CodegenError::Migrations {
+        path: dir.clone(),
+        message,
+    };
+    let set = load_dir(dir).map_err(|e| fail(e.to_string()))?;
+    let steps = render_steps(&set, opts).map_err(|e| fail(e.to_string()))?;
+    let kinds: Vec<render::CompiledKind> = catalog
+        .kinds
+        .values()
+        .map(|k| render::CompiledKind {
+            kind: k.name.clone(),
+            version: k.spec.fields.version.clone(),
+            history: k.spec.fields.history.clone(),
+            latest: k.latest().version,
+        })
+        .collect();
+    Ok(render::compiled_module(&steps, &kinds, &opts.runtime))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compiled_steps_render_the_project_migrations_and_kinds() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let (code, _) = Builder::new()
+            .project(root.join("statewright.toml"))
+            .value_fallback(true)
+            .compiled_steps("::statewright::migrate")
+            .generate_string(Path::new("out.rs"))
+            .unwrap();
+        syn::parse_file(&code).unwrap();
+        assert!(code.contains("pub mod compiled {"));
+        assert!(code.contains("pub fn mamfast_processed_0001_checkpoints_and_failure_details_up("));
+        assert!(code.contains(
+            "::statewright::migrate::CompiledKind { kind: \"mamfast-processed\", version: \"/version\", history: \"/history\", latest: 2 }"
+        ));
+        let (plain, _) = Builder::new()
+            .project(root.join("statewright.toml"))
+            .value_fallback(true)
+            .generate_string(Path::new("out.rs"))
+            .unwrap();
+        assert!(!plain.contains("pub mod compiled"));
     }
 }

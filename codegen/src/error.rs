@@ -63,4 +63,13 @@ pub enum CodegenError {
         #[source]
         source: std::io::Error,
     },
+    /// The migration files could not be read, or rendered as compiled
+    /// steps.
+    #[error("cannot compile the migrations in {}: {message}", path.display())]
+    Migrations {
+        /// The migrations dir (or the file at fault).
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
 }

@@ -122,3 +122,42 @@ pub fn render(
 fn lit(s: &str) -> String {
     format!("{s:?}")
 }
+
+/// One row of the generated `KINDS` table.
+#[derive(Debug, Clone)]
+pub struct CompiledKind {
+    /// The kind's name.
+    pub kind: String,
+    /// Pointer of its version field.
+    pub version: String,
+    /// Pointer of its history field.
+    pub history: String,
+    /// Its latest version.
+    pub latest: u32,
+}
+
+/// The `compiled` module around rendered steps, with the `KINDS` table.
+/// With no steps (no project), an empty `STEPS` table.
+pub fn compiled_module(steps: &str, kinds: &[CompiledKind], runtime: &str) -> String {
+    let steps = match steps.is_empty() {
+        true => format!(
+            "/// Every compiled step (none).\npub static STEPS: &[{runtime}::CompiledStep] = &[];\n"
+        ),
+        false => steps.to_owned(),
+    };
+    let rows: String = kinds
+        .iter()
+        .map(|k| {
+            format!(
+                "    {runtime}::CompiledKind {{ kind: {}, version: {}, history: {}, latest: {} }},\n",
+                lit(&k.kind),
+                lit(&k.version),
+                lit(&k.history),
+                k.latest
+            )
+        })
+        .collect();
+    format!(
+        "\n/// The project's migration files, compiled: typed loads upgrade old\n/// documents with these, reading no migration file at run time.\npub mod compiled {{\n{steps}\n/// Where each kind keeps its version and history, and its latest version.\npub static KINDS: &[{runtime}::CompiledKind] = &[\n{rows}];\n}}\n"
+    )
+}

@@ -110,7 +110,9 @@ pub fn set_version(value: &mut Value, pointer: &str, version: u32) {
     pointer::set(value, pointer, new);
 }
 
-fn append_history(value: &mut Value, pointer: &str, entries: &[HistoryEntry]) {
+/// Appends `entries` to the history array at `pointer` (created when
+/// missing).
+pub fn append_history(value: &mut Value, pointer: &str, entries: &[HistoryEntry]) {
     if entries.is_empty() {
         return;
     }

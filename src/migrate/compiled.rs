@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use super::apply::{StepRunner, op_error};
+use super::apply::{HistoryEntry, StepRunner, append_history, op_error, set_version};
 use super::error::MigrateError;
 use super::plan::{Direction, PlannedStep};
 use super::prim::OpFailure;
@@ -59,4 +59,80 @@ impl StepRunner for Compiled<'_> {
         };
         f(v).map_err(|e| op_error(step, e))
     }
+}
+
+/// Where a kind keeps its version and history, as the build saw the
+/// catalog: what a typed load needs to run compiled steps with no catalog
+/// or migration file at hand.
+#[derive(Debug, Clone, Copy)]
+pub struct CompiledKind {
+    /// The kind.
+    pub kind: &'static str,
+    /// Pointer of the version field.
+    pub version: &'static str,
+    /// Pointer of the history field.
+    pub history: &'static str,
+    /// The latest version.
+    pub latest: u32,
+}
+
+/// Upgrades `value` of `kind` to version `to` with the compiled `steps`:
+/// each step from the document's version up, the version field set after
+/// each, and one history entry per step (stamped `applied_at`) appended.
+/// Refuses a document newer than `to` and a chain with a gap. Returns the
+/// history entries added (none when already at `to`).
+pub fn upgrade(
+    value: &mut Value,
+    kind: &CompiledKind,
+    steps: &[CompiledStep],
+    to: u32,
+    applied_at: &str,
+) -> Result<Vec<HistoryEntry>, MigrateError> {
+    let from = statewright_spec::catalog::version_of(value, kind.version).map_err(|p| {
+        MigrateError::NoVersion {
+            path: std::path::PathBuf::new(),
+            kind: kind.kind.into(),
+            pointer: kind.version.into(),
+            problem: format!("{p:?}"),
+        }
+    })?;
+    if from > to {
+        return Err(MigrateError::NewerThanKnown {
+            kind: kind.kind.into(),
+            version: from,
+            latest: to,
+        });
+    }
+    let mut entries = Vec::with_capacity((to - from) as usize);
+    for v in from..to {
+        let step = steps
+            .iter()
+            .find(|s| s.kind == kind.kind && s.from == v)
+            .ok_or_else(|| MigrateError::Gap {
+                kind: kind.kind.into(),
+                from: v,
+                to: v + 1,
+            })?;
+        (step.up)(value).map_err(|f| MigrateError::Op {
+            migration: step.id.into(),
+            from: step.from,
+            to: step.to,
+            op_pointer: if f.pointer.is_empty() {
+                "/".into()
+            } else {
+                f.pointer
+            },
+            message: f.message,
+        })?;
+        set_version(value, kind.version, step.to);
+        entries.push(HistoryEntry {
+            migration: step.id.into(),
+            from: step.from,
+            to: step.to,
+            file_hash: step.file_hash.into(),
+            applied_at: applied_at.to_owned(),
+        });
+    }
+    append_history(value, kind.history, &entries);
+    Ok(entries)
 }

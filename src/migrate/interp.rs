@@ -72,6 +72,9 @@ fn refs(t: &[String]) -> Vec<&str> {
 fn fill(o: &FillOp, v: &mut Value, _: &Hooks) -> Result<(), OpFailure> {
     let path = toks(&o.path);
     let path = refs(&path);
+    if o.copy_from.is_none() {
+        return prim::fill(v, &path, || o.default.clone());
+    }
     if prim::get(v, &path).is_some() {
         return Ok(());
     }

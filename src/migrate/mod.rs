@@ -17,7 +17,7 @@ pub mod verify;
 pub use apply::{
     HistoryEntry, Interpreter, StepRunner, apply_in_memory, apply_with, check_provenance,
 };
-pub use compiled::{Compiled, CompiledStep, StepFn};
+pub use compiled::{Compiled, CompiledKind, CompiledStep, StepFn, upgrade};
 pub use error::MigrateError;
 pub use interp::{HookFn, Hooks, run_ops};
 pub use plan::{Direction, Plan, PlannedStep, plan};

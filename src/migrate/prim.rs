@@ -43,37 +43,65 @@ pub fn get_mut<'a>(v: &'a mut Value, tokens: &[&str]) -> Option<&'a mut Value> {
 
 /// Removes and returns the value at `tokens` (keeping the order of the rest).
 pub fn take(v: &mut Value, tokens: &[&str]) -> Option<Value> {
+    take_entry(v, tokens).map(|(_, x)| x)
+}
+
+/// Like [`take`], with the removed key (objects only), whose buffer a
+/// following insertion can reuse.
+fn take_entry(v: &mut Value, tokens: &[&str]) -> Option<(Option<String>, Value)> {
     let (last, parents) = tokens.split_last()?;
     match get_mut(v, parents)? {
-        Value::Object(m) => m.shift_remove(*last),
+        Value::Object(m) => m.shift_remove_entry(*last).map(|(k, x)| (Some(k), x)),
         Value::Array(a) => {
             let i = last.parse::<usize>().ok().filter(|i| *i < a.len())?;
-            Some(a.remove(i))
+            Some((None, a.remove(i)))
         }
         _ => None,
     }
 }
 
+/// `t` as an owned key, in `spare`'s buffer when there is one.
+fn key(spare: &mut Option<String>, t: &str) -> String {
+    match spare.take() {
+        Some(mut s) => {
+            s.clear();
+            s.push_str(t);
+            s
+        }
+        None => t.to_owned(),
+    }
+}
+
+/// Sets `x` to the string `s`, reusing its buffer when it is a string.
+pub fn set_str(x: &mut Value, s: &str) {
+    match x {
+        Value::String(old) => {
+            old.clear();
+            old.push_str(s);
+        }
+        other => *other = Value::String(s.to_owned()),
+    }
+}
+
 /// Puts `value` at `tokens`, creating missing parent objects.
 pub fn put(v: &mut Value, tokens: &[&str], value: Value) -> Result<(), OpFailure> {
+    put_with(v, tokens, value, None)
+}
+
+/// [`put`], allocating keys in `spare` first (a key just removed).
+fn put_with(
+    v: &mut Value,
+    tokens: &[&str],
+    value: Value,
+    mut spare: Option<String>,
+) -> Result<(), OpFailure> {
     let Some((last, parents)) = tokens.split_last() else {
         *v = value;
         return Ok(());
     };
-    let mut cur = v;
-    for (i, t) in parents.iter().enumerate() {
-        cur = match cur {
-            Value::Object(m) => m.entry(*t).or_insert_with(|| Value::Object(Map::new())),
-            Value::Array(a) => match t.parse::<usize>().ok().and_then(|i| a.get_mut(i)) {
-                Some(x) => x,
-                None => return Err(OpFailure::at(&tokens[..=i], "no such array item")),
-            },
-            other => return Err(not_container(&tokens[..i], other)),
-        };
-    }
-    match cur {
+    match parent_mut(v, tokens, parents, &mut spare)? {
         Value::Object(m) => {
-            m.insert((*last).to_owned(), value);
+            m.insert(key(&mut spare, last), value);
             Ok(())
         }
         Value::Array(a) => match last.parse::<usize>() {
@@ -85,6 +113,58 @@ pub fn put(v: &mut Value, tokens: &[&str], value: Value) -> Result<(), OpFailure
         },
         other => Err(not_container(parents, other)),
     }
+}
+
+/// Puts the value `make` builds at `tokens` when nothing is there yet
+/// (`add`, `set_default`): one walk, and `make` runs only when needed.
+pub fn fill(v: &mut Value, tokens: &[&str], make: impl FnOnce() -> Value) -> Result<(), OpFailure> {
+    let Some((last, parents)) = tokens.split_last() else {
+        return Ok(());
+    };
+    let parent = match get_mut(v, parents) {
+        Some(p) => p,
+        None => return put(v, tokens, make()),
+    };
+    match parent {
+        Value::Object(m) => {
+            if !m.contains_key(*last) {
+                m.insert((*last).to_owned(), make());
+            }
+            Ok(())
+        }
+        Value::Array(a) => match last.parse::<usize>() {
+            Ok(i) if i < a.len() => Ok(()),
+            _ => Err(OpFailure::at(tokens, "no such array item")),
+        },
+        other => Err(not_container(parents, other)),
+    }
+}
+
+/// Walks to the parent at `parents`, creating missing objects (without
+/// allocating a key for the parents that exist).
+fn parent_mut<'a>(
+    v: &'a mut Value,
+    tokens: &[&str],
+    parents: &[&str],
+    spare: &mut Option<String>,
+) -> Result<&'a mut Value, OpFailure> {
+    let mut cur = v;
+    for (i, t) in parents.iter().enumerate() {
+        cur = match cur {
+            Value::Object(m) => match m.contains_key(*t) {
+                true => m.get_mut(*t).expect("present"),
+                false => m
+                    .entry(key(spare, t))
+                    .or_insert_with(|| Value::Object(Map::new())),
+            },
+            Value::Array(a) => match t.parse::<usize>().ok().and_then(|i| a.get_mut(i)) {
+                Some(x) => x,
+                None => return Err(OpFailure::at(&tokens[..=i], "no such array item")),
+            },
+            other => return Err(not_container(&tokens[..i], other)),
+        };
+    }
+    Ok(cur)
 }
 
 fn not_container(tokens: &[&str], v: &Value) -> OpFailure {
@@ -111,20 +191,42 @@ pub fn rename(v: &mut Value, parent: &[&str], old: &str, new: &str) {
     let Some(Value::Object(m)) = get_mut(v, parent) else {
         return;
     };
-    let Some(index) = m.keys().position(|k| k == old) else {
+    // One scan finds the key's place and whether `new` is taken, so the
+    // usual case (a free name) costs one removal and one insertion.
+    let (mut index, mut taken) = (None, false);
+    for (i, k) in m.keys().enumerate() {
+        if k == old {
+            index = Some(i);
+        } else if k == new {
+            taken = true;
+        }
+    }
+    let Some(index) = index else {
         return;
     };
-    if let Some(value) = m.shift_remove(old) {
+    if !taken {
+        // A free name: append it with the value and swap it into the old
+        // key's slot, which keeps the order without shifting entries.
+        let value = m.get_mut(old).map(Value::take).unwrap_or_default();
+        m.insert(new.to_owned(), value);
+        m.swap_remove(old);
+        return;
+    }
+    if let Some((k, value)) = m.shift_remove_entry(old) {
         m.shift_remove(new);
+        let k = key(&mut Some(k), new);
         let index = index.min(m.len());
-        m.shift_insert(index, new.to_owned(), value);
+        match index == m.len() {
+            true => m.insert(k, value),
+            false => m.shift_insert(index, k, value),
+        };
     }
 }
 
 /// Moves the value at `from` to `to` (nothing to do when `from` is missing).
 pub fn move_value(v: &mut Value, from: &[&str], to: &[&str]) -> Result<(), OpFailure> {
-    match take(v, from) {
-        Some(x) => put(v, to, x),
+    match take_entry(v, from) {
+        Some((k, x)) => put_with(v, to, x, k),
         None => Ok(()),
     }
 }

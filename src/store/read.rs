@@ -85,6 +85,18 @@ impl Store {
         self.read_inner(rel, Some(guard))
     }
 
+    /// Like [`Store::read`] (or [`Store::read_locked`] with `guard`), but a
+    /// document that has no checksum at all passes: an adopted document
+    /// the store never wrote (its first write stamps it). Every other check
+    /// applies; a checksum that does not match is still corrupt.
+    pub fn read_unstamped(&self, guard: Option<&LockGuard>, rel: &str) -> Result<Loaded> {
+        let kind = self.kind_for(rel)?;
+        match self.read_bytes_checked(kind, rel, true) {
+            Err(StoreError::Corrupt { .. }) if self.opts.recover => self.read_inner(rel, guard),
+            other => other,
+        }
+    }
+
     fn read_inner(&self, rel: &str, guard: Option<&LockGuard>) -> Result<Loaded> {
         let kind = self.kind_for(rel)?;
         match self.read_checked(kind, rel) {
@@ -104,16 +116,38 @@ impl Store {
     }
 
     pub(crate) fn read_checked(&self, kind: &Kind, rel: &str) -> Result<Loaded> {
+        self.read_bytes_checked(kind, rel, false)
+    }
+
+    pub(crate) fn read_bytes_checked(
+        &self,
+        kind: &Kind,
+        rel: &str,
+        unstamped_ok: bool,
+    ) -> Result<Loaded> {
         let path = self.backend.path_of(rel);
         let bytes = self
             .backend
             .read(rel)?
             .ok_or(StoreError::NotFound { path })?;
-        self.check(kind, rel, &bytes)
+        self.check_with(kind, rel, &bytes, unstamped_ok)
     }
 
     /// Runs every read check on `bytes` as the document `rel`.
     pub(crate) fn check(&self, kind: &Kind, rel: &str, bytes: &[u8]) -> Result<Loaded> {
+        self.check_with(kind, rel, bytes, false)
+    }
+
+    /// Like [`Store::check`]; with `unstamped_ok`, a document with no
+    /// checksum at all (an adopted document the store never wrote) passes
+    /// the checksum check. A checksum that does not match still fails.
+    fn check_with(
+        &self,
+        kind: &Kind,
+        rel: &str,
+        bytes: &[u8],
+        unstamped_ok: bool,
+    ) -> Result<Loaded> {
         let path = self.backend.path_of(rel);
         let mut c = Checker {
             path: path.clone(),
@@ -138,7 +172,7 @@ impl Store {
             // serial or lineage at all. It is read as serial 0; the first
             // write through the store stamps it. A document with a serial
             // or lineage but no checksum is still corrupt.
-            None if is_unstamped(fields, &value) => {}
+            None if unstamped_ok || is_unstamped(fields, &value) => {}
             None => {
                 return Err(c.fail(
                     Check::Checksum,

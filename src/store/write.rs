@@ -77,6 +77,7 @@ pub struct Transaction<'a> {
     store: &'a Store,
     guard: &'a LockGuard,
     puts: Vec<(String, Value)>,
+    unstamped_ok: bool,
 }
 
 impl Transaction<'_> {
@@ -101,13 +102,34 @@ impl Transaction<'_> {
             .collect()
     }
 
+    /// Accepts current versions that carry no checksum at all (adopted
+    /// documents the store never wrote, as [`Store::read_unstamped`] reads
+    /// them) as the version being replaced, instead of refusing them as
+    /// corrupt. A checksum that does not match is still refused.
+    pub fn accept_unstamped(&mut self, yes: bool) -> &mut Self {
+        self.unstamped_ok = yes;
+        self
+    }
+
+    /// How many documents the transaction holds.
+    pub fn len(&self) -> usize {
+        self.puts.len()
+    }
+
+    /// Whether the transaction holds no document.
+    pub fn is_empty(&self) -> bool {
+        self.puts.is_empty()
+    }
+
     /// Verifies every document, then commits them all, or none.
     pub fn commit(self, ctx: &WriteContext) -> Result<Vec<WriteOutcome>> {
         let tx = uuid::Uuid::new_v4().to_string();
         let mut staged = Vec::new();
         let mut outcomes = Vec::new();
         for (rel, value) in self.puts {
-            let (s, o) = self.store.stage(self.guard, &rel, value, ctx, &tx)?;
+            let (s, o) =
+                self.store
+                    .stage_with(self.guard, &rel, value, ctx, &tx, self.unstamped_ok)?;
             staged.push(s);
             outcomes.push(o);
         }
@@ -189,6 +211,7 @@ impl Store {
             store: self,
             guard,
             puts: Vec::new(),
+            unstamped_ok: false,
         }
     }
 
@@ -200,8 +223,24 @@ impl Store {
         ctx: &WriteContext,
         tx: &str,
     ) -> Result<(Staged, WriteOutcome)> {
+        self.stage_with(guard, rel, value, ctx, tx, false)
+    }
+
+    fn stage_with(
+        &self,
+        guard: &LockGuard,
+        rel: &str,
+        value: Value,
+        ctx: &WriteContext,
+        tx: &str,
+        unstamped_ok: bool,
+    ) -> Result<(Staged, WriteOutcome)> {
         let kind = self.kind_for(rel)?;
-        let current = match self.read_locked(guard, rel) {
+        let read = match unstamped_ok {
+            true => self.read_unstamped(Some(guard), rel),
+            false => self.read_locked(guard, rel),
+        };
+        let current = match read {
             Ok(c) => Some(c),
             Err(StoreError::NotFound { .. }) => None,
             Err(StoreError::Corrupt { .. }) if ctx.force => None,

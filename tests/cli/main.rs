@@ -4,6 +4,8 @@ mod audit;
 mod check_store;
 mod diff;
 mod lock;
+mod migrate;
+mod migrate_kill;
 mod ops;
 mod schemastore;
 mod state;

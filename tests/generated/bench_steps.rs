@@ -33,11 +33,11 @@ pub fn bench_pins_0002_tiers_regions_channel_up(v0: &mut ::serde_json::Value) ->
     ::statewright::migrate::prim::each(v0, &["services"], |v1| {
         if let Some(x) = ::statewright::migrate::prim::get_mut(v1, &["tier"]) {
             if *x == "gold" {
-                *x = ::serde_json::Value::String(::std::string::String::from("critical"));
+                ::statewright::migrate::prim::set_str(x, "critical");
             } else if *x == "silver" {
-                *x = ::serde_json::Value::String(::std::string::String::from("standard"));
+                ::statewright::migrate::prim::set_str(x, "standard");
             } else if *x == "bronze" {
-                *x = ::serde_json::Value::String(::std::string::String::from("best_effort"));
+                ::statewright::migrate::prim::set_str(x, "best_effort");
             }
         }
         ::statewright::migrate::prim::rename(v1, &[], "region", "regions");
@@ -52,21 +52,18 @@ pub fn bench_pins_0002_tiers_regions_channel_up(v0: &mut ::serde_json::Value) ->
 /// `bench-pins/0002_tiers_regions_channel.yaml` undone: bench-pins v3 → v2.
 #[allow(unused_variables, clippy::all)]
 pub fn bench_pins_0002_tiers_regions_channel_down(v0: &mut ::serde_json::Value) -> ::std::result::Result<(), ::statewright::migrate::OpFailure> {
-    if ::statewright::migrate::prim::get(v0, &["defaults"]).is_none() {
-        let x = ::serde_json::Value::Object(::serde_json::Map::new());
-        ::statewright::migrate::prim::put(v0, &["defaults"], x)?;
-    }
+    ::statewright::migrate::prim::fill(v0, &["defaults"], || ::serde_json::Value::Object(::serde_json::Map::new()))?;
     ::statewright::migrate::prim::move_value(v0, &["channel"], &["defaults", "channel"])?;
     ::statewright::migrate::prim::each(v0, &["services"], |v1| {
         ::statewright::migrate::prim::head(v1, &["regions"]);
         ::statewright::migrate::prim::rename(v1, &[], "regions", "region");
         if let Some(x) = ::statewright::migrate::prim::get_mut(v1, &["tier"]) {
             if *x == "critical" {
-                *x = ::serde_json::Value::String(::std::string::String::from("gold"));
+                ::statewright::migrate::prim::set_str(x, "gold");
             } else if *x == "standard" {
-                *x = ::serde_json::Value::String(::std::string::String::from("silver"));
+                ::statewright::migrate::prim::set_str(x, "silver");
             } else if *x == "best_effort" {
-                *x = ::serde_json::Value::String(::std::string::String::from("bronze"));
+                ::statewright::migrate::prim::set_str(x, "bronze");
             }
         }
         Ok(())
@@ -79,14 +76,8 @@ pub fn bench_pins_0002_tiers_regions_channel_down(v0: &mut ::serde_json::Value) 
 pub fn bench_pins_0003_owners_and_instances_up(v0: &mut ::serde_json::Value) -> ::std::result::Result<(), ::statewright::migrate::OpFailure> {
     ::statewright::migrate::prim::each(v0, &["services"], |v1| {
         ::statewright::migrate::prim::rename(v1, &[], "replicas", "instances");
-        if ::statewright::migrate::prim::get(v1, &["owner"]).is_none() {
-            let x = ::serde_json::Value::Object({ let mut m = ::serde_json::Map::new(); m.insert(::std::string::String::from("team"), ::serde_json::Value::String(::std::string::String::from("platform"))); m.insert(::std::string::String::from("pager"), ::serde_json::Value::Bool(false)); m });
-            ::statewright::migrate::prim::put(v1, &["owner"], x)?;
-        }
-        if ::statewright::migrate::prim::get(v1, &["paused"]).is_none() {
-            let x = ::serde_json::Value::Bool(false);
-            ::statewright::migrate::prim::put(v1, &["paused"], x)?;
-        }
+        ::statewright::migrate::prim::fill(v1, &["owner"], || ::serde_json::Value::Object({ let mut m = ::serde_json::Map::with_capacity(2); m.insert(::std::string::String::from("team"), ::serde_json::Value::String(::std::string::String::from("platform"))); m.insert(::std::string::String::from("pager"), ::serde_json::Value::Bool(false)); m }))?;
+        ::statewright::migrate::prim::fill(v1, &["paused"], || ::serde_json::Value::Bool(false))?;
         ::statewright::migrate::prim::copy_value(v1, &["image", "version"], &["last_deployed"])?;
         Ok(())
     })?;

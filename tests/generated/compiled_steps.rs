@@ -33,11 +33,11 @@ pub fn deploy_pins_0002_tiers_regions_channel_up(v0: &mut ::serde_json::Value) -
     ::statewright::migrate::prim::each(v0, &["services"], |v1| {
         if let Some(x) = ::statewright::migrate::prim::get_mut(v1, &["tier"]) {
             if *x == "gold" {
-                *x = ::serde_json::Value::String(::std::string::String::from("critical"));
+                ::statewright::migrate::prim::set_str(x, "critical");
             } else if *x == "silver" {
-                *x = ::serde_json::Value::String(::std::string::String::from("standard"));
+                ::statewright::migrate::prim::set_str(x, "standard");
             } else if *x == "bronze" {
-                *x = ::serde_json::Value::String(::std::string::String::from("best_effort"));
+                ::statewright::migrate::prim::set_str(x, "best_effort");
             }
         }
         ::statewright::migrate::prim::rename(v1, &[], "region", "regions");
@@ -52,21 +52,18 @@ pub fn deploy_pins_0002_tiers_regions_channel_up(v0: &mut ::serde_json::Value) -
 /// `deploy-pins/0002_tiers_regions_channel.yaml` undone: deploy-pins v3 → v2.
 #[allow(unused_variables, clippy::all)]
 pub fn deploy_pins_0002_tiers_regions_channel_down(v0: &mut ::serde_json::Value) -> ::std::result::Result<(), ::statewright::migrate::OpFailure> {
-    if ::statewright::migrate::prim::get(v0, &["defaults"]).is_none() {
-        let x = ::serde_json::Value::Object(::serde_json::Map::new());
-        ::statewright::migrate::prim::put(v0, &["defaults"], x)?;
-    }
+    ::statewright::migrate::prim::fill(v0, &["defaults"], || ::serde_json::Value::Object(::serde_json::Map::new()))?;
     ::statewright::migrate::prim::move_value(v0, &["channel"], &["defaults", "channel"])?;
     ::statewright::migrate::prim::each(v0, &["services"], |v1| {
         ::statewright::migrate::prim::head(v1, &["regions"]);
         ::statewright::migrate::prim::rename(v1, &[], "regions", "region");
         if let Some(x) = ::statewright::migrate::prim::get_mut(v1, &["tier"]) {
             if *x == "critical" {
-                *x = ::serde_json::Value::String(::std::string::String::from("gold"));
+                ::statewright::migrate::prim::set_str(x, "gold");
             } else if *x == "standard" {
-                *x = ::serde_json::Value::String(::std::string::String::from("silver"));
+                ::statewright::migrate::prim::set_str(x, "silver");
             } else if *x == "best_effort" {
-                *x = ::serde_json::Value::String(::std::string::String::from("bronze"));
+                ::statewright::migrate::prim::set_str(x, "bronze");
             }
         }
         Ok(())
@@ -78,14 +75,8 @@ pub fn deploy_pins_0002_tiers_regions_channel_down(v0: &mut ::serde_json::Value)
 #[allow(unused_variables, clippy::all)]
 pub fn mamfast_processed_0001_checkpoints_and_failure_details_up(v0: &mut ::serde_json::Value) -> ::std::result::Result<(), ::statewright::migrate::OpFailure> {
     ::statewright::migrate::prim::each(v0, &["processed"], |v1| {
-        if ::statewright::migrate::prim::get(v1, &["checkpoints"]).is_none() {
-            let x = ::serde_json::Value::Object(::serde_json::Map::new());
-            ::statewright::migrate::prim::put(v1, &["checkpoints"], x)?;
-        }
-        if ::statewright::migrate::prim::get(v1, &["infohash"]).is_none() {
-            let x = ::serde_json::Value::Null;
-            ::statewright::migrate::prim::put(v1, &["infohash"], x)?;
-        }
+        ::statewright::migrate::prim::fill(v1, &["checkpoints"], || ::serde_json::Value::Object(::serde_json::Map::new()))?;
+        ::statewright::migrate::prim::fill(v1, &["infohash"], || ::serde_json::Value::Null)?;
         Ok(())
     })?;
     ::statewright::migrate::prim::each(v0, &["failed"], |v1| {
@@ -93,10 +84,7 @@ pub fn mamfast_processed_0001_checkpoints_and_failure_details_up(v0: &mut ::serd
             let x = ::statewright::migrate::prim::get(v1, &["failed_at"]).cloned().unwrap_or_else(|| ::serde_json::Value::Null);
             ::statewright::migrate::prim::put(v1, &["first_failed_at"], x)?;
         }
-        if ::statewright::migrate::prim::get(v1, &["error_type"]).is_none() {
-            let x = ::serde_json::Value::Null;
-            ::statewright::migrate::prim::put(v1, &["error_type"], x)?;
-        }
+        ::statewright::migrate::prim::fill(v1, &["error_type"], || ::serde_json::Value::Null)?;
         Ok(())
     })?;
     Ok(())

@@ -8,10 +8,7 @@ pub fn ops_demo_0001_every_op_up(v0: &mut ::serde_json::Value) -> ::std::result:
         let x = ::statewright::migrate::prim::get(v0, &["meta", "date"]).cloned().unwrap_or_else(|| ::serde_json::Value::String(::std::string::String::from("unknown")));
         ::statewright::migrate::prim::put(v0, &["meta", "created"], x)?;
     }
-    if ::statewright::migrate::prim::get(v0, &["meta", "owner"]).is_none() {
-        let x = ::serde_json::Value::Object({ let mut m = ::serde_json::Map::new(); m.insert(::std::string::String::from("team"), ::serde_json::Value::String(::std::string::String::from("core"))); m });
-        ::statewright::migrate::prim::put(v0, &["meta", "owner"], x)?;
-    }
+    ::statewright::migrate::prim::fill(v0, &["meta", "owner"], || ::serde_json::Value::Object({ let mut m = ::serde_json::Map::with_capacity(1); m.insert(::std::string::String::from("team"), ::serde_json::Value::String(::std::string::String::from("core"))); m }))?;
     ::statewright::migrate::prim::take(v0, &["legacy"]);
     ::statewright::migrate::prim::rename(v0, &["meta"], "date", "day");
     ::statewright::migrate::prim::copy_value(v0, &["meta", "day"], &["audit", "first_day"])?;
@@ -34,7 +31,7 @@ pub fn ops_demo_0001_every_op_up(v0: &mut ::serde_json::Value) -> ::std::result:
         ::statewright::migrate::prim::rename(v1, &[], "n", "name");
         if let Some(x) = ::statewright::migrate::prim::get_mut(v1, &["kind"]) {
             if *x == "a" {
-                *x = ::serde_json::Value::String(::std::string::String::from("alpha"));
+                ::statewright::migrate::prim::set_str(x, "alpha");
             }
         }
         ::statewright::migrate::prim::each(v1, &["tags"], |v2| {
@@ -66,7 +63,7 @@ pub fn ops_demo_0001_every_op_down(v0: &mut ::serde_json::Value) -> ::std::resul
         })?;
         if let Some(x) = ::statewright::migrate::prim::get_mut(v1, &["kind"]) {
             if *x == "alpha" {
-                *x = ::serde_json::Value::String(::std::string::String::from("a"));
+                ::statewright::migrate::prim::set_str(x, "a");
             }
         }
         ::statewright::migrate::prim::rename(v1, &[], "name", "n");
@@ -79,9 +76,9 @@ pub fn ops_demo_0001_every_op_down(v0: &mut ::serde_json::Value) -> ::std::resul
     ::statewright::migrate::cast::cast(v0, &["count"], ::statewright::migrate::ScalarType::Integer, ::statewright::migrate::ScalarType::String)?;
     if let Some(x) = ::statewright::migrate::prim::get_mut(v0, &["level"]) {
         if *x == ::serde_json::Value::from(1i64) {
-            *x = ::serde_json::Value::String(::std::string::String::from("low"));
+            ::statewright::migrate::prim::set_str(x, "low");
         } else if *x == ::serde_json::Value::from(3i64) {
-            *x = ::serde_json::Value::String(::std::string::String::from("high"));
+            ::statewright::migrate::prim::set_str(x, "high");
         }
     }
     ::statewright::migrate::prim::wrap(v0, &["many"]);
@@ -89,10 +86,7 @@ pub fn ops_demo_0001_every_op_down(v0: &mut ::serde_json::Value) -> ::std::resul
     ::statewright::migrate::prim::move_value(v0, &["hoisted"], &["deep", "a", "b"])?;
     ::statewright::migrate::prim::take(v0, &["audit", "first_day"]);
     ::statewright::migrate::prim::rename(v0, &["meta"], "day", "date");
-    if ::statewright::migrate::prim::get(v0, &["legacy"]).is_none() {
-        let x = ::serde_json::Value::from(0i64);
-        ::statewright::migrate::prim::put(v0, &["legacy"], x)?;
-    }
+    ::statewright::migrate::prim::fill(v0, &["legacy"], || ::serde_json::Value::from(0i64))?;
     ::statewright::migrate::prim::take(v0, &["meta", "created"]);
     Ok(())
 }

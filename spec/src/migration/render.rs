@@ -68,6 +68,10 @@ const OPS: &[(&str, &str)] = &[
         "fill",
         "if {{ rt }}::prim::get({{ v }}, {{ path }}).is_none() {\n    let x = {{ value }};\n    {{ rt }}::prim::put({{ v }}, {{ path }}, x)?;\n}",
     ),
+    (
+        "fill_default",
+        "{{ rt }}::prim::fill({{ v }}, {{ path }}, || {{ value }})?;",
+    ),
     ("remove", "{{ rt }}::prim::take({{ v }}, {{ path }});"),
     (
         "rename",
@@ -89,7 +93,7 @@ const OPS: &[(&str, &str)] = &[
     ),
     (
         "map",
-        "if let Some(x) = {{ rt }}::prim::get_mut({{ v }}, {{ path }}) {\n{% for p in pairs %}    {% if not loop.first %}} else {% endif %}if *x == {{ p.0 }} {\n        *x = {{ p.1 }};\n{% endfor %}{% if otherwise %}    } else {\n        *x = {{ otherwise }};\n{% endif %}    }\n}",
+        "if let Some(x) = {{ rt }}::prim::get_mut({{ v }}, {{ path }}) {\n{% for p in pairs %}    {% if not loop.first %}} else {% endif %}if *x == {{ p.0 }} {\n        {{ p.1 }}\n{% endfor %}{% if otherwise %}    } else {\n        {{ otherwise }}\n{% endif %}    }\n}",
     ),
     (
         "hook",
@@ -194,7 +198,12 @@ impl Renderer<'_> {
                 tokens(src),
                 value_expr(&o.default)
             ),
-            None => value_expr(&o.default),
+            None => {
+                return self.render(
+                    "fill_default",
+                    context! { rt => self.opts.runtime, v, path => tokens(&o.path), value => value_expr(&o.default) },
+                );
+            }
         };
         self.render(
             "fill",
@@ -251,9 +260,9 @@ impl Renderer<'_> {
         let pairs: Vec<_> = o
             .map
             .iter()
-            .map(|m| (compare_expr(&m.from), value_expr(&m.to)))
+            .map(|m| (compare_expr(&m.from), assign_stmt(rt, &m.to)))
             .collect();
-        let otherwise = o.otherwise.as_ref().map(value_expr);
+        let otherwise = o.otherwise.as_ref().map(|x| assign_stmt(rt, x));
         self.render("map", context! { rt, v, path, pairs, otherwise })
     }
 
@@ -270,6 +279,14 @@ impl Renderer<'_> {
             "each",
             context! { rt => self.opts.runtime, v => var(depth), inner => var(depth + 1), path => tokens(&o.path), body },
         )
+    }
+}
+
+/// `x` (a `&mut Value`) becomes `to`: strings reuse `x`'s buffer.
+fn assign_stmt(rt: &str, to: &Value) -> String {
+    match to {
+        Value::String(s) => format!("{rt}::prim::set_str(x, {s:?});"),
+        other => format!("*x = {};", value_expr(other)),
     }
 }
 
@@ -357,7 +374,8 @@ pub fn value_expr(v: &Value) -> String {
                 })
                 .collect();
             format!(
-                "::serde_json::Value::Object({{ let mut m = ::serde_json::Map::new();{inserts} m }})"
+                "::serde_json::Value::Object({{ let mut m = ::serde_json::Map::with_capacity({});{inserts} m }})",
+                m.len()
             )
         }
     }
@@ -389,7 +407,7 @@ mod tests {
             "{code}"
         );
         assert!(
-            code.contains("if ::statewright::migrate::prim::get(v1, &[\"c\"]).is_none() {"),
+            code.contains("::statewright::migrate::prim::fill(v1, &[\"c\"], || "),
             "{code}"
         );
         assert!(
@@ -403,7 +421,7 @@ mod tests {
         let v = serde_json::json!({"a": [1, -2, 0.5, "x\"y", null, true]});
         assert_eq!(
             value_expr(&v),
-            "::serde_json::Value::Object({ let mut m = ::serde_json::Map::new(); m.insert(::std::string::String::from(\"a\"), ::serde_json::Value::Array(::std::vec![::serde_json::Value::from(1i64), ::serde_json::Value::from(-2i64), ::serde_json::Value::from(0.5f64), ::serde_json::Value::String(::std::string::String::from(\"x\\\"y\")), ::serde_json::Value::Null, ::serde_json::Value::Bool(true)])); m })"
+            "::serde_json::Value::Object({ let mut m = ::serde_json::Map::with_capacity(1); m.insert(::std::string::String::from(\"a\"), ::serde_json::Value::Array(::std::vec![::serde_json::Value::from(1i64), ::serde_json::Value::from(-2i64), ::serde_json::Value::from(0.5f64), ::serde_json::Value::String(::std::string::String::from(\"x\\\"y\")), ::serde_json::Value::Null, ::serde_json::Value::Bool(true)])); m })"
         );
     }
 }

@@ -1,35 +1,396 @@
-//! `statewright migrate`.
+//! `statewright migrate`: upgrade (or downgrade) state documents through
+//! the migration files, in one store transaction per run; `status`,
+//! `verify` and `hash` for operators and CI.
+
+use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
+use serde_json::Value;
+use statewright::migrate::{
+    DocumentStatus, Hooks, MigrateError, MigrateOptions, MigrationSet, Migrator, StatusState,
+    Target, load_checked, rehash, verify,
+};
+use statewright::spec::migration::{MigrationFileError, load_dir};
+use statewright::store::{LockGuard, StoreError, StoreWriter, WriteContext};
 
 use crate::args::Global;
+use crate::cmd_migrate_print as print;
 use crate::exit::Exit;
 use crate::output;
+use crate::store::{self as opener, Opened};
 
-/// Migrate documents to another schema version.
+/// Migrate state documents to another schema version.
+///
+/// Without a subcommand, every document of the state dir (or the PATHS
+/// given) is brought to the latest schema version of its kind (or to
+/// --to N), all in one transaction: either every document is written or
+/// none is. The migration files are checked against migrations/statewright.sum
+/// first; documents newer than the newest schema, documents whose history
+/// names a migration that changed since, chains with a gap and lossy
+/// downgrades (without --allow-lossy) are refused and nothing is written.
+///
+/// Examples:
+///   statewright migrate --dry-run          # the plan and the JSON Patch of each document
+///   statewright migrate                    # upgrade everything to the latest versions
+///   statewright migrate processed.json --to 1 --allow-lossy
+///   statewright migrate status             # each document's version against the latest
+///   statewright migrate verify             # CI: sum file, chains, fixtures, round trips
 #[derive(Debug, Args)]
-#[command(args_conflicts_with_subcommands = true)]
+#[command(args_conflicts_with_subcommands = true, verbatim_doc_comment)]
 pub struct MigrateArgs {
     #[command(subcommand)]
     pub command: Option<MigrateCommand>,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+/// Options of a migration run.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Documents to migrate (relative to the state dir, or paths inside
+    /// it); default: every document of the state dir.
+    #[arg(value_name = "PATHS")]
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub state: StateArg,
+    /// The target version: a number, or `latest` (each kind's newest). With
+    /// a number and no PATHS, the documents of the kinds that have that
+    /// version.
+    #[arg(long, value_name = "N|latest", default_value = "latest", value_parser = parse_target)]
+    pub to: Target,
+    /// Print the plan and the JSON Patch (RFC 6902) each document would
+    /// receive; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Accept a downgrade through steps that lose data (the replaced
+    /// versions are backed up first; the output says what is lost).
+    #[arg(long)]
+    pub allow_lossy: bool,
+    /// Override the store's serial and lineage checks when writing.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// The state dir option.
+#[derive(Debug, Args)]
+pub struct StateArg {
+    /// The state dir (default: the project's `state`).
+    #[arg(long, value_name = "DIR")]
+    pub state: Option<PathBuf>,
 }
 
 /// `statewright migrate` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum MigrateCommand {
     New(crate::cmd_migrate_new::NewArgs),
+    /// Each document's version against its kind's latest schema.
+    ///
+    /// Exit 0 when every document is current, 1 when some would be
+    /// upgraded, 4 when some are newer than this tool knows.
+    Status(StatusArgs),
+    /// Check the migrations, for CI: the sum file matches, every kind has a
+    /// gap-free chain to its latest schema, each fixture in
+    /// schemas/<kind>/examples/v<N>/ upgraded to every later version
+    /// validates, and up-then-down gives reversible steps' fixtures back.
+    ///
+    /// Exit 0 when sound, 1 with findings.
+    Verify(VerifyArgs),
+    /// Rewrite migrations/statewright.sum from the migration files on disk.
+    ///
+    /// Run it after adding a migration file on purpose. Editing a file that
+    /// was already released is refused by `migrate`: documents migrated
+    /// with it record its old hash.
+    Hash(HashArgs),
+}
+
+/// `migrate status` options.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub state: StateArg,
+}
+
+/// `migrate verify` options.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {}
+
+/// `migrate hash` options.
+#[derive(Debug, Args)]
+pub struct HashArgs {}
+
+fn parse_target(s: &str) -> Result<Target, String> {
+    match s {
+        "latest" => Ok(Target::Latest),
+        n => n
+            .parse::<u32>()
+            .ok()
+            .filter(|v| *v > 0)
+            .map(Target::Version)
+            .ok_or_else(|| format!("`{s}` is not a version: pass a number from 1, or `latest`")),
+    }
 }
 
 pub fn run(global: &Global, args: MigrateArgs) -> Exit {
     match args.command {
         Some(MigrateCommand::New(a)) => crate::cmd_migrate_new::run(global, a),
-        None => {
-            output::print_error(
-                global,
-                "`statewright migrate` is not available in this build",
-                None,
-            );
-            Exit::Usage
+        Some(MigrateCommand::Status(a)) => status(global, &a),
+        Some(MigrateCommand::Verify(_)) => run_verify(global),
+        Some(MigrateCommand::Hash(_)) => hash(global),
+        None => migrate(global, &args.run),
+    }
+}
+
+/// Prints a migration error; its exit code: 4 for refusals, the store's
+/// code for a failed write, 2 otherwise.
+fn fail(global: &Global, e: &MigrateError) -> Exit {
+    let text = e.to_string();
+    let (message, help) = match text.split_once("; fix: ") {
+        Some((m, h)) => (m.to_owned(), Some(format!("fix: {h}"))),
+        None => (text, None),
+    };
+    output::print_error(global, &message, help.as_deref());
+    if e.is_refusal() {
+        return Exit::Refused;
+    }
+    match e {
+        MigrateError::Write { source } => source
+            .downcast_ref::<StoreError>()
+            .map_or(Exit::Usage, opener::exit_for),
+        _ => Exit::Usage,
+    }
+}
+
+fn file_error(global: &Global, e: MigrationFileError) -> Exit {
+    fail(global, &MigrateError::Files(e))
+}
+
+fn migrate(global: &Global, args: &RunArgs) -> Exit {
+    let opened = match opener::open(global, args.state.state.as_deref()) {
+        Ok(o) => o,
+        Err(code) => return code,
+    };
+    let migrations = match load_checked(&opened.project.migrations_dir) {
+        Ok(m) => m,
+        Err(e) => return file_error(global, e),
+    };
+    let guard = match opened.store.lock(&opener::lock_options(global, "migrate")) {
+        Ok(g) => g,
+        Err(e) => return opener::error(global, &e),
+    };
+    let only = match args.to {
+        Target::Version(n) => Some(n),
+        Target::Latest => None,
+    };
+    let docs = match read_documents(global, &opened, &guard, &args.paths, only) {
+        Ok(d) => d,
+        Err(code) => return code,
+    };
+    let migrator = Migrator::new(&opened.catalog, &migrations);
+    let opts = MigrateOptions {
+        to: args.to,
+        allow_lossy: args.allow_lossy,
+        applied_at: None,
+    };
+    if args.dry_run {
+        return match migrator.dry_run(&docs, &opts) {
+            Ok(plans) => {
+                print::plans(global, &plans);
+                Exit::Clean
+            }
+            Err(e) => fail(global, &e),
+        };
+    }
+    let mut ctx = WriteContext::new("migrate");
+    ctx.force = args.force;
+    let explicit = matches!(args.to, Target::Version(_));
+    let mut writer = StoreWriter::new(&opened.store, &guard, ctx).allow_downgrade(explicit);
+    print::progress_writing(&docs);
+    match migrator.migrate(&docs, &opts, &mut writer) {
+        Ok(summary) => {
+            print::summary(global, &summary, &writer.outcomes, &opened.dir);
+            Exit::Clean
         }
+        Err(e) => fail(global, &e),
+    }
+}
+
+/// The documents to migrate, relative to the state dir, read and verified
+/// under the lock (adopted documents without a checksum are accepted).
+/// Without PATHS and with `--to N`, the documents whose kind has a version
+/// N.
+fn read_documents(
+    global: &Global,
+    opened: &Opened,
+    guard: &LockGuard,
+    paths: &[PathBuf],
+    only: Option<u32>,
+) -> Result<Vec<(PathBuf, Value)>, Exit> {
+    let has = |rel: &String, n: u32| {
+        opened
+            .catalog
+            .kind_for(Path::new(rel))
+            .is_some_and(|k| k.version(n).is_some())
+    };
+    let rels = match paths.is_empty() {
+        true => opened
+            .store
+            .document_paths()
+            .map_err(|e| opener::error(global, &e))?
+            .into_iter()
+            .filter(|rel| only.is_none_or(|n| has(rel, n)))
+            .collect(),
+        false => paths
+            .iter()
+            .map(|p| relative(&opened.dir, p))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|(m, h)| {
+                output::print_error(global, &m, Some(&h));
+                Exit::Usage
+            })?,
+    };
+    let mut progress = print::Progress::new("reading", rels.len());
+    let mut docs = Vec::with_capacity(rels.len());
+    for rel in rels {
+        progress.tick();
+        let loaded = read_one(opened, guard, &rel).map_err(|e| match e {
+            Read::Migrate(e) => fail(global, &e),
+            Read::Store(e) => opener::error(global, &e),
+        })?;
+        docs.push((PathBuf::from(rel), loaded));
+    }
+    progress.finish();
+    Ok(docs)
+}
+
+enum Read {
+    Migrate(MigrateError),
+    Store(StoreError),
+}
+
+fn read_one(opened: &Opened, guard: &LockGuard, rel: &str) -> Result<Value, Read> {
+    match opened.store.read_unstamped(Some(guard), rel) {
+        Ok(l) => Ok(l.value),
+        Err(StoreError::NewerVersion { found, known, .. }) => {
+            let kind = opened
+                .catalog
+                .kind_for(Path::new(rel))
+                .map_or_else(String::new, |k| k.name.clone());
+            Err(Read::Migrate(
+                MigrateError::NewerThanKnown {
+                    kind,
+                    version: found,
+                    latest: known,
+                }
+                .in_document(rel),
+            ))
+        }
+        Err(e) => Err(Read::Store(e)),
+    }
+}
+
+/// A document path as the state dir sees it: `rel` as given when it is
+/// not a path to an existing file; otherwise relative to the state dir.
+fn relative(state: &Path, p: &Path) -> Result<String, (String, String)> {
+    let outside = || {
+        (
+            format!(
+                "{}: not inside the state dir {}",
+                p.display(),
+                state.display()
+            ),
+            "pass paths inside the state dir, or relative to it".to_owned(),
+        )
+    };
+    let rel = match p.exists() && !state.join(p).exists() {
+        true => {
+            let abs = std::fs::canonicalize(p).map_err(|_| outside())?;
+            let root = std::fs::canonicalize(state).map_err(|_| outside())?;
+            abs.strip_prefix(root).map_err(|_| outside())?.to_owned()
+        }
+        false => p.to_owned(),
+    };
+    Ok(rel.to_string_lossy().replace('\\', "/"))
+}
+
+fn status(global: &Global, args: &StatusArgs) -> Exit {
+    let opened = match opener::open(global, args.state.state.as_deref()) {
+        Ok(o) => o,
+        Err(code) => return code,
+    };
+    let rels = match opened.store.document_paths() {
+        Ok(r) => r,
+        Err(e) => return opener::error(global, &e),
+    };
+    let empty = MigrationSet {
+        dir: opened.project.migrations_dir.clone(),
+        migrations: Vec::new(),
+    };
+    let migrator = Migrator::new(&opened.catalog, &empty);
+    let rows: Vec<(DocumentStatus, Option<String>)> = rels
+        .iter()
+        .map(|rel| status_one(&opened, &migrator, rel))
+        .collect();
+    print::status(global, &opened.dir, &rows);
+    let any = |s: StatusState| rows.iter().any(|(r, _)| r.state == s);
+    if any(StatusState::Newer) {
+        Exit::Refused
+    } else if rows.iter().any(|(_, e)| e.is_some()) || any(StatusState::Behind) {
+        Exit::Findings
+    } else {
+        Exit::Clean
+    }
+}
+
+fn status_one(
+    opened: &Opened,
+    migrator: &Migrator<'_>,
+    rel: &str,
+) -> (DocumentStatus, Option<String>) {
+    let kind = opened.catalog.kind_for(Path::new(rel));
+    let row = |version, state| DocumentStatus {
+        path: PathBuf::from(rel),
+        kind: kind.map(|k| k.name.clone()),
+        version,
+        latest: kind.map(|k| k.latest().version),
+        state,
+    };
+    match opened.store.read_unstamped(None, rel) {
+        Ok(l) => {
+            let mut s = migrator.status(&[(PathBuf::from(rel), l.value)]);
+            (s.remove(0), None)
+        }
+        Err(StoreError::NewerVersion { found, .. }) => (row(Some(found), StatusState::Newer), None),
+        Err(e) => (row(None, StatusState::NoVersion), Some(e.to_string())),
+    }
+}
+
+fn run_verify(global: &Global) -> Exit {
+    let (project, catalog) = match opener::project_and_catalog(global) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    let migrations = match load_dir(&project.migrations_dir) {
+        Ok(m) => m,
+        Err(e) => return file_error(global, e),
+    };
+    let report = verify(&catalog, &migrations, &Hooks::new());
+    print::verify(global, &report);
+    match report.is_clean() {
+        true => Exit::Clean,
+        false => Exit::Findings,
+    }
+}
+
+fn hash(global: &Global) -> Exit {
+    let (project, _) = match opener::project_and_catalog(global) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
+    match rehash(&project.migrations_dir) {
+        Ok(sum) => {
+            print::hash(global, &project.migrations_dir, &sum);
+            Exit::Clean
+        }
+        Err(e) => file_error(global, e),
     }
 }

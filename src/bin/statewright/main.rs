@@ -12,6 +12,7 @@ mod cmd_list;
 mod cmd_lock;
 mod cmd_migrate;
 mod cmd_migrate_new;
+mod cmd_migrate_print;
 mod cmd_prune;
 mod cmd_rm;
 mod cmd_set;

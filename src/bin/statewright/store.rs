@@ -128,3 +128,22 @@ pub fn error(global: &Global, e: &StoreError) -> Exit {
     output::print_error(global, &e.to_string(), None);
     exit_for(e)
 }
+
+/// Loads the project and its catalog, for commands that read no state.
+/// Errors are printed; the exit code is returned.
+pub fn project_and_catalog(global: &Global) -> Result<(Project, Catalog), Exit> {
+    let project = match load_project(global, true) {
+        Ok(p) => p.expect("required project"),
+        Err((message, help)) => {
+            output::print_error(global, &message, help.as_deref());
+            return Err(Exit::Usage);
+        }
+    };
+    match Catalog::load(&project) {
+        Ok(c) => Ok((project, c)),
+        Err(e) => {
+            output::print_error(global, &e.to_string(), e.help());
+            Err(Exit::Usage)
+        }
+    }
+}

@@ -1,0 +1,121 @@
+//! The store as the migrator's writer: every document a `migrate` run
+//! changes is written in one transaction under the lock the run holds
+//! (journal, backups of the replaced versions, audit lines), and the state
+//! dir's documents are listed for a run over all of them.
+
+use std::path::Path;
+
+use crate::migrate::{StateWriter, WriteBatch};
+use crate::store::backend::RESERVED;
+use crate::store::error::{Result, StoreError};
+use crate::store::lock::LockGuard;
+use crate::store::write::{WriteContext, WriteOutcome};
+use crate::store::{Store, atomic};
+
+/// Writes a migration batch through the store: one transaction per batch,
+/// adopted (unstamped) documents accepted as the versions replaced.
+pub struct StoreWriter<'a> {
+    store: &'a Store,
+    guard: &'a LockGuard,
+    ctx: WriteContext,
+    /// What each write did, once the batch is committed.
+    pub outcomes: Vec<WriteOutcome>,
+}
+
+impl std::fmt::Debug for StoreWriter<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreWriter")
+            .field("store", &self.store)
+            .field("outcomes", &self.outcomes)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> StoreWriter<'a> {
+    /// A writer for a run holding `guard`, writing as `ctx`.
+    pub fn new(store: &'a Store, guard: &'a LockGuard, ctx: WriteContext) -> Self {
+        StoreWriter {
+            store,
+            guard,
+            ctx,
+            outcomes: Vec::new(),
+        }
+    }
+
+    /// Lets the batch lower documents' versions (a downgrade the run asked
+    /// for with an explicit target): the store's downgrade check is
+    /// overridden for this writer's transaction.
+    pub fn allow_downgrade(mut self, yes: bool) -> Self {
+        self.ctx.force |= yes;
+        self
+    }
+}
+
+impl StateWriter for StoreWriter<'_> {
+    fn write_all(
+        &mut self,
+        batch: &WriteBatch,
+    ) -> std::result::Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        if batch.backup_first && self.store.opts.backups == 0 {
+            return Err(Box::new(StoreError::Encode {
+                path: self.store.dir.clone(),
+                message: "a lossy downgrade needs a backup of each document first, but the \
+                          project keeps none (backups = 0); set backups = 1 or more in \
+                          statewright.toml"
+                    .into(),
+            }));
+        }
+        let mut tx = self.store.transaction(self.guard);
+        tx.accept_unstamped(true);
+        for (path, value) in &batch.documents {
+            tx.put(&rel_string(path), value.clone());
+        }
+        self.outcomes = tx.commit(&self.ctx)?;
+        Ok(())
+    }
+}
+
+fn rel_string(p: &Path) -> String {
+    p.to_string_lossy().replace('\\', "/")
+}
+
+impl Store {
+    /// Every document in the state dir whose path a kind matches, relative
+    /// to the state dir with `/` separators, sorted. The store's own files
+    /// (lock, journal, backups, audit log) and temp files are skipped.
+    pub fn document_paths(&self) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        self.list_into(&self.dir, "", 0, &mut out)?;
+        out.sort();
+        Ok(out)
+    }
+
+    fn list_into(
+        &self,
+        dir: &Path,
+        prefix: &str,
+        depth: usize,
+        out: &mut Vec<String>,
+    ) -> Result<()> {
+        let entries = std::fs::read_dir(dir).map_err(|e| StoreError::Io {
+            op: "list",
+            path: dir.to_owned(),
+            source: e,
+        })?;
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let is_reserved = depth == 0 && RESERVED.contains(&name.as_str());
+            if is_reserved || atomic::temp_target(&name).is_some() || depth >= 16 {
+                continue;
+            }
+            let rel = format!("{prefix}{name}");
+            let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+            if is_dir {
+                self.list_into(&entry.path(), &format!("{rel}/"), depth + 1, out)?;
+            } else if self.catalog.kind_for(Path::new(&rel)).is_some() {
+                out.push(rel);
+            }
+        }
+        Ok(())
+    }
+}
