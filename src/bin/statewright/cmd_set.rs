@@ -32,7 +32,7 @@ use crate::store::lock_options;
 /// Examples:
 ///   statewright set processed.json /processed/B0CX7W3N1T/status METADATA_FETCHED
 ///   statewright set processed.json /failed/B0BZ9L4P6F/retry_count --increment 1
-///   statewright set config/dev.json /variables/REGION --string 1
+///   statewright set config/dev.json /vars/ntp_server --string 10.0.0.1
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment, allow_negative_numbers = true)]
 #[command(group(ArgGroup::new("what").required(true).args(["value", "increment"])))]

@@ -26,6 +26,15 @@ mod store;
 use clap::Parser;
 
 fn main() {
+    // Output piped into `head` and the like ends quietly when the reader
+    // goes away, as other command-line tools do, instead of reporting a
+    // failed write. (Every state write is crash-safe, so this cannot leave
+    // a half-written document.)
+    // SAFETY: called before any other thread exists; restores the default
+    // disposition of one signal.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = args::Cli::parse();
     let code = match cli.command {
         args::Command::Validate(a) => cmd_validate::run(&cli.global, a),
