@@ -20,7 +20,6 @@ mod cmd_validate;
 mod exit;
 mod ops_cli;
 mod output;
-#[allow(dead_code)] // used by the commands that open the store
 mod store;
 
 use clap::Parser;

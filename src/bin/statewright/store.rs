@@ -27,20 +27,7 @@ pub struct Opened {
 /// the project's state dir). What opening recovered is reported on stderr.
 /// Errors are printed; the exit code is returned.
 pub fn open(global: &Global, state_dir: Option<&Path>) -> Result<Opened, Exit> {
-    let project = match load_project(global, true) {
-        Ok(p) => p.expect("required project"),
-        Err((message, help)) => {
-            output::print_error(global, &message, help.as_deref());
-            return Err(Exit::Usage);
-        }
-    };
-    let catalog = match Catalog::load(&project) {
-        Ok(c) => c,
-        Err(e) => {
-            output::print_error(global, &e.to_string(), e.help());
-            return Err(Exit::Usage);
-        }
-    };
+    let (project, catalog) = project_and_catalog(global)?;
     let dir = state_dir.map_or_else(|| project.state_dir.clone(), Path::to_path_buf);
     let mut opts = StoreOptions::from_project(&project);
     opts.recover |= global.recover;
@@ -58,20 +45,7 @@ pub fn open(global: &Global, state_dir: Option<&Path>) -> Result<Opened, Exit> {
 /// Like [`open`], but opens the store read-only: no recovery, no lock,
 /// nothing on disk changed (for `check`, `lock`, `audit`).
 pub fn open_read_only(global: &Global, state_dir: Option<&Path>) -> Result<Opened, Exit> {
-    let project = match load_project(global, true) {
-        Ok(p) => p.expect("required project"),
-        Err((message, help)) => {
-            output::print_error(global, &message, help.as_deref());
-            return Err(Exit::Usage);
-        }
-    };
-    let catalog = match Catalog::load(&project) {
-        Ok(c) => c,
-        Err(e) => {
-            output::print_error(global, &e.to_string(), e.help());
-            return Err(Exit::Usage);
-        }
-    };
+    let (project, catalog) = project_and_catalog(global)?;
     let dir = state_dir.map_or_else(|| project.state_dir.clone(), Path::to_path_buf);
     let opts = StoreOptions::from_project(&project);
     let store = Store::open_read_only(&catalog, &dir, opts).map_err(|e| error(global, &e))?;
