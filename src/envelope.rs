@@ -244,29 +244,18 @@ fn utf16_order(a: &str, b: &str) -> std::cmp::Ordering {
 fn write_canonical(out: &mut dyn Sink, v: &Value, skip: Option<&[String]>) {
     match v {
         Value::Object(map) => {
-            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-            entries.sort_unstable_by(|a, b| utf16_order(a.0, b.0));
-            out.buf().push(b'{');
-            let mut first = true;
-            for (k, value) in entries {
-                let inner = match skip {
-                    Some([head, rest @ ..]) if head == k => {
-                        if rest.is_empty() {
-                            continue;
-                        }
-                        Some(rest)
-                    }
-                    _ => None,
-                };
-                if !first {
-                    out.buf().push(b',');
-                }
-                first = false;
-                write_string(out.buf(), k);
-                out.buf().push(b':');
-                write_canonical(out, value, inner);
+            // Keys often come in order already; sort only when they do not.
+            let sorted = map
+                .keys()
+                .zip(map.keys().skip(1))
+                .all(|(a, b)| utf16_order(a, b).is_lt());
+            if sorted {
+                write_members(out, map.iter(), skip);
+            } else {
+                let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+                entries.sort_unstable_by(|a, b| utf16_order(a.0, b.0));
+                write_members(out, entries.into_iter(), skip);
             }
-            out.buf().push(b'}');
         }
         Value::Array(items) => {
             out.buf().push(b'[');
@@ -290,6 +279,35 @@ fn write_canonical(out: &mut dyn Sink, v: &Value, skip: Option<&[String]>) {
             let _ = serde_json::to_writer(out.buf(), other);
         }
     }
+}
+
+/// Writes an object's members, already in canonical order.
+fn write_members<'a>(
+    out: &mut dyn Sink,
+    members: impl Iterator<Item = (&'a String, &'a Value)>,
+    skip: Option<&[String]>,
+) {
+    out.buf().push(b'{');
+    let mut first = true;
+    for (k, value) in members {
+        let inner = match skip {
+            Some([head, rest @ ..]) if head == k => {
+                if rest.is_empty() {
+                    continue;
+                }
+                Some(rest)
+            }
+            _ => None,
+        };
+        if !first {
+            out.buf().push(b',');
+        }
+        first = false;
+        write_string(out.buf(), k);
+        out.buf().push(b':');
+        write_canonical(out, value, inner);
+    }
+    out.buf().push(b'}');
 }
 
 fn write_string(out: &mut Vec<u8>, s: &str) {

@@ -19,7 +19,10 @@
 //!
 //! 1. The caller holds the lock ([`Store::lock`], an RAII guard).
 //! 2. The current version is read and fully verified (a corrupt one is
-//!    refused unless `force`; a newer schema version always).
+//!    refused unless `force`; a newer schema version always). When its
+//!    bytes equal, byte for byte, those of a version this store verified
+//!    or wrote before, that verdict is reused instead of parsing again
+//!    (every check is a function of the bytes; see `cache.rs`).
 //! 3. Version, serial and lineage are checked: a lower version
 //!    (downgrade), a value based on an older serial (lost update) or from
 //!    another lineage is refused unless `force`; serials always grow.
@@ -80,6 +83,7 @@ pub mod atomic;
 pub mod audit;
 pub mod backend;
 pub mod backup;
+mod cache;
 pub mod error;
 pub mod fs;
 pub mod journal;
@@ -152,6 +156,7 @@ pub struct Store {
     opts: StoreOptions,
     backend: Arc<dyn Backend>,
     verifier: Arc<dyn Verifier>,
+    verified: cache::Verified,
 }
 
 impl std::fmt::Debug for Store {
@@ -197,6 +202,7 @@ impl Store {
             opts,
             backend,
             verifier: Arc::new(SchemaVerifier::new(catalog)),
+            verified: cache::Verified::default(),
         })
     }
 
@@ -239,6 +245,7 @@ impl Store {
             opts,
             backend,
             verifier,
+            verified: cache::Verified::default(),
         };
         let report = store.recover_on_open()?;
         Ok((store, report))

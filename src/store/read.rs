@@ -4,6 +4,7 @@
 //! newest good backup is restored instead.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde_json::Value;
 use statewright_spec::document::{self, ParseError, SourceText};
@@ -99,7 +100,16 @@ impl Store {
 
     fn read_inner(&self, rel: &str, guard: Option<&LockGuard>) -> Result<Loaded> {
         let kind = self.kind_for(rel)?;
-        match self.read_checked(kind, rel) {
+        let checked = match guard {
+            // Under the lock, remember the verdict for a write that follows.
+            Some(_) => self.read_bytes(rel).and_then(|bytes| {
+                let loaded = self.check(kind, rel, &bytes)?;
+                self.verified.put(rel, bytes, Arc::new(loaded.clone()));
+                Ok(loaded)
+            }),
+            None => self.read_checked(kind, rel),
+        };
+        match checked {
             Err(StoreError::Corrupt { .. }) if self.opts.recover => match guard {
                 Some(g) => self.recover(g, rel),
                 None => {
@@ -125,12 +135,45 @@ impl Store {
         rel: &str,
         unstamped_ok: bool,
     ) -> Result<Loaded> {
-        let path = self.backend.path_of(rel);
-        let bytes = self
-            .backend
-            .read(rel)?
-            .ok_or(StoreError::NotFound { path })?;
+        let bytes = self.read_bytes(rel)?;
         self.check_with(kind, rel, &bytes, unstamped_ok)
+    }
+
+    fn read_bytes(&self, rel: &str) -> Result<Vec<u8>> {
+        let path = self.backend.path_of(rel);
+        self.backend.read(rel)?.ok_or(StoreError::NotFound { path })
+    }
+
+    /// The current version of `rel` for a write under the lock: read and
+    /// verified like [`Store::read_locked`], except that the verdict of a
+    /// version with exactly the same bytes is reused (see `cache.rs`).
+    ///
+    /// With `unstamped_ok`, a version without any checksum passes too (see
+    /// [`Store::read_unstamped`]); that verdict is not remembered.
+    pub(crate) fn read_current(
+        &self,
+        guard: &LockGuard,
+        kind: &Kind,
+        rel: &str,
+        unstamped_ok: bool,
+    ) -> Result<Arc<Loaded>> {
+        let bytes = self.read_bytes(rel)?;
+        if let Some(loaded) = self.verified.get(rel, &bytes) {
+            return Ok(loaded);
+        }
+        match self.check_with(kind, rel, &bytes, unstamped_ok) {
+            Ok(loaded) => {
+                let loaded = Arc::new(loaded);
+                if !unstamped_ok {
+                    self.verified.put(rel, bytes, loaded.clone());
+                }
+                Ok(loaded)
+            }
+            Err(StoreError::Corrupt { .. }) if self.opts.recover => {
+                self.recover(guard, rel).map(Arc::new)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// Runs every read check on `bytes` as the document `rel`.

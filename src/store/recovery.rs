@@ -163,7 +163,7 @@ impl Store {
             outcome: "restored",
         };
         let tx = uuid::Uuid::new_v4().to_string();
-        let (mut staged, outcome) =
+        let (mut staged, outcome, _) =
             self.prepare(kind, rel, good.value.clone(), &ctx, &tx, &basis)?;
         staged.audit.outcome = format!("restored from {} after: {failure}", entry.backup);
         self.backend.commit(guard, vec![staged])?;

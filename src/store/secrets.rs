@@ -31,7 +31,10 @@ pub struct Finding {
 /// schema marks as secret.
 pub fn scan(doc: &Value, schema: &Value) -> Option<Finding> {
     let mut path = Vec::new();
-    let what = walk(doc, Some(schema), schema, &mut path)?;
+    // Without a single exemption in the schema, there is no subschema to
+    // follow: every string is checked.
+    let sub = has_exemption(schema).then_some(schema);
+    let what = walk(doc, sub, schema, &mut path)?;
     let pointer = path.iter().fold(String::new(), |p, seg| match seg {
         Seg::Key(k) => join(&p, k),
         Seg::Index(i) => join(&p, &i.to_string()),
@@ -83,6 +86,17 @@ fn walk<'a>(
     }
 }
 
+/// Whether `schema` marks any field `"x-statewright-secret": true`.
+fn has_exemption(schema: &Value) -> bool {
+    match schema {
+        Value::Object(m) => m.iter().any(|(k, v)| {
+            (k == "x-statewright-secret" && *v == Value::Bool(true)) || has_exemption(v)
+        }),
+        Value::Array(a) => a.iter().any(has_exemption),
+        _ => false,
+    }
+}
+
 fn resolve<'a>(mut s: &'a Value, root: &'a Value) -> &'a Value {
     for _ in 0..16 {
         match s
@@ -102,6 +116,9 @@ fn resolve<'a>(mut s: &'a Value, root: &'a Value) -> &'a Value {
 
 /// What credential `s` looks like, if any.
 pub fn looks_like(s: &str) -> Option<&'static str> {
+    if !has_trigger(s.as_bytes()) {
+        return None;
+    }
     type Rule = (&'static str, fn(&str) -> bool);
     let rules: [Rule; 6] = [
         ("a PEM private key", pem),
@@ -112,6 +129,28 @@ pub fn looks_like(s: &str) -> Option<&'static str> {
         ("a JWT", jwt),
     ];
     rules.iter().find(|(_, f)| f(s)).map(|(what, _)| *what)
+}
+
+/// Whether `s` contains the fixed start of any shape (`-----BEGIN `,
+/// `AKIA`, `ASIA`, `gh`, `xox`, `Bearer `, `eyJ`): every rule needs one,
+/// so a string without any is no credential. One pass, no allocation.
+fn has_trigger(s: &[u8]) -> bool {
+    // The shortest credential (`xoxb-` and one more byte) is 6 bytes long.
+    if s.len() < 6 {
+        return false;
+    }
+    (0..s.len()).any(|i| {
+        let t = &s[i..];
+        match t[0] {
+            b'-' => t.starts_with(b"-----BEGIN "),
+            b'A' => t.starts_with(b"AKIA") || t.starts_with(b"ASIA"),
+            b'g' => t.starts_with(b"gh"),
+            b'x' => t.starts_with(b"xox"),
+            b'B' => t.starts_with(b"Bearer "),
+            b'e' => t.starts_with(b"eyJ"),
+            _ => false,
+        }
+    })
 }
 
 fn pem(s: &str) -> bool {
@@ -231,5 +270,29 @@ mod tests {
             })
         );
         assert_eq!(scan(&json!({"auth": "xoxb-1-2"}), &schema), None);
+    }
+
+    #[test]
+    fn without_exemptions_every_string_is_checked() {
+        let schema = json!({"properties": {"a": {"type": "object"}}});
+        let doc = json!({"a": {"b": ["ok", {"c": "xoxs-1"}]}});
+        assert_eq!(
+            scan(&doc, &schema),
+            Some(Finding {
+                pointer: "/a/b/1/c".into(),
+                what: "a Slack token"
+            })
+        );
+    }
+
+    #[test]
+    fn shapes_are_found_anywhere_in_a_string() {
+        let gh = format!("see ghs_{} here", "Z9".repeat(18));
+        for s in ["aaaaaxoxp-1", "..AKIA0123456789ABCDEF", gh.as_str()] {
+            assert!(looks_like(s).is_some(), "{s}");
+        }
+        for s in ["xoxb-", "row-00000001", "gh_ghx", "eyJ.eyJ.eyJ"] {
+            assert_eq!(looks_like(s), None, "{s}");
+        }
     }
 }

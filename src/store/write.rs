@@ -4,6 +4,7 @@
 //! bytes → commit (temp, fsync, backup, rename, fsync dir, audit).
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde_json::Value;
 use statewright_spec::catalog::{VersionProblem, version_of};
@@ -13,6 +14,7 @@ use statewright_spec::{Format, Kind};
 use crate::envelope::{self, Origin, Stamp, checksum};
 use crate::store::audit::AuditEntry;
 use crate::store::backend::{Previous, Staged};
+use crate::store::cache::depth;
 use crate::store::error::{Result, StoreError};
 use crate::store::lock::{LockGuard, LockOptions};
 use crate::store::read::Loaded;
@@ -97,7 +99,7 @@ impl Transaction<'_> {
             .map(|(rel, value)| {
                 self.store
                     .stage(self.guard, &rel, value, ctx, &tx)
-                    .map(|(_, o)| o)
+                    .map(|(_, o, _)| o)
             })
             .collect()
     }
@@ -126,17 +128,27 @@ impl Transaction<'_> {
         let tx = uuid::Uuid::new_v4().to_string();
         let mut staged = Vec::new();
         let mut outcomes = Vec::new();
+        let mut verified = Vec::new();
         for (rel, value) in self.puts {
-            let (s, o) =
+            let (s, o, v) =
                 self.store
                     .stage_with(self.guard, &rel, value, ctx, &tx, self.unstamped_ok)?;
+            verified.push((rel, v.map(|v| (s.bytes.clone(), v))));
             staged.push(s);
             outcomes.push(o);
         }
         self.store.backend.commit(self.guard, staged)?;
+        for (rel, v) in verified {
+            self.store.remember(&rel, v);
+        }
         Ok(outcomes)
     }
 }
+
+/// A staged version, what the write will report, and the new version as
+/// the read checks would load it (when that is certain without reading
+/// it back; see [`Store::verified_new`]).
+pub(crate) type Prepared = (Staged, WriteOutcome, Option<Loaded>);
 
 /// The version being replaced, and the lowest serial a new one may have.
 pub(crate) struct Basis<'a> {
@@ -155,8 +167,10 @@ impl Store {
         ctx: &WriteContext,
     ) -> Result<WriteOutcome> {
         let tx = uuid::Uuid::new_v4().to_string();
-        let (staged, outcome) = self.stage(guard, rel, value, ctx, &tx)?;
+        let (staged, outcome, verified) = self.stage(guard, rel, value, ctx, &tx)?;
+        let verified = verified.map(|v| (staged.bytes.clone(), v));
         self.backend.commit(guard, vec![staged])?;
+        self.remember(rel, verified);
         Ok(outcome)
     }
 
@@ -171,7 +185,7 @@ impl Store {
         ctx: &WriteContext,
     ) -> Result<WriteOutcome> {
         let tx = uuid::Uuid::new_v4().to_string();
-        self.stage(guard, rel, value, ctx, &tx).map(|(_, o)| o)
+        self.stage(guard, rel, value, ctx, &tx).map(|(_, o, _)| o)
     }
 
     /// Read-modify-write of `rel` under a lock already held.
@@ -222,7 +236,7 @@ impl Store {
         value: Value,
         ctx: &WriteContext,
         tx: &str,
-    ) -> Result<(Staged, WriteOutcome)> {
+    ) -> Result<Prepared> {
         self.stage_with(guard, rel, value, ctx, tx, false)
     }
 
@@ -234,13 +248,9 @@ impl Store {
         ctx: &WriteContext,
         tx: &str,
         unstamped_ok: bool,
-    ) -> Result<(Staged, WriteOutcome)> {
+    ) -> Result<Prepared> {
         let kind = self.kind_for(rel)?;
-        let read = match unstamped_ok {
-            true => self.read_unstamped(Some(guard), rel),
-            false => self.read_locked(guard, rel),
-        };
-        let current = match read {
+        let current = match self.read_current(guard, kind, rel, unstamped_ok) {
             Ok(c) => Some(c),
             Err(StoreError::NotFound { .. }) => None,
             Err(StoreError::Corrupt { .. }) if ctx.force => None,
@@ -254,7 +264,7 @@ impl Store {
             self.refuse_transitions(kind, rel, c, &value)?;
         }
         let basis = Basis {
-            current: current.as_ref(),
+            current: current.as_deref(),
             floor,
             outcome: "written",
         };
@@ -302,7 +312,7 @@ impl Store {
         ctx: &WriteContext,
         tx: &str,
         basis: &Basis<'_>,
-    ) -> Result<(Staged, WriteOutcome)> {
+    ) -> Result<Prepared> {
         let path = self.backend.path_of(rel);
         let fields = &kind.spec.fields;
         let version = self.target_version(kind, rel, &value, basis.current, ctx.force)?;
@@ -346,6 +356,7 @@ impl Store {
             previous,
             audit,
         };
+        let verified = self.verified_new(kind, &staged.bytes, value, &path, version);
         let outcome = WriteOutcome {
             path,
             serial,
@@ -353,7 +364,7 @@ impl Store {
             checksum: sum,
             version,
         };
-        Ok((staged, outcome))
+        Ok((staged, outcome, verified))
     }
 
     fn target_version(
@@ -496,6 +507,44 @@ impl Store {
                 version,
                 problems,
             })
+    }
+
+    /// The new version as a read would load it from `bytes`, when that is
+    /// certain: JSON written by `serde_json` from the verified `value`
+    /// reads back as exactly `value` (the guarantee [`Store::encode`]
+    /// relies on), provided it is within the parser's size and depth
+    /// limits. `None` otherwise (the next write then reads it fully).
+    fn verified_new(
+        &self,
+        kind: &Kind,
+        bytes: &[u8],
+        value: Value,
+        path: &std::path::Path,
+        version: u32,
+    ) -> Option<Loaded> {
+        let limits = self.opts.limits;
+        if kind.spec.format() != Format::Json
+            || bytes.len() > limits.max_bytes
+            || depth(&value) + 1 >= limits.max_depth.min(127)
+        {
+            return None;
+        }
+        let envelope = envelope::Envelope::read(&kind.spec.fields, &value).ok()?;
+        Some(Loaded {
+            kind: kind.name.clone(),
+            version,
+            value,
+            envelope,
+            source: path.to_owned(),
+            restored: None,
+        })
+    }
+
+    /// Remembers a version just committed (see `cache.rs`).
+    fn remember(&self, rel: &str, verified: Option<(Vec<u8>, Loaded)>) {
+        if let Some((bytes, loaded)) = verified {
+            self.verified.put(rel, bytes, Arc::new(loaded));
+        }
     }
 
     fn encode(&self, kind: &Kind, rel: &str, value: &Value, sum: &str) -> Result<Vec<u8>> {

@@ -298,3 +298,80 @@ fn readers_never_see_a_torn_document_while_a_writer_works() {
         assert!(reads > 0);
     });
 }
+
+/// A write reuses the verdict on the version it replaces only while the
+/// file's bytes are exactly the ones verified: an in-place change of the
+/// same size, with the modification time put back, is still caught.
+#[test]
+fn a_change_between_two_writes_is_detected() {
+    let f = fixture();
+    let store = f.open();
+    let g = store.lock(&lock()).unwrap();
+    store
+        .write(&g, "counter.json", counter(12345), &ctx())
+        .unwrap();
+    let path = f.state.join("counter.json");
+    let before = std::fs::metadata(&path).unwrap().modified().unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let edited = text.replace("12345", "54321");
+    assert_eq!(edited.len(), text.len());
+    std::fs::write(&path, edited).unwrap();
+    let file = std::fs::File::options().write(true).open(&path).unwrap();
+    file.set_modified(before).unwrap();
+    drop(file);
+    let err = store
+        .write(&g, "counter.json", counter(2), &ctx())
+        .unwrap_err();
+    match &err {
+        StoreError::Corrupt { check, .. } => {
+            assert_eq!(check.to_string(), "checksum", "{err}")
+        }
+        other => panic!("expected a checksum failure, got {other}"),
+    }
+    assert!(std::fs::read_to_string(&path).unwrap().contains("54321"));
+}
+
+/// Another store (as another process would) writes between two writes of
+/// this one: the second write builds on that version, not the one this
+/// store wrote last.
+#[test]
+fn a_write_by_another_store_between_two_writes_is_built_on() {
+    let f = fixture();
+    let (a, b) = (f.open(), f.open());
+    let first = put(&a, "counter.json", counter(1));
+    let second = put(&b, "counter.json", counter(2));
+    assert_eq!(second.serial, 2);
+    let g = a.lock(&lock()).unwrap();
+    let mut stale = counter(3);
+    stale["serial"] = json!(first.serial);
+    let err = a.write(&g, "counter.json", stale, &ctx()).unwrap_err();
+    assert!(matches!(err, StoreError::Conflict { .. }), "{err}");
+    let third = a.write(&g, "counter.json", counter(3), &ctx()).unwrap();
+    assert_eq!(third.serial, 3);
+    let loaded = a.read("counter.json").unwrap();
+    assert_eq!(loaded.value["count"], 3);
+    let backups = backup::list(&statewright::store::RealFs, &f.state, "counter.json");
+    assert_eq!(backups.first().map(|b| b.serial), Some(2));
+}
+
+/// What a write leaves on disk reads back as exactly the value it wrote
+/// (the cached verdict of the next write depends on it).
+#[test]
+fn a_written_version_reads_back_as_written() {
+    let f = fixture();
+    let store = f.open();
+    let value = json!({
+        "schema_version": 1, "count": 7,
+        "note": "x\"\n\u{1}é\u{1f600}", "pad": "",
+        "rows": [1.5, -0.0, 1e300, 18446744073709551615u64, -9223372036854775808i64, null, {}]
+    });
+    let g = store.lock(&lock()).unwrap();
+    store.write(&g, "counter.json", value, &ctx()).unwrap();
+    store
+        .update_locked(&g, "counter.json", &ctx(), |v| v["count"] = json!(8))
+        .unwrap();
+    let expected = store.read("counter.json").unwrap().value;
+    let fresh = f.open().read("counter.json").unwrap().value;
+    assert_eq!(expected, fresh);
+    assert_eq!(fresh["rows"][3], json!(18446744073709551615u64));
+}
