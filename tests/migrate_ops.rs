@@ -104,6 +104,29 @@ fn rename_keeps_the_key_in_place() {
     );
 }
 
+/// Objects of many members are searched by hash, small ones by comparing
+/// keys: both give the same places and values.
+#[test]
+fn ops_on_large_objects_match_small_ones() {
+    let wide = |extra: usize, tail: Value| {
+        let mut m = serde_json::Map::new();
+        for i in 0..extra {
+            m.insert(format!("k{i:02}"), json!(i));
+        }
+        for (k, v) in tail.as_object().unwrap() {
+            m.insert(k.clone(), v.clone());
+        }
+        Value::Object(m)
+    };
+    for extra in [0, 3, 7, 8, 9, 20] {
+        both_ways(
+            "  - rename: {path: /old, to: new}\n  - move: {from: /img, to: /img/name}\n",
+            wide(extra, json!({"old": 2, "img": "a", "z": 3})),
+            wide(extra, json!({"new": 2, "z": 3, "img": {"name": "a"}})),
+        );
+    }
+}
+
 #[test]
 fn copy_and_its_inverse() {
     // Parents created on the way up stay (empty) on the way down: copy into

@@ -23,10 +23,35 @@ impl OpFailure {
     }
 }
 
+/// Objects up to this many members are searched by comparing keys, which
+/// for the short keys of state documents is cheaper than hashing the key.
+const SCAN_LIMIT: usize = 8;
+
+/// The member `k` of `m`.
+fn member<'a>(m: &'a Map<String, Value>, k: &str) -> Option<&'a Value> {
+    match m.len() <= SCAN_LIMIT {
+        true => m.iter().find_map(|(key, x)| (key == k).then_some(x)),
+        false => m.get(k),
+    }
+}
+
+/// The member `k` of `m`, mutably.
+fn member_mut<'a>(m: &'a mut Map<String, Value>, k: &str) -> Option<&'a mut Value> {
+    match m.len() <= SCAN_LIMIT {
+        true => m.iter_mut().find_map(|(key, x)| (key == k).then_some(x)),
+        false => m.get_mut(k),
+    }
+}
+
+/// Whether `m` has a member `k`.
+fn has_member(m: &Map<String, Value>, k: &str) -> bool {
+    member(m, k).is_some()
+}
+
 /// The value at `tokens`.
 pub fn get<'a>(v: &'a Value, tokens: &[&str]) -> Option<&'a Value> {
     tokens.iter().try_fold(v, |cur, t| match cur {
-        Value::Object(m) => m.get(*t),
+        Value::Object(m) => member(m, t),
         Value::Array(a) => a.get(t.parse::<usize>().ok()?),
         _ => None,
     })
@@ -35,7 +60,7 @@ pub fn get<'a>(v: &'a Value, tokens: &[&str]) -> Option<&'a Value> {
 /// The value at `tokens`, mutably.
 pub fn get_mut<'a>(v: &'a mut Value, tokens: &[&str]) -> Option<&'a mut Value> {
     tokens.iter().try_fold(v, |cur, t| match cur {
-        Value::Object(m) => m.get_mut(*t),
+        Value::Object(m) => member_mut(m, t),
         Value::Array(a) => a.get_mut(t.parse::<usize>().ok()?),
         _ => None,
     })
@@ -127,7 +152,7 @@ pub fn fill(v: &mut Value, tokens: &[&str], make: impl FnOnce() -> Value) -> Res
     };
     match parent {
         Value::Object(m) => {
-            if !m.contains_key(*last) {
+            if !has_member(m, last) {
                 m.insert((*last).to_owned(), make());
             }
             Ok(())
@@ -151,8 +176,8 @@ fn parent_mut<'a>(
     let mut cur = v;
     for (i, t) in parents.iter().enumerate() {
         cur = match cur {
-            Value::Object(m) => match m.contains_key(*t) {
-                true => m.get_mut(*t).expect("present"),
+            Value::Object(m) => match has_member(m, t) {
+                true => member_mut(m, t).expect("present"),
                 false => m
                     .entry(key(spare, t))
                     .or_insert_with(|| Value::Object(Map::new())),
@@ -207,7 +232,11 @@ pub fn rename(v: &mut Value, parent: &[&str], old: &str, new: &str) {
     if !taken {
         // A free name: append it with the value and swap it into the old
         // key's slot, which keeps the order without shifting entries.
-        let value = m.get_mut(old).map(Value::take).unwrap_or_default();
+        let value = m
+            .values_mut()
+            .nth(index)
+            .map(Value::take)
+            .unwrap_or_default();
         m.insert(new.to_owned(), value);
         m.swap_remove(old);
         return;
