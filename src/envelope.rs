@@ -147,6 +147,16 @@ pub struct Stamp {
 /// Writes the stamp's fields into `doc` and then its checksum. Returns the
 /// checksum, or the pointer that could not be set.
 pub fn stamp(fields: &EnvelopeFields, doc: &mut Value, s: &Stamp) -> Result<String, String> {
+    stamp_fields(fields, doc, s)?;
+    let sum = checksum(doc, &fields.checksum);
+    set_checksum(fields, doc, &sum)?;
+    Ok(sum)
+}
+
+/// Writes the stamp's fields into `doc`, all but the checksum (which
+/// [`set_checksum`] writes once it is computed). Returns the pointer that
+/// could not be set on failure.
+pub fn stamp_fields(fields: &EnvelopeFields, doc: &mut Value, s: &Stamp) -> Result<(), String> {
     if doc.pointer(&fields.version).is_none() {
         set(doc, &fields.version, Value::from(s.default_version))?;
     }
@@ -158,10 +168,13 @@ pub fn stamp(fields: &EnvelopeFields, doc: &mut Value, s: &Stamp) -> Result<Stri
         Value::from(s.generated_at.clone()),
     )?;
     let origin = serde_json::to_value(&s.origin).unwrap_or(Value::Null);
-    set(doc, &fields.origin, origin)?;
-    let sum = checksum(doc, &fields.checksum);
-    set(doc, &fields.checksum, Value::from(sum.clone()))?;
-    Ok(sum)
+    set(doc, &fields.origin, origin)
+}
+
+/// Writes `sum` into `doc`'s checksum field. Returns the pointer that could
+/// not be set on failure.
+pub fn set_checksum(fields: &EnvelopeFields, doc: &mut Value, sum: &str) -> Result<(), String> {
+    set(doc, &fields.checksum, Value::from(sum))
 }
 
 fn set(doc: &mut Value, at: &str, v: Value) -> Result<(), String> {

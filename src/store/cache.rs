@@ -28,6 +28,16 @@ struct Entry {
     loaded: Arc<Loaded>,
 }
 
+/// A cache entry that a newer version replaced.
+pub(crate) struct Replaced(Entry);
+
+impl Replaced {
+    /// The size of the replaced version's bytes.
+    pub(crate) fn len(&self) -> usize {
+        self.0.bytes.len()
+    }
+}
+
 /// Verified versions by document path (inside the state dir).
 #[derive(Default)]
 pub(crate) struct Verified {
@@ -49,9 +59,10 @@ impl Verified {
     }
 
     /// Remembers that `bytes` of `rel` passed every read check as `loaded`.
-    pub(crate) fn put(&self, rel: &str, bytes: Vec<u8>, loaded: Arc<Loaded>) {
+    /// Returns the entry it replaced, for the caller to free.
+    pub(crate) fn put(&self, rel: &str, bytes: Vec<u8>, loaded: Arc<Loaded>) -> Option<Replaced> {
         let Ok(mut entries) = self.entries.lock() else {
-            return;
+            return None;
         };
         let total: usize = entries.values().map(|e| e.bytes.len()).sum();
         if !entries.contains_key(rel)
@@ -59,7 +70,9 @@ impl Verified {
         {
             entries.clear();
         }
-        entries.insert(rel.to_owned(), Entry { bytes, loaded });
+        entries
+            .insert(rel.to_owned(), Entry { bytes, loaded })
+            .map(Replaced)
     }
 }
 

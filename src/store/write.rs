@@ -21,6 +21,55 @@ use crate::store::read::Loaded;
 use crate::store::verify::Problem;
 use crate::store::{Store, secrets};
 
+/// Documents of more nodes than this are checksummed in parallel with
+/// their checks and encoding (see [`Store::seal`]); below it, starting a
+/// thread costs more than it saves.
+const PARALLEL_NODES: usize = 4096;
+
+/// A replaced cached version of at least this many bytes is freed off the
+/// write path.
+const FREE_ASIDE_BYTES: usize = 256 * 1024;
+
+/// The error for an envelope field that cannot be set in a document.
+fn cannot_set(path: &std::path::Path, pointer: &str) -> StoreError {
+    StoreError::Encode {
+        path: path.to_owned(),
+        message: format!("cannot set envelope field `{pointer}`"),
+    }
+}
+
+/// Whether `v` has more than `n` nodes (values at any depth); stops
+/// counting once it knows.
+fn has_more_nodes(v: &Value, n: usize) -> bool {
+    fn count(v: &Value, left: &mut usize) -> bool {
+        if *left == 0 {
+            return true;
+        }
+        *left -= 1;
+        match v {
+            Value::Array(a) => a.iter().any(|x| count(x, left)),
+            Value::Object(m) => m.values().any(|x| count(x, left)),
+            _ => false,
+        }
+    }
+    let mut left = n;
+    count(v, &mut left)
+}
+
+/// Replaces the only occurrence of `from` in `bytes` by `to` (of the same
+/// length). False, changing nothing, when `from` is not there exactly once.
+fn replace_once(bytes: &mut [u8], from: &[u8], to: &[u8]) -> bool {
+    let finder = memchr::memmem::Finder::new(from);
+    let Some(at) = finder.find(bytes) else {
+        return false;
+    };
+    if from.len() != to.len() || finder.find(&bytes[at + 1..]).is_some() {
+        return false;
+    }
+    bytes[at..at + to.len()].copy_from_slice(to);
+    true
+}
+
 /// Who writes, and how carefully.
 #[derive(Debug, Clone)]
 pub struct WriteContext {
@@ -324,12 +373,8 @@ impl Store {
             origin: ctx.origin(),
             default_version: version,
         };
-        let sum = envelope::stamp(fields, &mut value, &stamp).map_err(|p| StoreError::Encode {
-            path: path.clone(),
-            message: format!("cannot set envelope field `{p}`"),
-        })?;
-        self.refuse_bad_content(kind, rel, version, &value)?;
-        let bytes = self.encode(kind, rel, &value, &sum)?;
+        envelope::stamp_fields(fields, &mut value, &stamp).map_err(|p| cannot_set(&path, &p))?;
+        let (sum, bytes) = self.seal(kind, rel, version, &mut value)?;
         let before = basis.current.map(|c| &c.envelope);
         let audit = AuditEntry {
             time: stamp.generated_at.clone(),
@@ -540,10 +585,69 @@ impl Store {
         })
     }
 
-    /// Remembers a version just committed (see `cache.rs`).
+    /// Checksums, checks (secrets, schema) and encodes a stamped `value`,
+    /// setting its checksum field. Returns the checksum and the bytes.
+    ///
+    /// A large JSON document is checksummed on a second thread while this
+    /// one checks and encodes it with a placeholder checksum of the same
+    /// shape (`sha256:` and 64 random hex digits), which is then replaced
+    /// in the bytes. The checksum does not cover its own field, and the
+    /// placeholder passes the same checks the real value does, so the
+    /// result is byte for byte what the one-thread way gives; when the
+    /// placeholder is not found exactly once the value is encoded again.
+    fn seal(
+        &self,
+        kind: &Kind,
+        rel: &str,
+        version: u32,
+        value: &mut Value,
+    ) -> Result<(String, Vec<u8>)> {
+        let fields = &kind.spec.fields;
+        let path = self.backend.path_of(rel);
+        if kind.spec.format() != Format::Json || !has_more_nodes(value, PARALLEL_NODES) {
+            let sum = checksum(value, &fields.checksum);
+            envelope::set_checksum(fields, value, &sum).map_err(|p| cannot_set(&path, &p))?;
+            self.refuse_bad_content(kind, rel, version, value)?;
+            let bytes = self.encode(kind, rel, value, &sum)?;
+            return Ok((sum, bytes));
+        }
+        let placeholder = format!(
+            "sha256:{}{}",
+            uuid::Uuid::new_v4().simple(),
+            uuid::Uuid::new_v4().simple()
+        );
+        envelope::set_checksum(fields, value, &placeholder).map_err(|p| cannot_set(&path, &p))?;
+        let shared: &Value = value;
+        let (sum, encoded) = std::thread::scope(|scope| {
+            let sum = scope.spawn(|| checksum(shared, &fields.checksum));
+            let encoded = self
+                .refuse_bad_content(kind, rel, version, shared)
+                .and_then(|()| self.encode(kind, rel, shared, &placeholder));
+            (sum.join(), encoded)
+        });
+        let sum = sum.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        let mut bytes = encoded?;
+        envelope::set_checksum(fields, value, &sum).map_err(|p| cannot_set(&path, &p))?;
+        if !replace_once(&mut bytes, placeholder.as_bytes(), sum.as_bytes()) {
+            bytes = self.encode(kind, rel, value, &sum)?;
+        }
+        Ok((sum, bytes))
+    }
+
+    /// Remembers a version just committed (see `cache.rs`). A large
+    /// version it replaces is freed on a thread of its own, off the write
+    /// path (freeing a parsed 1 MiB document takes about as long as
+    /// encoding it).
     fn remember(&self, rel: &str, verified: Option<(Vec<u8>, Loaded)>) {
-        if let Some((bytes, loaded)) = verified {
-            self.verified.put(rel, bytes, Arc::new(loaded));
+        if let Some((bytes, loaded)) = verified
+            && let Some(old) = self.verified.put(rel, bytes, Arc::new(loaded))
+            && old.len() >= FREE_ASIDE_BYTES
+        {
+            // When no thread can be started, the closure (and `old`) is
+            // dropped right here instead.
+            let _ = std::thread::Builder::new()
+                .name("statewright-free".into())
+                .spawn(move || drop(old));
         }
     }
 
@@ -584,5 +688,31 @@ impl Store {
             )));
         }
         Ok(bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replace_once_needs_exactly_one_occurrence_of_the_same_length() {
+        let mut b = b"{\"a\": \"XXXX\", \"b\": 1}".to_vec();
+        assert!(replace_once(&mut b, b"XXXX", b"abcd"));
+        assert_eq!(b, b"{\"a\": \"abcd\", \"b\": 1}");
+        let mut twice = b"XXXX XXXX".to_vec();
+        assert!(!replace_once(&mut twice, b"XXXX", b"abcd"));
+        assert_eq!(twice, b"XXXX XXXX");
+        assert!(!replace_once(&mut b, b"none", b"abcd"));
+        assert!(!replace_once(&mut b, b"abcd", b"abc"));
+    }
+
+    #[test]
+    fn node_count_stops_early() {
+        let v = serde_json::json!({"a": [1, 2, {"b": 3}], "c": null});
+        // The object, the array, 1, 2, the inner object, 3, null: 7 nodes.
+        assert!(has_more_nodes(&v, 6));
+        assert!(!has_more_nodes(&v, 7));
+        assert!(!has_more_nodes(&serde_json::json!(1), 1));
     }
 }

@@ -375,3 +375,49 @@ fn a_written_version_reads_back_as_written() {
     assert_eq!(expected, fresh);
     assert_eq!(fresh["rows"][3], json!(18446744073709551615u64));
 }
+
+/// Large documents are checksummed on a second thread while they are
+/// checked and encoded: the bytes on disk must be exactly what the
+/// one-thread way writes, and the refusals must be the same.
+#[test]
+fn large_documents_are_written_and_refused_exactly_like_small_ones() {
+    let f = fixture();
+    let store = f.open();
+    let mut big = counter(7);
+    big["rows"] = json!(
+        (0..3000)
+            .map(|i| json!({"id": i, "name": format!("row-{i}"), "w": i as f64 * 0.5}))
+            .collect::<Vec<_>>()
+    );
+    let out = put(&store, "counter.json", big.clone());
+    let bytes = std::fs::read(f.state.join("counter.json")).unwrap();
+    let disk: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    let mut expected = serde_json::to_vec_pretty(&disk).unwrap();
+    expected.push(b'\n');
+    assert_eq!(bytes, expected, "the pretty encoding of the stamped value");
+    assert_eq!(disk["checksum"], json!(out.checksum));
+    assert_eq!(
+        statewright::envelope::checksum(&disk, "/checksum"),
+        out.checksum,
+        "the checksum covers the document as written"
+    );
+    assert_eq!(disk["rows"], big["rows"]);
+    let loaded = store.read("counter.json").unwrap();
+    assert_eq!(
+        loaded.envelope.checksum.as_deref(),
+        Some(out.checksum.as_str())
+    );
+
+    // A secret deep in a large document, and a schema violation, are
+    // refused with their pointers; the file keeps its bytes.
+    let g = store.lock(&lock()).unwrap();
+    let mut v = loaded.value.clone();
+    v["rows"][2500]["name"] = json!("AKIAIOSFODNN7EXAMPLE");
+    let e = store.write(&g, "counter.json", v, &ctx()).unwrap_err();
+    assert!(e.to_string().contains("`/rows/2500/name`"), "{e}");
+    let mut v = loaded.value.clone();
+    v["count"] = json!("many");
+    let e = store.write(&g, "counter.json", v, &ctx()).unwrap_err();
+    assert!(e.to_string().contains("at `/count`"), "{e}");
+    assert_eq!(std::fs::read(f.state.join("counter.json")).unwrap(), bytes);
+}
