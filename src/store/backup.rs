@@ -89,14 +89,15 @@ pub fn take(fs: &dyn Fs, state: &Path, src: &Source<'_>, keep: usize) -> Result<
         }
         _ => {}
     }
-    remove_stale_temps(fs, &bdir);
+    let mut names = fs.list(&bdir).unwrap_or_default();
+    remove_stale_temps(fs, &bdir, &names);
+    names.retain(|n| atomic::temp_target(n).is_none());
     let mut manifest = load(fs, &bdir);
+    let mine = entries_of(&manifest, &names, src.rel);
     manifest.backups.retain(|b| b.file != src.rel);
-    manifest.backups.extend(
-        list(fs, state, src.rel)
-            .into_iter()
-            .filter(|b| b.backup != name),
-    );
+    manifest
+        .backups
+        .extend(mine.into_iter().filter(|b| b.backup != name));
     manifest.backups.push(BackupEntry {
         file: src.rel.to_owned(),
         backup: name,
@@ -116,9 +117,9 @@ pub fn take(fs: &dyn Fs, state: &Path, src: &Source<'_>, keep: usize) -> Result<
 }
 
 /// Removes manifest temps an interrupted write left (under the lock).
-fn remove_stale_temps(fs: &dyn Fs, bdir: &Path) {
-    for name in fs.list(bdir).unwrap_or_default() {
-        if atomic::temp_target(&name).is_some() {
+fn remove_stale_temps(fs: &dyn Fs, bdir: &Path, names: &[String]) {
+    for name in names {
+        if atomic::temp_target(name).is_some() {
             let _ = fs.remove(&bdir.join(name));
         }
     }
@@ -161,17 +162,25 @@ fn save(fs: &dyn Fs, bdir: &Path, m: &Manifest) -> Result<()> {
 /// manifest's entries plus any backup file it does not list.
 pub fn list(fs: &dyn Fs, state: &Path, rel: &str) -> Vec<BackupEntry> {
     let bdir = dir(state);
-    let mut out: Vec<BackupEntry> = load(fs, &bdir)
+    let names = fs.list(&bdir).unwrap_or_default();
+    entries_of(&load(fs, &bdir), &names, rel)
+}
+
+/// The backups of `rel`, newest first: the manifest's entries, plus files
+/// among `names` (the backup folder's listing) it does not name.
+fn entries_of(manifest: &Manifest, names: &[String], rel: &str) -> Vec<BackupEntry> {
+    let mut out: Vec<BackupEntry> = manifest
         .backups
-        .into_iter()
+        .iter()
         .filter(|b| b.file == rel)
+        .cloned()
         .collect();
     let prefix = format!("{}.", flat(rel));
-    for name in fs.list(&bdir).unwrap_or_default() {
+    for name in names {
         let Some(rest) = name.strip_prefix(&prefix) else {
             continue;
         };
-        if out.iter().any(|b| b.backup == name) {
+        if out.iter().any(|b| &b.backup == name) {
             continue;
         }
         let Some(serial) = rest.split('.').next().and_then(|s| s.parse().ok()) else {
@@ -179,7 +188,7 @@ pub fn list(fs: &dyn Fs, state: &Path, rel: &str) -> Vec<BackupEntry> {
         };
         out.push(BackupEntry {
             file: rel.to_owned(),
-            backup: name,
+            backup: name.clone(),
             serial,
             checksum: String::new(),
             time: String::new(),

@@ -35,8 +35,13 @@
 //! 5. Secrets are refused ([`secrets`]), provenance is required where the
 //!    kind says so, and the document is validated against its schema
 //!    ([`Verifier`]).
-//! 6. It is encoded, and the bytes are parsed back and their checksum
-//!    compared: only a complete, verified document can become visible.
+//! 6. It is encoded. JSON is written by `serde_json` from the verified
+//!    value, which reads back exactly; YAML and TOML are parsed back and
+//!    their checksum compared. Only a complete, verified document can
+//!    become visible. For a large JSON document (more than 4096 values)
+//!    the checksum of step 4 is computed on a second thread while steps 5
+//!    and 6 run on a placeholder of the same shape, which is then replaced
+//!    in the bytes; the result is byte for byte the same.
 //! 7. [`atomic`]: temp `.<name>.<random>.tmp` (`O_EXCL | O_NOFOLLOW`, the
 //!    existing mode), write, fsync; the current version is linked into
 //!    `.backup/` and the manifest rewritten; rename over; fsync the folder.
