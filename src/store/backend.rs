@@ -31,8 +31,9 @@ pub struct Previous {
 pub struct Staged {
     /// The document's path inside the state dir.
     pub rel: String,
-    /// The bytes to write.
-    pub bytes: Vec<u8>,
+    /// The bytes to write (shared with the store's cache of verified
+    /// versions, so that remembering them costs no copy).
+    pub bytes: Arc<Vec<u8>>,
     /// The good version it replaces (backed up first), if any.
     pub previous: Option<Previous>,
     /// The audit line recording the change.

@@ -24,7 +24,7 @@ const MAX_ENTRIES: usize = 64;
 const MAX_BYTES: usize = 256 << 20;
 
 struct Entry {
-    bytes: Vec<u8>,
+    bytes: Arc<Vec<u8>>,
     loaded: Arc<Loaded>,
 }
 
@@ -55,12 +55,17 @@ impl Verified {
     pub(crate) fn get(&self, rel: &str, bytes: &[u8]) -> Option<Arc<Loaded>> {
         let entries = self.entries.lock().ok()?;
         let e = entries.get(rel)?;
-        (e.bytes == bytes).then(|| e.loaded.clone())
+        (e.bytes.as_slice() == bytes).then(|| e.loaded.clone())
     }
 
     /// Remembers that `bytes` of `rel` passed every read check as `loaded`.
     /// Returns the entry it replaced, for the caller to free.
-    pub(crate) fn put(&self, rel: &str, bytes: Vec<u8>, loaded: Arc<Loaded>) -> Option<Replaced> {
+    pub(crate) fn put(
+        &self,
+        rel: &str,
+        bytes: Arc<Vec<u8>>,
+        loaded: Arc<Loaded>,
+    ) -> Option<Replaced> {
         let Ok(mut entries) = self.entries.lock() else {
             return None;
         };

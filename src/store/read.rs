@@ -104,7 +104,8 @@ impl Store {
             // Under the lock, remember the verdict for a write that follows.
             Some(_) => self.read_bytes(rel).and_then(|bytes| {
                 let loaded = self.check(kind, rel, &bytes)?;
-                self.verified.put(rel, bytes, Arc::new(loaded.clone()));
+                self.verified
+                    .put(rel, Arc::new(bytes), Arc::new(loaded.clone()));
                 Ok(loaded)
             }),
             None => self.read_checked(kind, rel),
@@ -165,7 +166,7 @@ impl Store {
             Ok(loaded) => {
                 let loaded = Arc::new(loaded);
                 if !unstamped_ok {
-                    self.verified.put(rel, bytes, loaded.clone());
+                    self.verified.put(rel, Arc::new(bytes), loaded.clone());
                 }
                 Ok(loaded)
             }

@@ -182,7 +182,7 @@ impl Transaction<'_> {
             let (s, o, v) =
                 self.store
                     .stage_with(self.guard, &rel, value, ctx, &tx, self.unstamped_ok)?;
-            verified.push((rel, v.map(|v| (s.bytes.clone(), v))));
+            verified.push((rel, v.map(|v| (Arc::clone(&s.bytes), v))));
             staged.push(s);
             outcomes.push(o);
         }
@@ -217,7 +217,7 @@ impl Store {
     ) -> Result<WriteOutcome> {
         let tx = uuid::Uuid::new_v4().to_string();
         let (staged, outcome, verified) = self.stage(guard, rel, value, ctx, &tx)?;
-        let verified = verified.map(|v| (staged.bytes.clone(), v));
+        let verified = verified.map(|v| (Arc::clone(&staged.bytes), v));
         self.backend.commit(guard, vec![staged])?;
         self.remember(rel, verified);
         Ok(outcome)
@@ -397,7 +397,7 @@ impl Store {
         });
         let staged = Staged {
             rel: rel.to_owned(),
-            bytes,
+            bytes: Arc::new(bytes),
             previous,
             audit,
         };
@@ -638,7 +638,7 @@ impl Store {
     /// version it replaces is freed on a thread of its own, off the write
     /// path (freeing a parsed 1 MiB document takes about as long as
     /// encoding it).
-    fn remember(&self, rel: &str, verified: Option<(Vec<u8>, Loaded)>) {
+    fn remember(&self, rel: &str, verified: Option<(Arc<Vec<u8>>, Loaded)>) {
         if let Some((bytes, loaded)) = verified
             && let Some(old) = self.verified.put(rel, bytes, Arc::new(loaded))
             && old.len() >= FREE_ASIDE_BYTES
