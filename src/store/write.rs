@@ -619,13 +619,21 @@ impl Store {
         envelope::set_checksum(fields, value, &placeholder).map_err(|p| cannot_set(&path, &p))?;
         let shared: &Value = value;
         let (sum, encoded) = std::thread::scope(|scope| {
-            let sum = scope.spawn(|| checksum(shared, &fields.checksum));
+            // When no thread can be started, the checksum is computed here.
+            let sum = std::thread::Builder::new()
+                .name("statewright-checksum".into())
+                .spawn_scoped(scope, || checksum(shared, &fields.checksum));
             let encoded = self
                 .refuse_bad_content(kind, rel, version, shared)
                 .and_then(|()| self.encode(kind, rel, shared, &placeholder));
-            (sum.join(), encoded)
+            let sum = match sum {
+                Ok(handle) => handle
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                Err(_) => checksum(shared, &fields.checksum),
+            };
+            (sum, encoded)
         });
-        let sum = sum.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         let mut bytes = encoded?;
         envelope::set_checksum(fields, value, &sum).map_err(|p| cannot_set(&path, &p))?;
         if !replace_once(&mut bytes, placeholder.as_bytes(), sum.as_bytes()) {
