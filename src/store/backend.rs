@@ -86,6 +86,11 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     ) -> Result<()>;
     /// Removes a leftover.
     fn discard(&self, guard: &LockGuard, l: &Leftover) -> Result<()>;
+    /// The paths (inside the state dir) of every file that is not the
+    /// store's own: documents and anything else a user put there.
+    fn files(&self) -> Result<Vec<String>>;
+    /// Appends audit lines for changes already committed (recovery).
+    fn append_audit(&self, guard: &LockGuard, entries: Vec<AuditEntry>) -> Result<()>;
     /// Repairs the audit log's tail after a crash; a warning when it did.
     fn repair_audit(&self) -> Result<Option<String>>;
     /// Checks the audit chain; the number of lines.
@@ -268,7 +273,15 @@ impl LocalBackend {
             .replace('\\', "/")
     }
 
-    fn walk(&self, dir: &Path, depth: usize, out: &mut Vec<Leftover>) -> Result<()> {
+    /// Collects the temps under `dir` into `temps` and the other files
+    /// into `files` (the store's own names at the top level left out).
+    fn walk(
+        &self,
+        dir: &Path,
+        depth: usize,
+        temps: &mut Vec<Leftover>,
+        files: &mut Vec<String>,
+    ) -> Result<()> {
         let names = self
             .fs
             .list(dir)
@@ -276,7 +289,7 @@ impl LocalBackend {
         for name in names {
             let path = dir.join(&name);
             if let Some((target, tx)) = atomic::temp_target(&name) {
-                out.push(Leftover {
+                temps.push(Leftover {
                     temp: self.relative(&path),
                     target: self.relative(&dir.join(target)),
                     tx,
@@ -286,9 +299,10 @@ impl LocalBackend {
             if depth == 0 && RESERVED.contains(&name.as_str()) || depth >= 16 {
                 continue;
             }
-            let is_dir = self.fs.meta(&path).ok().flatten().is_some_and(|m| m.is_dir);
-            if is_dir {
-                self.walk(&path, depth + 1, out)?;
+            match self.fs.meta(&path).ok().flatten() {
+                Some(m) if m.is_dir => self.walk(&path, depth + 1, temps, files)?,
+                Some(m) if m.is_file => files.push(self.relative(&path)),
+                _ => {}
             }
         }
         Ok(())
@@ -379,8 +393,20 @@ impl Backend for LocalBackend {
 
     fn leftovers(&self) -> Result<Vec<Leftover>> {
         let mut out = Vec::new();
-        self.walk(&self.dir, 0, &mut out)?;
+        self.walk(&self.dir, 0, &mut out, &mut Vec::new())?;
         Ok(out)
+    }
+
+    fn files(&self) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        self.walk(&self.dir, 0, &mut Vec::new(), &mut out)?;
+        out.sort();
+        Ok(out)
+    }
+
+    fn append_audit(&self, guard: &LockGuard, entries: Vec<AuditEntry>) -> Result<()> {
+        self.check_guard(guard)?;
+        self.audit.append(&*self.fs, entries)
     }
 
     fn finish(

@@ -76,9 +76,12 @@
 //!
 //! # Known limits
 //!
-//! - The audit line is appended after the rename: a crash between the two
-//!   leaves a committed change without its audit line (the document's own
-//!   envelope still records serial and origin).
+//! - The audit line is appended after the rename. A writer killed between
+//!   the two leaves a committed change without its line until the lock is
+//!   next taken: whoever reclaims the dead holder's lock writes the line
+//!   from the document's envelope, marked as written on recovery. After a
+//!   power loss that also lost the lock file's content, the line stays
+//!   missing (the document's own envelope still records serial and origin).
 //! - `lock break` can only clear the record of a holder that is gone; the
 //!   kernel lock of a live process cannot be taken from outside it.
 //! - Locks are `flock` locks: reliable on local file systems; on network

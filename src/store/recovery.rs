@@ -9,7 +9,11 @@
 //!    no readable document at all) is renamed into place and audited; any
 //!    other is removed; corrupt ones and transaction temps not named by a
 //!    committed journal are removed with a warning;
-//! 3. an audit line left incomplete is cut off.
+//! 3. an audit line left incomplete is cut off;
+//! 4. when the lock was reclaimed from a holder that died, each document
+//!    it committed without getting to append the audit line (stamped
+//!    after it took the lock, serial above the last audited) gets that
+//!    line, marked as written on recovery.
 //!
 //! The library never prints: everything done is in the [`OpenReport`].
 
@@ -19,7 +23,7 @@ use crate::store::Store;
 use crate::store::audit::AuditEntry;
 use crate::store::backend::{Leftover, Previous};
 use crate::store::error::{Result, StoreError};
-use crate::store::lock::{LockGuard, LockOptions};
+use crate::store::lock::{HolderInfo, LockGuard, LockOptions};
 use crate::store::read::Loaded;
 use crate::store::write::{Basis, WriteContext};
 
@@ -77,7 +81,77 @@ impl Store {
         if let Some(w) = self.backend.repair_audit()? {
             report.warnings.push(w);
         }
+        if let Some(dead) = &guard.reclaimed {
+            self.audit_what_the_dead_committed(guard, dead, &mut report)?;
+        }
         Ok(report)
+    }
+
+    /// A writer appends a document's audit line after its rename; one that
+    /// died between the two left a committed version without its line.
+    /// Every document that holder stamped (a `generated_at` at or after it
+    /// took the lock) with a serial above the last one audited gets its
+    /// line now, from its envelope, marked as written on recovery.
+    fn audit_what_the_dead_committed(
+        &self,
+        guard: &LockGuard,
+        dead: &HolderInfo,
+        report: &mut OpenReport,
+    ) -> Result<()> {
+        let Ok(since) = dead.acquired_at.parse::<jiff::Timestamp>() else {
+            return Ok(());
+        };
+        for rel in self.backend.files()? {
+            let Ok(kind) = self.kind_for(&rel) else {
+                continue;
+            };
+            let Ok(doc) = self.read_checked(kind, &rel) else {
+                continue;
+            };
+            let env = &doc.envelope;
+            let stamped = env
+                .generated_at
+                .as_deref()
+                .and_then(|t| t.parse::<jiff::Timestamp>().ok());
+            if env.serial == 0
+                || stamped.is_none_or(|t| t < since)
+                || self
+                    .backend
+                    .audited_serial(&rel)
+                    .is_some_and(|s| s >= env.serial)
+            {
+                continue;
+            }
+            let before = self
+                .backend
+                .backups(&rel)
+                .into_iter()
+                .find(|b| b.serial < env.serial && !b.checksum.is_empty())
+                .map(|b| b.checksum);
+            let entry = AuditEntry {
+                time: jiff::Timestamp::now().to_string(),
+                tx: uuid::Uuid::new_v4().to_string(),
+                command: "open (recovery)".into(),
+                origin: env.origin.clone().unwrap_or(Value::Null),
+                file: rel.clone(),
+                serial: env.serial,
+                before,
+                after: env.checksum.clone(),
+                from_version: None,
+                to_version: Some(doc.version),
+                outcome: format!(
+                    "committed by {dead}, which died before writing this line; written on recovery"
+                ),
+                prev: String::new(),
+                hash: String::new(),
+            };
+            self.backend.append_audit(guard, vec![entry])?;
+            report.actions.push(format!(
+                "wrote the missing audit line of {rel} (serial {}), committed by a holder that died",
+                env.serial
+            ));
+        }
+        Ok(())
     }
 
     fn handle_leftover(

@@ -191,10 +191,99 @@ fn writers_killed_at_random_moments_leave_loadable_documents() {
         store
             .verify_audit()
             .unwrap_or_else(|e| panic!("run {run}: {e}"));
+        assert_eq!(
+            audited(&f.state, "counter.json").last().map(|(s, _)| *s),
+            Some(serial),
+            "run {run}: the committed serial has no audit line"
+        );
         last = serial;
     }
+    let backfilled = audited(&f.state, "counter.json")
+        .iter()
+        .filter(|(_, outcome)| outcome.ends_with("written on recovery"))
+        .count();
     println!(
-        "kills: {runs} writers SIGKILLed, every document loaded, serial grew to {last}, {recovered} recovery actions, {:.1?}",
+        "kills: {runs} writers SIGKILLed, every document loaded, serial grew to {last}, every serial audited ({backfilled} lines written on recovery), {recovered} recovery actions, {:.1?}",
         start.elapsed()
     );
+}
+
+/// The (serial, outcome) of every audit line of `file`, in log order.
+fn audited(state: &Path, file: &str) -> Vec<(u64, String)> {
+    let text = std::fs::read_to_string(state.join("audit.log")).unwrap_or_default();
+    text.lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|e| e["file"] == file)
+        .map(|e| {
+            let outcome = e["outcome"].as_str().unwrap_or_default().to_owned();
+            (e["serial"].as_u64().unwrap(), outcome)
+        })
+        .collect()
+}
+
+/// A process that is gone: its pid, once reaped.
+fn dead_pid() -> u32 {
+    let mut c = Command::new("true").spawn().unwrap();
+    c.wait().unwrap();
+    c.id()
+}
+
+/// A writer killed after its rename but before its audit line leaves a
+/// committed version without a line; whoever reclaims its lock writes it.
+#[test]
+fn the_audit_line_a_dead_writer_missed_is_written_on_reclaim() {
+    let f = fixture();
+    let store = f.open();
+    put(&store, "counter.json", counter(0));
+    let taken = jiff::Timestamp::now().to_string();
+    put(&store, "counter.json", counter(1));
+    put(&store, "config/old.json", json!({"schema_version": 1}));
+    // The state a writer killed between its rename and its audit append
+    // leaves: the last lines missing, and its description in the lock.
+    let log = f.state.join("audit.log");
+    let text = std::fs::read_to_string(&log).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3);
+    std::fs::write(&log, format!("{}\n", lines[0])).unwrap();
+    let holder = json!({
+        "lock_id": "0b5e0c4e-1d4e-4a57-9d4f-2d1f3c0a9b11", "pid": dead_pid(),
+        "start_time": null, "host": "elsewhere", "user": "ci",
+        "command": "increment", "acquired_at": taken,
+    });
+    std::fs::write(f.state.join(".lock"), holder.to_string()).unwrap();
+
+    let (store, report) = Store::open(&f.catalog, &f.state, StoreOptions::default()).unwrap();
+    assert_eq!(
+        report.actions,
+        [
+            "wrote the missing audit line of config/old.json (serial 1), committed by a holder that died",
+            "wrote the missing audit line of counter.json (serial 2), committed by a holder that died",
+        ]
+    );
+    assert_eq!(store.verify_audit().unwrap(), 3);
+    let lines = audited(&f.state, "counter.json");
+    assert_eq!(lines.len(), 2);
+    let (serial, outcome) = &lines[1];
+    assert_eq!(*serial, 2);
+    assert!(
+        outcome.starts_with("committed by `increment` (pid")
+            && outcome.ends_with("which died before writing this line; written on recovery"),
+        "{outcome}"
+    );
+    let entry: serde_json::Value = serde_json::from_str(
+        std::fs::read_to_string(&log)
+            .unwrap()
+            .lines()
+            .nth(2)
+            .unwrap(),
+    )
+    .unwrap();
+    let doc = store.read("counter.json").unwrap();
+    assert_eq!(entry["after"], json!(doc.envelope.checksum));
+    let backups =
+        statewright::store::backup::list(&statewright::store::RealFs, &f.state, "counter.json");
+    assert_eq!(entry["before"], json!(backups[0].checksum));
+    // Nothing more to do on the next open: the lock record is gone.
+    let (_, report) = Store::open(&f.catalog, &f.state, StoreOptions::default()).unwrap();
+    assert!(report.actions.is_empty(), "{:?}", report.actions);
 }
