@@ -72,7 +72,7 @@ codes! {
     LEFTOVER_JOURNAL = "SW032", Error, "journal of an interrupted transaction is left",
         "run `statewright check --repair`: a committed transaction is rolled forward, an uncommitted one rolled back";
     LOCK_STALE = "SW033", Warning, "lock records a holder that is gone",
-        "run `statewright lock break <lock id>` (the next command that takes the lock clears it too)";
+        "run `statewright check --repair` (or any command that takes the lock): it clears the record and finishes what the holder left, including its missing audit lines; `statewright lock break <lock id>` only clears the record";
     LOCK_ORPHANED = "SW034", Error, "lock is held without a live holder",
         "a process that inherited the holder's descriptor keeps the lock; find it with `fuser <state dir>/.lock` and stop it";
     BACKUP_MISSING = "SW035", Warning, "backup listed in the manifest is missing",

@@ -303,7 +303,7 @@ fn lock_finding(state_dir: &Path, out: &mut Vec<Finding>) {
                 format!("the lock is free but records holder {h}, which is gone"),
             )
             .remedy(format!(
-                "run `statewright lock break {}` (the next command that takes the lock clears it too)",
+                "run `statewright check --repair` (or any command that takes the lock): it clears the record and finishes what the holder left, including its missing audit lines; `statewright lock break {}` only clears the record",
                 h.lock_id
             )),
         ),

@@ -257,10 +257,12 @@ fn a_stale_lock_names_the_break_command_and_repair_clears_it() {
         .unwrap()
         .to_owned();
     assert!(
-        f["remedy"]
+        f["remedy"].as_str().unwrap().contains(&format!(
+            "`statewright lock break {id}` only clears the record"
+        )) && f["remedy"]
             .as_str()
             .unwrap()
-            .contains(&format!("`statewright lock break {id}`")),
+            .starts_with("run `statewright check --repair`"),
         "{f}"
     );
     let r = check(&s, &["--repair"]);

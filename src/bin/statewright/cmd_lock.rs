@@ -128,7 +128,7 @@ fn print_status(opened: &Opened, status: &LockStatus, alive: Option<bool>) {
             println!("lock {path}: free, but a holder that is gone left its record");
             show(h);
             println!(
-                "the next command that takes the lock clears it; or run `statewright lock break {}`",
+                "the next command that takes the lock (or `statewright check --repair`) clears it and finishes what it left; `statewright lock break {}` only clears the record",
                 h.lock_id
             );
         }
