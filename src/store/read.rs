@@ -48,7 +48,7 @@ impl Checker<'_> {
         let remedy = if self.recover {
             "no good backup could be restored; restore it by hand from .backup/"
         } else {
-            "restore the newest good backup with `statewright recover` (or set recover = true in statewright.toml)"
+            "restore the newest good backup with `statewright check --repair` (or rerun with `--recover`, or set recover = true in statewright.toml)"
         };
         StoreError::Corrupt {
             path: self.path.clone(),

@@ -470,7 +470,7 @@ fn a_stamped_document_whose_checksum_fails_is_not_migrated() {
         &[
             "recs/r0001.json",
             "checksum check failed",
-            "statewright recover",
+            "statewright check --repair",
         ],
     );
 }

@@ -131,7 +131,10 @@ fn a_corrupt_document_says_which_check_failed_and_where() {
         msg.contains("counter.json:") && msg.contains("checksum check failed at `/checksum`"),
         "{msg}"
     );
-    assert!(msg.contains("statewright recover"), "{msg}");
+    assert!(
+        msg.contains("`statewright check --repair` (or rerun with `--recover`"),
+        "{msg}"
+    );
     std::fs::write(f.state.join("counter.json"), &text[..text.len() / 2]).unwrap();
     let msg = store.read("counter.json").unwrap_err().to_string();
     assert!(msg.contains("parse check failed"), "{msg}");
