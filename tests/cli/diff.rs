@@ -970,3 +970,74 @@ fn other_changes_at_the_version_field_stay_breaking() {
         out.stdout
     );
 }
+
+#[test]
+fn drift_reads_through_the_store_and_refuses_a_corrupt_document() {
+    let t = tempdir();
+    let state = t.path().join("state");
+    copy_dir(&repo().join("examples/state"), &state);
+    let dir = state.to_str().expect("utf-8");
+    // Stamp the document through the store (its content unchanged).
+    let set = run(&[
+        "set",
+        "--state",
+        dir,
+        "packer-hybrid.json",
+        "/template_id",
+        "linux/ubuntu-server",
+    ]);
+    assert_eq!(set.code, 0, "{}", set.stderr);
+    let manifest = repo().join("examples/templates/linux/ubuntu-server.manifest.json");
+    let manifest = manifest.to_str().expect("utf-8");
+    let ok = run(&["diff", "--drift", dir, "--manifest", manifest]);
+    assert_eq!(ok.code, 0, "{}{}", ok.stdout, ok.stderr);
+    assert!(
+        ok.stdout.ends_with("2 builders declared, no drift\n"),
+        "{}",
+        ok.stdout
+    );
+
+    // One byte changed inside a value: still JSON, still schema-valid.
+    let file = state.join("packer-hybrid.json");
+    let mut bytes = std::fs::read(&file).expect("read");
+    let text = String::from_utf8(bytes.clone()).expect("utf-8");
+    let at = text.find("ubuntu-22.04").expect("variant id") + "ubuntu-2".len();
+    assert_eq!(bytes[at], b'2');
+    bytes[at] = b'3';
+    std::fs::write(&file, &bytes).expect("write");
+    let before = std::fs::read(&file).expect("read");
+
+    let out = run(&["diff", "--drift", dir, "--manifest", manifest]);
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert_eq!(out.stdout, "", "no drift results for a corrupt document");
+    let err = flat(&out.stderr);
+    assert!(
+        err.contains(
+            "packer-hybrid.json:46:15: checksum check failed at `/checksum`: recorded sha256:"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        err.contains("but the content hashes to sha256:"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        err.contains("`diff --drift` only reads and never restores a backup: run `statewright check --repair`"),
+        "{}",
+        out.stderr
+    );
+    // Reading changed nothing on disk.
+    assert_eq!(std::fs::read(&file).expect("read"), before);
+    let json = run(&[
+        "diff",
+        "--drift",
+        dir,
+        "--format",
+        "json",
+        "--manifest",
+        manifest,
+    ]);
+    assert_eq!(json.code, 2, "{}", json.stdout);
+}
