@@ -28,5 +28,6 @@ pub use draft::draft_migration;
 pub use drift::{DeclaredBuilder, DriftFinding, DriftKind, TemplateManifest, drift};
 pub use error::DiffError;
 pub use schema::{
-    Change, RULES, RuleInfo, SchemaDiff, SchemaDiffOptions, Severity, diff_schemas, rule_info,
+    Change, RULES, RuleInfo, SchemaDiff, SchemaDiffOptions, Severity, VERSION_BUMP, VersionField,
+    diff_schemas, rule_info,
 };

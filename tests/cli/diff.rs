@@ -86,7 +86,7 @@ fn schema_files_list_rules_pointers_and_verdicts() {
         "{text}"
     );
     assert!(
-        text.contains("13 changes: 9 breaking, 0 warnings, 4 info; compatibility: none"),
+        text.contains("13 changes: 8 breaking, 0 warnings, 5 info; compatibility: none"),
         "{text}"
     );
     assert!(
@@ -765,4 +765,279 @@ fn migrate_new_suggests_renames_and_rejects_bad_input() {
     );
     let out = run_in(t.path(), &["migrate", "new", "nope"]);
     assert_eq!(out.code, 2);
+}
+
+/// The line of a human schema diff that starts with `head`, and the three
+/// lines after it (pointers and verdicts).
+fn change_block<'a>(text: &'a str, head: &str) -> Vec<&'a str> {
+    let lines: Vec<&str> = text.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.starts_with(head))
+        .unwrap_or_else(|| panic!("no line starting with {head:?} in\n{text}"));
+    lines[at..(at + 4).min(lines.len())].to_vec()
+}
+
+#[test]
+fn version_bump_of_catalog_versions_is_informational() {
+    // deploy-pins 1 → 2 also changes the image's type: still breaking, but
+    // the version const is not.
+    let out = run(&["diff", "--kind", "deploy-pins", "1", "2"]);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    let block = change_block(
+        &out.stdout,
+        "info     SD121 version bump 1 → 2 at /schema_version, expected",
+    );
+    assert_eq!(
+        block[3],
+        "         not breaking: `statewright migrate` writes the new version into each document"
+    );
+    assert!(!out.stdout.contains("SD115"), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .contains("19 changes: 4 breaking, 0 warnings, 15 info; compatibility: none"),
+        "{}",
+        out.stdout
+    );
+    // The kind's own version pointer (mamfast-processed: /version), in the
+    // two-file form and as JSON.
+    let v = run(&[
+        "diff",
+        "schemas/mamfast-processed/v1.json",
+        "schemas/mamfast-processed/v2.json",
+        "--format",
+        "json",
+    ])
+    .json();
+    let bump = &v["changes"][0];
+    assert_eq!(bump["rule"], "SD121", "{v:#}");
+    assert_eq!(bump["severity"], "info");
+    assert_eq!(bump["pointer_b"], "/properties/version/const");
+    assert_eq!(bump["title"], "version bump");
+    assert_eq!(bump["message"], "version bump 1 → 2 at /version, expected");
+    // Not a change any migration has to cover.
+    let steps = &v["migrations"][0]["changes"];
+    assert!(
+        steps
+            .as_array()
+            .expect("changes")
+            .iter()
+            .all(|c| c["rule"] != "SD121"),
+        "{v:#}"
+    );
+}
+
+/// A catalog with one kind `widget` and its versions 1 and 2 (`v2` made
+/// from `v1` by `edit`), no migrations.
+fn widget_catalog(edit: impl FnOnce(&mut Value)) -> tempfile::TempDir {
+    let t = tempdir();
+    write(
+        &t.path().join("statewright.toml"),
+        "[project]\nschemas = \"schemas\"\nmigrations = \"migrations\"\nstate = \"state\"\n\n\
+         [kinds.widget]\ndescription = \"a widget\"\npath = \"widget.json\"\n",
+    );
+    std::fs::create_dir_all(t.path().join("migrations")).expect("mkdir");
+    std::fs::create_dir_all(t.path().join("state")).expect("mkdir");
+    let mut v1 = json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://example.test/widget/v1.json",
+        "type": "object",
+        "properties": {
+            "schema_version": {"type": "integer", "const": 1},
+            "name": {"type": "string"}
+        },
+        "additionalProperties": {"type": "string"},
+        "required": ["schema_version", "name"]
+    });
+    write_json(&t.path().join("schemas/widget/v1.json"), &v1);
+    v1["$id"] = json!("https://example.test/widget/v2.json");
+    v1["properties"]["schema_version"]["const"] = json!(2);
+    edit(&mut v1);
+    write_json(&t.path().join("schemas/widget/v2.json"), &v1);
+    t
+}
+
+#[test]
+fn version_bump_alone_passes_the_default_fail_on() {
+    // v2: the version const and a new optional property, nothing else.
+    let t = widget_catalog(|v| {
+        v["properties"]["color"] = json!({"type": "string"});
+    });
+    for args in [
+        &["diff", "--kind", "widget", "1", "2"][..],
+        &["diff", "schemas/widget/v1.json", "schemas/widget/v2.json"][..],
+    ] {
+        let out = run_in(t.path(), args);
+        assert_eq!(out.code, 0, "{args:?}: {}{}", out.stdout, out.stderr);
+        let block = change_block(
+            &out.stdout,
+            "info     SD121 version bump 1 → 2 at /schema_version, expected",
+        );
+        assert!(block[1].contains("A /properties/schema_version/const  schemas/widget/v1.json:"));
+        assert!(
+            out.stdout
+                .contains("3 changes: 0 breaking, 0 warnings, 3 info; compatibility: both"),
+            "{}",
+            out.stdout
+        );
+        assert!(
+            out.stdout.contains(
+                "no migration from v1 to v2, and none needed: no backward-incompatible change"
+            ),
+            "{}",
+            out.stdout
+        );
+        assert!(!out.stdout.contains("not covered"), "{}", out.stdout);
+    }
+    // Informational: `--fail-on any` still fails on it.
+    let any = run_in(
+        t.path(),
+        &["diff", "--kind", "widget", "1", "2", "--fail-on", "any"],
+    );
+    assert_eq!(any.code, 1);
+    let gh = run_in(
+        t.path(),
+        &["diff", "--kind", "widget", "1", "2", "--format", "github"],
+    );
+    assert_eq!(gh.code, 0);
+    assert!(
+        gh.stdout.lines().any(
+            |l| l.starts_with("::notice file=schemas/widget/v2.json,line=")
+                && l.contains("title=SD121::version bump 1 → 2 at /schema_version, expected")
+        ),
+        "{}",
+        gh.stdout
+    );
+}
+
+#[test]
+fn other_changes_at_the_version_field_stay_breaking() {
+    // The version becomes a string: the type change is breaking.
+    let t = widget_catalog(|v| {
+        v["properties"]["schema_version"] = json!({"type": "string", "const": "2"});
+    });
+    let out = run_in(t.path(), &["diff", "--kind", "widget", "1", "2"]);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("breaking SD103 type integer → string"),
+        "{}",
+        out.stdout
+    );
+    // A const that is not the new version number is replaced values.
+    let t = widget_catalog(|v| {
+        v["properties"]["schema_version"]["const"] = json!(7);
+    });
+    let out = run_in(t.path(), &["diff", "--kind", "widget", "1", "2"]);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout
+            .contains("breaking SD115 values added: [7]; removed: [1]"),
+        "{}",
+        out.stdout
+    );
+    // The version field removed.
+    let t = widget_catalog(|v| {
+        v["properties"]
+            .as_object_mut()
+            .expect("properties")
+            .remove("schema_version");
+    });
+    let out = run_in(t.path(), &["diff", "--kind", "widget", "1", "2"]);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout
+            .contains("breaking SD204 property `schema_version` removed"),
+        "{}",
+        out.stdout
+    );
+    assert!(!out.stdout.contains("SD121"), "{}", out.stdout);
+    // Outside a catalog the same two schemas are a plain values change.
+    let plain = widget_catalog(|_| {});
+    let bare = tempdir();
+    for v in ["v1.json", "v2.json"] {
+        std::fs::copy(
+            plain.path().join("schemas/widget").join(v),
+            bare.path().join(v),
+        )
+        .expect("copy");
+    }
+    let out = run_in(bare.path(), &["diff", "v1.json", "v2.json"]);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout
+            .contains("breaking SD115 values added: [2]; removed: [1]"),
+        "{}",
+        out.stdout
+    );
+}
+
+#[test]
+fn drift_reads_through_the_store_and_refuses_a_corrupt_document() {
+    let t = tempdir();
+    let state = t.path().join("state");
+    copy_dir(&repo().join("examples/state"), &state);
+    let dir = state.to_str().expect("utf-8");
+    // Stamp the document through the store (its content unchanged).
+    let set = run(&[
+        "set",
+        "--state",
+        dir,
+        "packer-hybrid.json",
+        "/template_id",
+        "linux/ubuntu-server",
+    ]);
+    assert_eq!(set.code, 0, "{}", set.stderr);
+    let manifest = repo().join("examples/templates/linux/ubuntu-server.manifest.json");
+    let manifest = manifest.to_str().expect("utf-8");
+    let ok = run(&["diff", "--drift", dir, "--manifest", manifest]);
+    assert_eq!(ok.code, 0, "{}{}", ok.stdout, ok.stderr);
+    assert!(
+        ok.stdout.ends_with("2 builders declared, no drift\n"),
+        "{}",
+        ok.stdout
+    );
+
+    // One byte changed inside a value: still JSON, still schema-valid.
+    let file = state.join("packer-hybrid.json");
+    let mut bytes = std::fs::read(&file).expect("read");
+    let text = String::from_utf8(bytes.clone()).expect("utf-8");
+    let at = text.find("ubuntu-22.04").expect("variant id") + "ubuntu-2".len();
+    assert_eq!(bytes[at], b'2');
+    bytes[at] = b'3';
+    std::fs::write(&file, &bytes).expect("write");
+    let before = std::fs::read(&file).expect("read");
+
+    let out = run(&["diff", "--drift", dir, "--manifest", manifest]);
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert_eq!(out.stdout, "", "no drift results for a corrupt document");
+    let err = flat(&out.stderr);
+    assert!(
+        err.contains(
+            "packer-hybrid.json:46:15: checksum check failed at `/checksum`: recorded sha256:"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        err.contains("but the content hashes to sha256:"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        err.contains("`diff --drift` only reads and never restores a backup: run `statewright check --repair`"),
+        "{}",
+        out.stderr
+    );
+    // Reading changed nothing on disk.
+    assert_eq!(std::fs::read(&file).expect("read"), before);
+    let json = run(&[
+        "diff",
+        "--drift",
+        dir,
+        "--format",
+        "json",
+        "--manifest",
+        manifest,
+    ]);
+    assert_eq!(json.code, 2, "{}", json.stdout);
 }

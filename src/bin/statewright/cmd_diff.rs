@@ -28,7 +28,9 @@ use crate::output;
 /// compatible). `--kind K N M` compares two catalog versions, and checks
 /// each migration step between them: every backward-incompatible change
 /// its migration file does not account for is listed under "not covered
-/// by migration ...".
+/// by migration ...". Between two versions of one kind, the version
+/// field's const going from N to M is an expected version bump (SD121,
+/// info), so the default --fail-on breaking passes a bump alone.
 ///
 /// Documents: a pointer-annotated diff (`+` added, `-` removed, `~`
 /// changed); `--format json` prints the RFC 6902 JSON Patch that turns A
@@ -38,11 +40,12 @@ use crate::output;
 ///
 /// `--drift [STATE_DIR]` compares each packer-hybrid document's builders
 /// (variant_id, cache_hash) with the template manifest it was published
-/// from, and reports missing or stale hashes.
+/// from, and reports missing or stale hashes. The documents are read
+/// through the store (read-only) and must pass its read checks.
 ///
 /// Exit codes: 0 nothing at or above --fail-on (documents: identical; drift:
 /// none), 1 reached (documents differ; drift found), 2 usage error or
-/// unreadable input.
+/// unreadable input (drift: a state document failing a read check).
 ///
 /// Examples:
 ///   statewright diff schemas/deploy-pins/v1.json schemas/deploy-pins/v2.json

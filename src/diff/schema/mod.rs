@@ -21,6 +21,7 @@ mod context;
 mod node;
 mod rules;
 mod types;
+mod version;
 
 use std::sync::Arc;
 
@@ -29,6 +30,7 @@ use serde_json::Value;
 use statewright_spec::OfflineRegistry;
 
 pub use rules::{RULES, RuleInfo, rule_info};
+pub use version::{VERSION_BUMP, VersionField};
 
 use crate::diff::DiffError;
 use context::Cx;
@@ -74,14 +76,24 @@ pub struct Change {
     pub forward_compatible: bool,
 }
 
+impl Change {
+    /// The expected version bump between two versions of one kind
+    /// ([`VERSION_BUMP`], `SD121`).
+    pub fn is_version_bump(&self) -> bool {
+        self.rule == VERSION_BUMP
+    }
+}
+
 /// Every change between two schemas and the overall verdicts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SchemaDiff {
     /// The changes, in schema order.
     pub changes: Vec<Change>,
-    /// Every document valid under A is valid under B (all changes agree).
+    /// Every document valid under A is valid under B (all changes agree),
+    /// apart from the version number of an expected version bump
+    /// ([`Change::is_version_bump`]), which the migrator rewrites.
     pub backward: bool,
-    /// Every document valid under B is valid under A.
+    /// Every document valid under B is valid under A, likewise.
     pub forward: bool,
 }
 
@@ -113,6 +125,10 @@ pub struct SchemaDiffOptions {
     pub base_a: Option<String>,
     /// Likewise for B.
     pub base_b: Option<String>,
+    /// The kind's version field when A and B are two versions of one
+    /// catalog kind: the change of its `const`/`enum` from A's version to
+    /// B's is then an expected version bump (`SD121`, informational).
+    pub version_field: Option<VersionField>,
 }
 
 impl SchemaDiffOptions {
@@ -131,6 +147,31 @@ impl SchemaDiffOptions {
     pub fn with_bases(mut self, a: impl Into<String>, b: impl Into<String>) -> Self {
         self.base_a = Some(a.into());
         self.base_b = Some(b.into());
+        self
+    }
+
+    /// A and B are versions `a` and `b` of one catalog kind whose
+    /// documents keep their version at `pointer` (`/schema_version`):
+    /// the version field's `const`/`enum` going from `a` to `b` is
+    /// reported as an expected version bump (`SD121`, informational),
+    /// not as replaced values (`SD115`, breaking).
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use statewright::diff::{diff_schemas, SchemaDiffOptions, Severity};
+    ///
+    /// let a = json!({"properties": {"schema_version": {"const": 1}}});
+    /// let b = json!({"properties": {"schema_version": {"const": 2}}});
+    /// let opts = SchemaDiffOptions::new().with_version_field("/schema_version", 1, 2);
+    /// let d = diff_schemas(&a, &b, &opts).unwrap();
+    /// assert_eq!((d.changes[0].rule, d.changes[0].severity), ("SD121", Severity::Info));
+    /// ```
+    pub fn with_version_field(mut self, pointer: impl Into<String>, a: u32, b: u32) -> Self {
+        self.version_field = Some(VersionField {
+            pointer: pointer.into(),
+            a,
+            b,
+        });
         self
     }
 }
@@ -178,9 +219,13 @@ pub fn diff_schemas(
             changes.push(c);
         }
     }
+    if let Some(field) = &opts.version_field {
+        version::mark(&mut changes, a, b, field);
+    }
+    let counted = || changes.iter().filter(|c| !c.is_version_bump());
     Ok(SchemaDiff {
-        backward: changes.iter().all(|c| c.backward_compatible),
-        forward: changes.iter().all(|c| c.forward_compatible),
+        backward: counted().all(|c| c.backward_compatible),
+        forward: counted().all(|c| c.forward_compatible),
         changes,
     })
 }

@@ -1,6 +1,6 @@
 //! `statewright diff --drift`: template manifests against the
 //! packer-hybrid documents of a state dir (hybridcore "Template Manifest
-//! Hooks").
+//! Hooks"), listed and read through the store opened read-only.
 
 use std::path::{Path, PathBuf};
 
@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use statewright::diff::{DiffError, DriftFinding, drift};
 use statewright::spec::locate::locate;
 use statewright::spec::{SourceText, document as doc};
+use statewright::store::{Store, StoreError, StoreOptions};
 
 use super::{DiffArgs, Fail, Paint, github_line, read};
 use crate::args::{Global, OutputFormat};
@@ -36,9 +37,12 @@ pub fn run(global: &Global, args: &DiffArgs, dir: Option<&Path>) -> Result<Exit,
     }
     let kind = args.kind.as_deref().unwrap_or(KIND);
     super::kind(&catalog, kind)?;
-    let mut docs = Vec::new();
-    collect(&state_dir, &state_dir, &mut docs);
-    docs.sort();
+    // Read-only: no lock, no recovery, nothing on disk changed; every
+    // document passes the store's read checks before it is compared.
+    let mut opts = StoreOptions::from_project(&project);
+    opts.recover = false;
+    let store = Store::open_read_only(&catalog, &state_dir, opts).map_err(store_error)?;
+    let mut docs = store.document_paths().map_err(store_error)?;
     docs.retain(|rel| {
         catalog
             .kind_for(Path::new(rel))
@@ -56,14 +60,12 @@ pub fn run(global: &Global, args: &DiffArgs, dir: Option<&Path>) -> Result<Exit,
     }
     let mut compared = Vec::new();
     for rel in &docs {
-        // Read-only: parsed strictly, without the store's lock.
-        let path = state_dir.join(rel);
-        let (_, recorded) = read(&path)?;
-        let manifest = manifest_path(args, &state_dir, &recorded)?;
+        let loaded = store.read(rel).map_err(store_error)?;
+        let manifest = manifest_path(args, &state_dir, &loaded.value)?;
         let (source, declared) = read(&manifest)?;
-        let findings = drift(&declared, &recorded).map_err(|e| manifest_error(&source, e))?;
+        let findings = drift(&declared, &loaded.value).map_err(|e| manifest_error(&source, e))?;
         compared.push(Compared {
-            state: path,
+            state: state_dir.join(rel),
             manifest,
             builders: declared["builders"].as_object().map_or(0, |b| b.len()),
             findings,
@@ -77,22 +79,15 @@ pub fn run(global: &Global, args: &DiffArgs, dir: Option<&Path>) -> Result<Exit,
     })
 }
 
-/// Files below `dir`, relative to `root`, skipping dot-folders (backups).
-fn collect(root: &Path, dir: &Path, out: &mut Vec<String>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in entries.flatten() {
-        let path = e.path();
-        let hidden = e.file_name().to_string_lossy().starts_with('.');
-        if path.is_dir() && !hidden {
-            collect(root, &path, out);
-        } else if path.is_file()
-            && let Ok(rel) = path.strip_prefix(root)
-        {
-            out.push(rel.to_string_lossy().replace('\\', "/"));
-        }
-    }
+/// A state document that cannot be read: the store's message (file,
+/// line:col, the check that failed); exit 2, since nothing was compared.
+fn store_error(e: StoreError) -> Fail {
+    let help = matches!(e, StoreError::Corrupt { .. }).then(|| {
+        "`diff --drift` only reads and never restores a backup: run `statewright check --repair` \
+         to restore the newest good one, then compare again"
+            .to_owned()
+    });
+    (e.to_string(), help)
 }
 
 /// `--manifest`, or the document's `template_path` with `.pkr.hcl`

@@ -139,9 +139,12 @@ fn report(
     (a, b): (Side<'_>, Side<'_>),
     step: Option<(&str, u32, u32)>,
 ) -> Result<Exit, Fail> {
-    let opts = SchemaDiffOptions::new()
+    let mut opts = SchemaDiffOptions::new()
         .with_registry(registry(project))
         .with_bases(file_uri(&a.source.path), file_uri(&b.source.path));
+    if let (Some(p), Some((k, va, vb))) = (project, step) {
+        opts = opts.with_version_field(version_pointer(p, k), va, vb);
+    }
     let diff = diff_schemas(a.value, b.value, &opts).map_err(|e| {
         (
             e.to_string(),
@@ -190,10 +193,7 @@ fn migration_steps(
 ) -> Result<Vec<Step>, Fail> {
     let set = load_dir(&project.migrations_dir)
         .map_err(|e| (e.to_string(), e.help().map(str::to_owned)))?;
-    let version = project
-        .kinds
-        .get(kind)
-        .map_or("/schema_version", |k| k.fields.version.as_str());
+    let version = version_pointer(project, kind);
     if vb == va + 1 {
         return Ok(vec![migration_step(&set, kind, va, (a, b, diff), version)]);
     }
@@ -208,7 +208,8 @@ fn migration_steps(
         };
         let opts = opts
             .clone()
-            .with_bases(file_uri(&x.path), file_uri(&y.path));
+            .with_bases(file_uri(&x.path), file_uri(&y.path))
+            .with_version_field(version, from, from + 1);
         let d = diff_schemas(&x.schema, &y.schema, &opts).map_err(|e| (e.to_string(), None))?;
         steps.push(migration_step(
             &set,
@@ -219,6 +220,14 @@ fn migration_steps(
         ));
     }
     Ok(steps)
+}
+
+/// Where documents of `kind` keep their version.
+fn version_pointer<'a>(project: &'a Project, kind: &str) -> &'a str {
+    project
+        .kinds
+        .get(kind)
+        .map_or("/schema_version", |k| k.fields.version.as_str())
 }
 
 fn migration_step(
@@ -280,6 +289,13 @@ fn human(a: &Side, b: &Side, diff: &SchemaDiff, steps: &[Step], paint: Paint) ->
                 }
             }
         }
+        if c.is_version_bump() {
+            let _ = writeln!(
+                out,
+                "         not breaking: `statewright migrate` writes the new version into each document"
+            );
+            continue;
+        }
         let _ = writeln!(
             out,
             "         readers: {} (old documents under B)  writers: {} (new documents under A)",
@@ -305,6 +321,15 @@ fn human(a: &Side, b: &Side, diff: &SchemaDiff, steps: &[Step], paint: Paint) ->
 
 fn human_step(out: &mut String, s: &Step, paint: Paint) {
     let open: Vec<&Coverage> = uncovered(&s.items).collect();
+    if s.items.is_empty() && s.file.is_none() {
+        let _ = writeln!(
+            out,
+            "no migration from v{} to v{}, and none needed: no backward-incompatible change",
+            s.from,
+            s.from + 1
+        );
+        return;
+    }
     let name = s
         .file
         .clone()
@@ -416,13 +441,20 @@ fn print_github(a: &Side, b: &Side, diff: &SchemaDiff, steps: &[Step]) {
             props.push(("col", pos.column.to_string()));
         }
         props.push(("title", c.rule.to_owned()));
+        let verdicts = if c.is_version_bump() {
+            String::new()
+        } else {
+            format!(
+                "; readers {}, writers {}",
+                verdict(c.backward_compatible),
+                verdict(c.forward_compatible)
+            )
+        };
         let data = format!(
-            "{} (A {}, B {}; readers {}, writers {})",
+            "{} (A {}, B {}{verdicts})",
             c.message,
             c.pointer_a.as_deref().unwrap_or("absent"),
             c.pointer_b.as_deref().unwrap_or("absent"),
-            verdict(c.backward_compatible),
-            verdict(c.forward_compatible)
         );
         println!("{}", github_line(level, &props, &data));
     }

@@ -163,6 +163,13 @@ pub const RULES: &[RuleInfo] = &[
         "enum values replaced",
         "Values were both added and removed.",
     ),
+    RuleInfo {
+        code: "SD121",
+        title: "version bump",
+        description: "The `const`/`enum` at the kind's version field changed from A's version number to B's, as every new version of a catalog kind does (only when two versions of one kind are compared). Expected: `statewright migrate` writes the new number, so it is informational and left out of the overall verdicts; the change's own verdicts stay false (a document is valid under one version only).",
+        compatible: Severity::Info,
+        incompatible: Severity::Info,
+    },
     rule(
         "SD201",
         "property added to a closed object",
