@@ -19,7 +19,7 @@
 //! | a document copy that fails a read check | [`OpsError::BundleCorrupt`] | 2 |
 //! | a document of a kind the catalog lacks | [`OpsError::BundleUnknownKind`] | 2 |
 //! | a schema version newer than the catalog's | [`OpsError::BundleNewerVersion`] | 4 |
-//! | the state dir's copy is newer, of another lineage or a higher version | [`OpsError::ImportRefused`] (unless `force`) | 4 |
+//! | the state dir's copy is newer, of another lineage, at a higher version or corrupt | [`OpsError::ImportRefused`] (unless `force`) | 4 |
 //!
 //! # Serials and lineage
 //!
@@ -489,16 +489,16 @@ fn plan(store: &Store, guard: &LockGuard, copy: &Copy<'_>, force: bool) -> Resul
             "the state dir's copy has lineage {cl}, the bundle's {bl} (another document's history)"
         )));
     }
-    if c.serial > b.serial {
-        return Err(refuse(format!(
-            "the state dir's copy is at serial {}, newer than the bundle's serial {}",
-            c.serial, b.serial
-        )));
-    }
     if c.version > b.version {
         return Err(refuse(format!(
             "the state dir's copy is at schema version {}, the bundle's at {} (a downgrade)",
             c.version, b.version
+        )));
+    }
+    if c.serial > b.serial {
+        return Err(refuse(format!(
+            "the state dir's copy is at serial {}, newer than the bundle's serial {}",
+            c.serial, b.serial
         )));
     }
     Ok(planned)

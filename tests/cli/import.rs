@@ -540,3 +540,69 @@ fn import_refuses_unknown_kinds_newer_versions_and_newer_bundle_formats() {
     );
     assert!(snapshot(&restored).is_empty());
 }
+
+#[test]
+fn import_refuses_a_downgrade_or_a_corrupt_copy_unless_forced() {
+    let p = Project::new();
+    copy_dir(
+        &crate::util::repo().join("migrations"),
+        &p.dir("migrations"),
+    );
+    let state = p.dir("state");
+    let bundled = read(&state, P);
+    // The state dir's copy was migrated to v2 after the export.
+    ok(&p.run(&["migrate", "state/processed.json"]));
+    // And another document got truncated.
+    let dev = state.join("config/dev.json");
+    let bytes = std::fs::read(&dev).unwrap();
+    std::fs::write(&dev, &bytes[..bytes.len() / 2]).unwrap();
+    let before = snapshot(&state);
+    let r = p.run(&["import", "bundle.json"]);
+    code(&r, 4);
+    says(
+        &r,
+        "config/dev.json: not imported, the state dir's copy is corrupt (",
+    );
+    says(&r, "pass --force to replace it with the bundle's copy");
+    assert_eq!(snapshot(&state), before);
+    std::fs::write(&dev, &bytes).unwrap();
+    let r = p.run(&["import", "bundle.json"]);
+    code(&r, 4);
+    says(
+        &r,
+        "processed.json: not imported, the state dir's copy is at schema version 2, the bundle's at 1 (a downgrade); nothing was written",
+    );
+    std::fs::write(&dev, &bytes[..bytes.len() / 2]).unwrap();
+    let r = p.run(&["import", "bundle.json", "--force"]);
+    ok(&r);
+    assert!(
+        r.stdout
+            .contains("replaced  config/dev.json                     serial - -> 1\n"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("replaced  processed.json                      serial 2 -> 3\n"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(content(read(&state, P)), content(bundled));
+    assert_eq!(read(&state, P)["version"], json!(1));
+    assert_eq!(
+        content(read(&state, "config/dev.json")),
+        content(parse("config/dev.json", bytes))
+    );
+}
+
+#[test]
+fn import_with_the_lock_held_exits_3_and_writes_nothing() {
+    let p = Project::new();
+    let restored = p.empty("restored");
+    let mut child = crate::state::holder(&restored);
+    let r = p.run(&["import", "bundle.json", "--state", "restored"]);
+    crate::state::sigkill(&mut child);
+    code(&r, 3);
+    says(&r, "state lock restored/.lock is held by `test holder`");
+    assert!(snapshot(&restored).is_empty());
+}
