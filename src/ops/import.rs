@@ -7,7 +7,7 @@
 //! Only documents are imported (manifest role `document`). The audit log and
 //! the backups of the exported state dir stay in the bundle: the state dir
 //! imported into keeps its own history, and the import is one more entry in
-//! it.
+//! it. Documents the state dir has and the bundle lacks are left alone.
 //!
 //! # What is refused
 //!

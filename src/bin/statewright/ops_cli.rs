@@ -1,4 +1,4 @@
-//! What the operator commands (get, set, rm, list, export, prune) share:
+//! What the operator commands (get, set, rm, list, export, import, prune) share:
 //! the `--state DIR` option, opening the store on a document, and the exit
 //! code of an [`OpsError`].
 
