@@ -171,6 +171,86 @@ pub enum OpsError {
         /// What does not match.
         message: String,
     },
+    /// A bundle that is not JSON (truncated, or not a bundle at all).
+    #[error("{}: not a statewright bundle{}: {message}; the file is truncated or was not written by `statewright export`, export it again", bundle.display(), if *line > 0 { format!(" (line {line} column {column})") } else { String::new() })]
+    BundleSyntax {
+        /// The bundle file.
+        bundle: PathBuf,
+        /// 1-based line of the error (0: not known).
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// The parser's message.
+        message: String,
+    },
+    /// A bundle of another format, or of a newer one.
+    #[error("{}: bundle format {found}, {}", bundle.display(), if *newer { format!("newer than this statewright reads (\"{}\"); upgrade statewright to import it", crate::ops::BUNDLE_FORMAT) } else { format!("expected \"{}\"; import only reads bundles written by `statewright export`", crate::ops::BUNDLE_FORMAT) })]
+    BundleFormat {
+        /// The bundle file.
+        bundle: PathBuf,
+        /// The `format` found, as JSON (`none` when missing).
+        found: String,
+        /// Whether it is a newer version of the bundle format.
+        newer: bool,
+    },
+    /// A bundle file that does not match the bundle's manifest (edited,
+    /// truncated or damaged after export).
+    #[error("{}: {file} at `{pointer}` does not match the manifest: {message}; the bundle was changed after export, export it again", bundle.display())]
+    BundleMismatch {
+        /// The bundle file.
+        bundle: PathBuf,
+        /// The file inside the bundle.
+        file: String,
+        /// The JSON pointer in the bundle.
+        pointer: String,
+        /// What does not match.
+        message: String,
+    },
+    /// The bundle's copy of a document fails a read check (parse,
+    /// envelope, checksum, version).
+    #[error("{}: the bundle's copy of {file} is not a valid document: {message}; export it again from a state dir where `statewright check` is clean", bundle.display())]
+    BundleCorrupt {
+        /// The bundle file.
+        bundle: PathBuf,
+        /// The document.
+        file: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A document of the bundle that no kind of the catalog matches.
+    #[error("{}: no kind in the catalog matches document {file}; add a [kinds.<name>] table whose path matches it to statewright.toml, or import with the project that exported it", bundle.display())]
+    BundleUnknownKind {
+        /// The bundle file.
+        bundle: PathBuf,
+        /// The document.
+        file: String,
+    },
+    /// A document of the bundle at a schema version the catalog does not
+    /// know yet.
+    #[error("{}: {file} has schema version {found} of kind `{kind}`, newer than the catalog knows ({known}); upgrade statewright or the catalog (schemas/{kind}/v{found}.json) before importing", bundle.display())]
+    BundleNewerVersion {
+        /// The bundle file.
+        bundle: PathBuf,
+        /// The document.
+        file: String,
+        /// Its kind.
+        kind: String,
+        /// Its version.
+        found: u32,
+        /// The newest version the catalog has.
+        known: u32,
+    },
+    /// A document the import would overwrite that is newer, of another
+    /// lineage, at a higher schema version, or corrupt.
+    #[error(
+        "{file}: not imported, {message}; nothing was written; pass --force to replace it with the bundle's copy"
+    )]
+    ImportRefused {
+        /// The document.
+        file: String,
+        /// Why.
+        message: String,
+    },
 }
 
 /// A result with [`OpsError`].

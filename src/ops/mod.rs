@@ -8,6 +8,7 @@
 //! | [`rm()`] | `statewright rm FILE POINTER` |
 //! | [`list_documents`], [`list_entries`] | `statewright list` |
 //! | [`export()`] | `statewright export` |
+//! | [`read_bundle`], [`import()`] | `statewright import BUNDLE` |
 //! | [`prune()`] | `statewright prune` |
 //!
 //! Reads and writes go through the [`Store`](crate::store::Store): every
@@ -20,6 +21,7 @@
 mod edit;
 mod error;
 mod export;
+mod import;
 mod list;
 mod prune;
 
@@ -30,6 +32,9 @@ use serde_json::Value;
 pub use edit::{Change, Edit, RmOutcome, SetRequest, get, rm, set};
 pub use error::{OpsError, Result};
 pub use export::{BUNDLE_FORMAT, Bundle, BundleFile, ManifestEntry, export, write_bundle};
+pub use import::{
+    Action, ImportReport, ImportRequest, Imported, Skipped, import, read_bundle, verify_bundle,
+};
 pub use list::{DocumentRow, Entry, Filter, list_documents, list_entries};
 pub use prune::{PruneReport, PruneRequest, Stale, prune};
 

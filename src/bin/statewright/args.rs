@@ -135,6 +135,7 @@ pub enum Command {
     Rm(crate::cmd_rm::RmArgs),
     List(crate::cmd_list::ListArgs),
     Export(crate::cmd_export::ExportArgs),
+    Import(crate::cmd_import::ImportArgs),
     Prune(crate::cmd_prune::PruneArgs),
     Lock(crate::cmd_lock::LockArgs),
     Audit(crate::cmd_audit::AuditArgs),

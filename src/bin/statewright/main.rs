@@ -8,6 +8,7 @@ mod cmd_check;
 mod cmd_diff;
 mod cmd_export;
 mod cmd_get;
+mod cmd_import;
 mod cmd_list;
 mod cmd_lock;
 mod cmd_migrate;
@@ -45,6 +46,7 @@ fn main() {
         args::Command::Rm(a) => cmd_rm::run(&cli.global, a),
         args::Command::List(a) => cmd_list::run(&cli.global, a),
         args::Command::Export(a) => cmd_export::run(&cli.global, a),
+        args::Command::Import(a) => cmd_import::run(&cli.global, a),
         args::Command::Prune(a) => cmd_prune::run(&cli.global, a),
         args::Command::Lock(a) => cmd_lock::run(&cli.global, a),
         args::Command::Audit(a) => cmd_audit::run(&cli.global, a),

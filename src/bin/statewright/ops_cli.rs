@@ -1,4 +1,4 @@
-//! What the operator commands (get, set, rm, list, export, prune) share:
+//! What the operator commands (get, set, rm, list, export, import, prune) share:
 //! the `--state DIR` option, opening the store on a document, and the exit
 //! code of an [`OpsError`].
 
@@ -35,12 +35,17 @@ pub fn open_doc(global: &Global, state: &StateArg, file: &Path) -> Result<(Opene
 
 /// The exit code an operator error means: the store's for store errors
 /// (3 lock held, 4 refused, 1 corrupt); 1 for a bundle that does not match
-/// its manifest; 2 for everything else (bad pointer, bad value, missing
-/// parent, unknown kind or rule, existing output).
+/// its manifest (`Bundle::verify`); 4 for an import refused (a newer bundle
+/// format or schema version, a state dir copy newer or of another lineage);
+/// 2 for everything else (bad pointer, bad value, missing parent, unknown
+/// kind or rule, existing output, a bundle `import` cannot read).
 pub fn exit_for_ops(e: &OpsError) -> Exit {
     match e {
         OpsError::Store(s) => exit_for(s),
         OpsError::BadBundle { .. } => Exit::Findings,
+        OpsError::BundleFormat { newer: true, .. }
+        | OpsError::BundleNewerVersion { .. }
+        | OpsError::ImportRefused { .. } => Exit::Refused,
         _ => Exit::Usage,
     }
 }
