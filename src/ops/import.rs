@@ -25,16 +25,21 @@
 //!
 //! A document the bundle's copy would replace is compared with it under
 //! the lock: a newer serial, another lineage or a higher schema version in
-//! the state dir is refused unless `force` (the checks the store makes on
-//! every write; an older serial of the same lineage is a legitimate import,
-//! which the store's lost-update check, made for read-modify-write, would
-//! refuse). The transaction then commits with the store's `force`, so the
-//! written document keeps the bundle's lineage and gets a serial above both
-//! the bundle's and the state dir's: every other check of the write
-//! (schema, secrets, provenance, state transitions, a newer version) still
-//! applies. A copy equal to the state dir's (outside the stamped fields
-//! serial, checksum, generated_at and origin) is left alone, so importing
-//! the same bundle twice writes nothing the second time.
+//! the state dir is refused unless `force` (an older serial of the same
+//! lineage is a legitimate import). Each copy is then written with
+//! [`Transaction::put_exported`](crate::store::Transaction::put_exported):
+//! byte for byte, keeping its serial, lineage, checksum and origin, when
+//! its serial is above every serial the document had in this state dir
+//! (so a restore into an empty state dir gives back the exported files
+//! exactly, and hashes other documents record of them still match);
+//! otherwise (a forced import over a newer copy, or a state dir whose
+//! backups or audit log know a higher serial) stamped anew with a serial
+//! above both, keeping the bundle's lineage. Every other check of the
+//! write (schema, secrets, provenance, state transitions, a newer
+//! version) applies either way. A copy equal to the state dir's (outside
+//! the stamped fields serial, checksum, generated_at and origin) is left
+//! alone, so importing the same bundle twice writes nothing the second
+//! time.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -279,6 +284,8 @@ fn is_relative(path: &str) -> bool {
 struct Copy<'a> {
     file: &'a str,
     kind: &'a Kind,
+    /// The exported bytes, written as they are when that is safe.
+    bytes: Vec<u8>,
     value: Value,
     envelope: Envelope,
 }
@@ -309,7 +316,7 @@ pub fn import(
     for copy in copies {
         let planned = plan(store, &guard, &copy, req.force)?;
         if planned.action != Action::Unchanged {
-            tx.put(copy.file, copy.value);
+            tx.put_exported(copy.file, copy.bytes);
         }
         report.documents.push(planned);
     }
@@ -393,7 +400,7 @@ fn parse_copy<'a>(
         file: file.to_owned(),
         message,
     };
-    let source = document::decode(Path::new(file), bytes, kind.spec.format())
+    let source = document::decode(Path::new(file), bytes.clone(), kind.spec.format())
         .map_err(|e| corrupt(e.to_string()))?;
     let value =
         document::parse(&source, ParseLimits::default()).map_err(|e| corrupt(e.to_string()))?;
@@ -434,6 +441,7 @@ fn parse_copy<'a>(
     Ok(Copy {
         file,
         kind,
+        bytes,
         value,
         envelope,
     })

@@ -185,7 +185,7 @@ impl Store {
     /// Like [`Store::check`]; with `unstamped_ok`, a document with no
     /// checksum at all (an adopted document the store never wrote) passes
     /// the checksum check. A checksum that does not match still fails.
-    fn check_with(
+    pub(crate) fn check_with(
         &self,
         kind: &Kind,
         rel: &str,

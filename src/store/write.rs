@@ -127,15 +127,38 @@ pub struct WriteOutcome {
 pub struct Transaction<'a> {
     store: &'a Store,
     guard: &'a LockGuard,
-    puts: Vec<(String, Value)>,
+    puts: Vec<(String, Put)>,
     unstamped_ok: bool,
+}
+
+/// What a transaction writes to one document.
+enum Put {
+    /// A new value, stamped by the store.
+    Value(Value),
+    /// The bytes of an exported version (see [`Transaction::put_exported`]).
+    Exported(Vec<u8>),
 }
 
 impl Transaction<'_> {
     /// Adds a new version of `rel`.
     pub fn put(&mut self, rel: &str, value: Value) -> &mut Self {
         self.puts.retain(|(r, _)| r != rel);
-        self.puts.push((rel.to_owned(), value));
+        self.puts.push((rel.to_owned(), Put::Value(value)));
+        self
+    }
+
+    /// Adds a version of `rel` exported from a state dir (`statewright
+    /// export`), kept byte for byte when that is safe: it passes every
+    /// read check (a copy the store never stamped included), its serial is
+    /// above every serial `rel` had here (current version, backups, audit
+    /// log) and its lineage and version are those of the current version
+    /// or later. Otherwise its value is written as [`Transaction::put`]
+    /// writes one, stamped with a new serial. Either way the secret,
+    /// provenance, schema and transition checks run, and the audit line
+    /// says which it was.
+    pub fn put_exported(&mut self, rel: &str, bytes: Vec<u8>) -> &mut Self {
+        self.puts.retain(|(r, _)| r != rel);
+        self.puts.push((rel.to_owned(), Put::Exported(bytes)));
         self
     }
 
@@ -145,9 +168,9 @@ impl Transaction<'_> {
         let tx = uuid::Uuid::new_v4().to_string();
         self.puts
             .into_iter()
-            .map(|(rel, value)| {
+            .map(|(rel, put)| {
                 self.store
-                    .stage(self.guard, &rel, value, ctx, &tx)
+                    .stage_put(self.guard, &rel, put, ctx, &tx, self.unstamped_ok)
                     .map(|(_, o, _)| o)
             })
             .collect()
@@ -178,10 +201,10 @@ impl Transaction<'_> {
         let mut staged = Vec::new();
         let mut outcomes = Vec::new();
         let mut verified = Vec::new();
-        for (rel, value) in self.puts {
+        for (rel, put) in self.puts {
             let (s, o, v) =
                 self.store
-                    .stage_with(self.guard, &rel, value, ctx, &tx, self.unstamped_ok)?;
+                    .stage_put(self.guard, &rel, put, ctx, &tx, self.unstamped_ok)?;
             verified.push((rel, v.map(|v| (Arc::clone(&s.bytes), v))));
             staged.push(s);
             outcomes.push(o);
@@ -276,6 +299,108 @@ impl Store {
             puts: Vec::new(),
             unstamped_ok: false,
         }
+    }
+
+    fn stage_put(
+        &self,
+        guard: &LockGuard,
+        rel: &str,
+        put: Put,
+        ctx: &WriteContext,
+        tx: &str,
+        unstamped_ok: bool,
+    ) -> Result<Prepared> {
+        match put {
+            Put::Value(v) => self.stage_with(guard, rel, v, ctx, tx, unstamped_ok),
+            Put::Exported(bytes) => self.stage_exported(guard, rel, bytes, ctx, tx, unstamped_ok),
+        }
+    }
+
+    /// Stages an exported version byte for byte when that is safe, or its
+    /// value stamped anew (see [`Transaction::put_exported`]).
+    fn stage_exported(
+        &self,
+        guard: &LockGuard,
+        rel: &str,
+        bytes: Vec<u8>,
+        ctx: &WriteContext,
+        tx: &str,
+        unstamped_ok: bool,
+    ) -> Result<Prepared> {
+        let kind = self.kind_for(rel)?;
+        let copy = match self.check_with(kind, rel, &bytes, true) {
+            Ok(copy) => copy,
+            // A copy that fails a read check (its schema, most likely) is
+            // written as a value, so that it is refused as any write is.
+            Err(e) => {
+                let path = self.backend.path_of(rel);
+                let value = document::decode(&path, bytes, kind.spec.format())
+                    .ok()
+                    .and_then(|source| document::parse(&source, self.opts.limits).ok())
+                    .ok_or(e)?;
+                return self.stage_with(guard, rel, value, ctx, tx, unstamped_ok);
+            }
+        };
+        let current = match self.read_current(guard, kind, rel, unstamped_ok) {
+            Ok(c) => Some(c),
+            Err(StoreError::NotFound { .. }) => None,
+            Err(StoreError::Corrupt { .. }) if ctx.force => None,
+            Err(e) => return Err(e),
+        };
+        let env = &copy.envelope;
+        let floor = self.serial_floor(rel);
+        let keep = match current.as_deref() {
+            None => env.serial > floor || (env.serial == 0 && floor == 0),
+            Some(c) => {
+                env.serial > floor.max(c.envelope.serial)
+                    && env.lineage == c.envelope.lineage
+                    && c.version <= copy.version
+            }
+        };
+        if !keep {
+            return self.stage_with(guard, rel, copy.value, ctx, tx, unstamped_ok);
+        }
+        if let Some(c) = current.as_deref() {
+            self.refuse_transitions(kind, rel, c, &copy.value)?;
+        }
+        self.refuse_bad_content(kind, rel, copy.version, &copy.value)?;
+        let before = current.as_deref().map(|c| &c.envelope);
+        let audit = AuditEntry {
+            time: jiff::Timestamp::now().to_string(),
+            tx: tx.to_owned(),
+            command: ctx.command.clone(),
+            origin: serde_json::to_value(ctx.origin()).unwrap_or(Value::Null),
+            file: rel.to_owned(),
+            serial: env.serial,
+            before: before.and_then(|e| e.checksum.clone()),
+            after: env.checksum.clone(),
+            from_version: before.map(|e| e.version),
+            to_version: Some(copy.version),
+            outcome: "imported: the exported bytes kept".into(),
+            prev: String::new(),
+            hash: String::new(),
+        };
+        let previous = before.map(|e| Previous {
+            serial: e.serial,
+            checksum: e.checksum.clone().unwrap_or_default(),
+        });
+        let outcome = WriteOutcome {
+            path: self.backend.path_of(rel),
+            serial: env.serial,
+            lineage: env.lineage.clone().unwrap_or_default(),
+            checksum: env.checksum.clone().unwrap_or_default(),
+            version: copy.version,
+        };
+        // Only a version with a checksum is remembered as verified (as a
+        // read of an unstamped version is not).
+        let verified = env.checksum.is_some().then_some(copy);
+        let staged = Staged {
+            rel: rel.to_owned(),
+            bytes: Arc::new(bytes),
+            previous,
+            audit,
+        };
+        Ok((staged, outcome, verified))
     }
 
     fn stage(

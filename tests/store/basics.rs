@@ -421,3 +421,63 @@ fn large_documents_are_written_and_refused_exactly_like_small_ones() {
     assert!(e.to_string().contains("at `/count`"), "{e}");
     assert_eq!(std::fs::read(f.state.join("counter.json")).unwrap(), bytes);
 }
+
+/// An exported version is kept byte for byte when its serial is above
+/// every serial the document had; otherwise it is stamped anew.
+#[test]
+fn exported_versions_are_kept_byte_for_byte_only_when_their_serial_is_new() {
+    let source = fixture();
+    let store = source.open();
+    put(&store, "counter.json", counter(1));
+    put(&store, "counter.json", counter(2));
+    let exported = std::fs::read(source.state.join("counter.json")).unwrap();
+    put(&store, "counter.json", counter(3));
+    let newer = std::fs::read(source.state.join("counter.json")).unwrap();
+
+    let f = fixture();
+    let store = f.open();
+    let g = store.lock(&lock()).unwrap();
+    let mut tx = store.transaction(&g);
+    tx.put_exported("counter.json", exported.clone());
+    let out = tx.commit(&ctx()).unwrap();
+    assert_eq!(out[0].serial, 2);
+    assert_eq!(
+        std::fs::read(f.state.join("counter.json")).unwrap(),
+        exported
+    );
+    // A later serial of the same lineage replaces it, again as it is.
+    let mut tx = store.transaction(&g);
+    tx.put_exported("counter.json", newer.clone());
+    assert_eq!(tx.commit(&ctx()).unwrap()[0].serial, 3);
+    assert_eq!(std::fs::read(f.state.join("counter.json")).unwrap(), newer);
+    let audit = std::fs::read_to_string(f.state.join("audit.log")).unwrap();
+    assert_eq!(
+        audit
+            .matches("\"outcome\":\"imported: the exported bytes kept\"")
+            .count(),
+        2,
+        "{audit}"
+    );
+    // The older export again, forced: serial 2 is not above 3, so the
+    // value is stamped with the next serial instead.
+    let mut force = ctx();
+    force.force = true;
+    let mut tx = store.transaction(&g);
+    tx.put_exported("counter.json", exported.clone());
+    let out = tx.commit(&force).unwrap();
+    assert_eq!(out[0].serial, 4);
+    let now = store.read("counter.json").unwrap();
+    assert_eq!((now.envelope.serial, &now.value["count"]), (4, &json!(2)));
+    // A copy the schema refuses is refused as any write is, and nothing
+    // changes.
+    let before = std::fs::read(f.state.join("counter.json")).unwrap();
+    let bad = String::from_utf8(newer)
+        .unwrap()
+        .replace("\"count\": 3", "\"count\": \"three\"");
+    let mut tx = store.transaction(&g);
+    tx.put_exported("counter.json", bad.into_bytes());
+    let e = tx.commit(&force).unwrap_err();
+    assert!(matches!(e, StoreError::Invalid { .. }), "{e:?}");
+    assert!(e.to_string().contains("at `/count`"), "{e}");
+    assert_eq!(std::fs::read(f.state.join("counter.json")).unwrap(), before);
+}
