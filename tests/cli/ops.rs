@@ -156,6 +156,11 @@ fn bad_pointers_missing_files_and_unknown_kinds_are_usage_errors() {
         "{}",
         r.stderr
     );
+    // Refused before the store is opened: not even a lock file appears.
+    let _ = std::fs::remove_file(p.state().join(".lock"));
+    let r = p.run(&["set", outside.to_str().unwrap(), "/x", "1"]);
+    code(&r, 2);
+    assert!(!p.state().join(".lock").exists());
     // --state points elsewhere.
     let r = p.run(&["get", "--state", "nowhere", P, "/version"]);
     code(&r, 2);

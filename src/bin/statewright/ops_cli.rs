@@ -11,7 +11,7 @@ use statewright::store::WriteContext;
 use crate::args::Global;
 use crate::exit::Exit;
 use crate::output;
-use crate::store::{Opened, exit_for, open};
+use crate::store::{Opened, exit_for, open, open_after};
 
 /// Which state dir.
 #[derive(Debug, Args)]
@@ -26,11 +26,12 @@ pub fn open_state(global: &Global, state: &StateArg) -> Result<Opened, Exit> {
     open(global, state.state.as_deref())
 }
 
-/// Opens the store and resolves `file` to a document inside it.
+/// Resolves `file` to a document inside the state dir, then opens the
+/// store (a path outside the state dir is refused without touching it).
 pub fn open_doc(global: &Global, state: &StateArg, file: &Path) -> Result<(Opened, String), Exit> {
-    let opened = open_state(global, state)?;
-    let rel = ops::resolve(&opened.dir, file).map_err(|e| fail(global, &e))?;
-    Ok((opened, rel))
+    open_after(global, state.state.as_deref(), |dir| {
+        ops::resolve(dir, file).map_err(|e| fail(global, &e))
+    })
 }
 
 /// The exit code an operator error means: the store's for store errors

@@ -27,19 +27,32 @@ pub struct Opened {
 /// the project's state dir). What opening recovered is reported on stderr.
 /// Errors are printed; the exit code is returned.
 pub fn open(global: &Global, state_dir: Option<&Path>) -> Result<Opened, Exit> {
+    open_after(global, state_dir, |_| Ok(())).map(|(o, ())| o)
+}
+
+/// Like [`open`], running `first` on the state dir's path before the store
+/// is opened (which takes the lock to recover interrupted writes): for
+/// checks of the command line that must refuse without touching the dir.
+pub fn open_after<T>(
+    global: &Global,
+    state_dir: Option<&Path>,
+    first: impl FnOnce(&Path) -> Result<T, Exit>,
+) -> Result<(Opened, T), Exit> {
     let (project, catalog) = project_and_catalog(global)?;
     let dir = state_dir.map_or_else(|| project.state_dir.clone(), Path::to_path_buf);
+    let checked = first(&dir)?;
     let mut opts = StoreOptions::from_project(&project);
     opts.recover |= global.recover;
     opts.lock_timeout = global.lock_timeout;
     let (store, report) = Store::open(&catalog, &dir, opts).map_err(|e| error(global, &e))?;
     print_open_report(&report);
-    Ok(Opened {
+    let opened = Opened {
         project,
         catalog,
         dir,
         store,
-    })
+    };
+    Ok((opened, checked))
 }
 
 /// Like [`open`], but opens the store read-only: no recovery, no lock,
