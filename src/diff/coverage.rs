@@ -17,8 +17,13 @@
 //!   it: `add`, `set_default`, or a `copy`, `move` or `rename` into it;
 //! - a property removed from a closed object (`SD203`) needs `remove`, or
 //!   a `move` or `rename` away from it;
-//! - any other incompatible change (a type, enum or range narrowed) needs
-//!   an op that rewrites the value: any op at the property or below it.
+//! - a change to the values a field admits (its type, enum or const,
+//!   range, multipleOf, length, pattern, format or content encoding)
+//!   needs an op on that very value: `convert`, `wrap`, `head`, `remove`,
+//!   or a `move`/`rename` of it, or a `copy`/`move`/`rename` into it (an
+//!   op on a member below it does not change its type);
+//! - any other incompatible change (the shape of an object or array
+//!   narrowed) needs an op that rewrites it: any op at the field or below.
 //!
 //! A `hook` covers everything under its path. Changes to the version field
 //! are left out: the migrator writes the version itself.
@@ -109,10 +114,11 @@ pub fn coverage(
         if paths.iter().any(|p| p == &version) {
             continue;
         }
+        let value = VALUE_RULES.contains(&change.rule);
         let mut covered_by = None;
         let mut shown = paths.first();
         for p in &paths {
-            match ops.iter().find(|o| o.covers(needs, p)) {
+            match ops.iter().find(|o| o.covers(needs, value, p)) {
                 Some(o) => {
                     covered_by.get_or_insert_with(|| o.describe());
                 }
@@ -339,10 +345,28 @@ fn within(a: &[String], b: &[String]) -> bool {
     a.len() >= b.len() && same(&a[..b.len()], b)
 }
 
+/// Changes to the values a field admits: only an op on that very value
+/// accounts for them.
+const VALUE_RULES: [&str; 11] = [
+    "SD102", "SD103", "SD111", "SD114", "SD115", "SD301", "SD303", "SD401", "SD403", "SD404",
+    "SD405",
+];
+
 impl FlatOp {
-    fn covers(&self, needs: Need, p: &[String]) -> bool {
+    /// Whether this op accounts for a change at `p` needing `needs`;
+    /// `value`: the change is to the values the field admits.
+    fn covers(&self, needs: Need, value: bool, p: &[String]) -> bool {
         if self.name == "hook" {
             return within(p, &self.from);
+        }
+        if needs == Need::Rewrite && value {
+            let on_it = same(&self.from, p)
+                && matches!(
+                    self.name,
+                    "convert" | "wrap" | "head" | "remove" | "move" | "rename"
+                );
+            let into_it = self.to.as_deref().is_some_and(|t| same(t, p));
+            return on_it || into_it;
         }
         match needs {
             Need::Fill => match self.name {
@@ -431,6 +455,20 @@ mod tests {
             "[{convert: {path: /p, cast: {from: string, to: integer}}}]",
         );
         assert_eq!(c[0].2.as_deref(), Some("convert /p"));
+    }
+
+    #[test]
+    fn a_value_change_is_not_covered_by_an_op_below_it() {
+        let a = json!({"properties": {"p": {"type": "object", "properties": {"q": {"type": "string"}}}}});
+        let b = json!({"properties": {"p": {"type": "array"}}});
+        let below = run(a.clone(), b.clone(), "[{remove: {path: /p/q}}]");
+        let sd = below.iter().find(|c| c.0 == "SD103").unwrap();
+        assert_eq!(sd.2, None, "{below:?}");
+        let at = run(a.clone(), b.clone(), "[{wrap: {path: /p}}]");
+        let sd = at.iter().find(|c| c.0 == "SD103").unwrap();
+        assert_eq!(sd.2.as_deref(), Some("wrap /p"));
+        let into = run(a, b, "[{copy: {from: /r, to: /p}}]");
+        assert!(into.iter().all(|c| c.2.is_some()), "{into:?}");
     }
 
     #[test]
