@@ -79,11 +79,16 @@ pub fn check_state(
         true => store::BackupIndex::load(state_dir),
         false => store::BackupIndex::default(),
     };
+    let audit = match opts.store && !store::lock_held(state_dir) {
+        true => crate::store::audit::audit_index(&crate::store::RealFs, state_dir),
+        false => Default::default(),
+    };
     let cx = store::DocContext {
         state_dir,
         migrations: opts.migrations,
         backups: &backups,
         limits: Default::default(),
+        audit: &audit,
     };
     let threads = match opts.threads {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),

@@ -85,6 +85,8 @@ codes! {
         "remove .backup/manifest.json; the store lists the backup files again at the next write";
     AUDIT_BROKEN = "SW039", Error, "audit log chain is broken",
         "the log was changed after it was written; restore it from a copy you trust and find out who edited it (`statewright audit verify` names the line)";
+    AUDIT_MISSING = "SW040", Warning, "committed version has no audit line",
+        "run `statewright check --repair`: it writes the line from the document's envelope, marked as written on recovery (a writer that died, or a crash, between the rename and the audit append leaves this)";
     ARTIFACT_MISSING = "SW041", Error, "artifact named by an entry is missing",
         "restore the artifact file, or remove the entry that points at it";
     ARTIFACT_HASH = "SW042", Error, "artifact does not match its recorded sha256",

@@ -1,7 +1,8 @@
 //! `check --repair`: the automated recoveries the store offers, under the
 //! lock: a leftover journal rolled forward or back, leftover temps
 //! finished or removed, an incomplete audit line cut off, the record of a
-//! dead lock holder cleared, and each document that fails a read check
+//! dead lock holder cleared, the missing audit line of a committed version
+//! written from its envelope, and each document that fails a read check
 //! restored from its newest backup that passes every check. A document
 //! with no good backup is left as it is and reported: nothing is ever
 //! deleted that cannot be replaced by a verified version.
@@ -50,6 +51,23 @@ pub fn repair(
         unrepaired: Vec::new(),
     };
     for d in &report.documents {
+        let rel = d
+            .file
+            .strip_prefix(&report.state_dir)
+            .unwrap_or(&d.file)
+            .to_string_lossy()
+            .replace('\\', "/");
+        if d.findings.iter().any(|f| f.code == codes::AUDIT_MISSING.id) {
+            match store.audit_unlogged(&guard, &rel) {
+                Ok(Some(serial)) => out.actions.push(format!(
+                    "wrote the missing audit line of {rel} (serial {serial}) from its envelope"
+                )),
+                Ok(None) => {}
+                Err(e) => out
+                    .unrepaired
+                    .push(format!("{rel}: audit line not written: {e}")),
+            }
+        }
         let restorable = d
             .findings
             .iter()
@@ -57,12 +75,6 @@ pub fn repair(
         if !restorable {
             continue;
         }
-        let rel = d
-            .file
-            .strip_prefix(&report.state_dir)
-            .unwrap_or(&d.file)
-            .to_string_lossy()
-            .replace('\\', "/");
         match store.recover(&guard, &rel) {
             Ok(loaded) => {
                 if let Some(r) = loaded.restored {

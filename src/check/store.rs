@@ -17,7 +17,7 @@ use statewright_spec::{Catalog, Kind, ParseLimits, Position, locate};
 use crate::codes;
 use crate::envelope::checksum;
 use crate::finding::Finding;
-use crate::store::audit::verify_audit;
+use crate::store::audit::{AuditIndex, verify_audit};
 use crate::store::backup::{BACKUP_DIR, BackupEntry, MANIFEST};
 use crate::store::journal::{self, JOURNAL};
 use crate::store::lock::{self, LOCK_FILE, LockStatus};
@@ -108,6 +108,8 @@ pub struct DocContext<'a> {
     pub backups: &'a BackupIndex,
     /// Parser limits for backups.
     pub limits: ParseLimits,
+    /// What the audit log records (empty: no audit checks).
+    pub audit: &'a AuditIndex,
 }
 
 /// Store findings about one parsed document of `kind` at `rel`.
@@ -149,12 +151,53 @@ pub fn document_findings(
             ));
         }
     }
+    out.extend(audit_gap(cx, kind, rel, source, value));
     if let Some((backup, serial)) = cx.backups.newest(rel) {
         out.extend(transition_findings(
             cx, kind, source, value, &backup, serial,
         ));
     }
     out
+}
+
+/// SW040 when the document's serial has no audit line although the log
+/// reaches back to the time the version was written (so rotation did not
+/// take the line away). Documents without a serial or a time (never
+/// written by the store) and logs with no line are left out.
+fn audit_gap(
+    cx: &DocContext<'_>,
+    kind: &Kind,
+    rel: &str,
+    source: &SourceText,
+    value: &Value,
+) -> Option<Finding> {
+    let fields = &kind.spec.fields;
+    let since = cx.audit.since?;
+    let serial = value.pointer(&fields.serial)?.as_u64().filter(|s| *s > 0)?;
+    let written: jiff::Timestamp = value
+        .pointer(&fields.generated_at)?
+        .as_str()?
+        .parse()
+        .ok()?;
+    let recorded = cx.audit.serials.get(rel).copied();
+    if written < since || recorded.is_some_and(|r| r >= serial) {
+        return None;
+    }
+    let last = match recorded {
+        Some(r) => format!("its last line for this file records serial {r}"),
+        None => "it has no line for this file".to_owned(),
+    };
+    Some(
+        Finding::new(
+            codes::AUDIT_MISSING,
+            &source.path,
+            fields.serial.clone(),
+            format!(
+                "serial {serial} (written {written}) has no line in the audit log, although the log reaches back to {since}; {last}"
+            ),
+        )
+        .at(locate::locate(source, &fields.serial)),
+    )
 }
 
 fn history_finding(
@@ -290,6 +333,14 @@ fn journal_finding(state_dir: &Path, out: &mut Vec<Finding>) {
         "",
         format!("the journal of an interrupted transaction is left ({state})"),
     ));
+}
+
+/// Whether a live process holds the lock of `state_dir` right now.
+pub fn lock_held(state_dir: &Path) -> bool {
+    matches!(
+        lock::status(&RealFs, state_dir),
+        Ok(LockStatus::Held { .. })
+    )
 }
 
 fn lock_finding(state_dir: &Path, out: &mut Vec<Finding>) {

@@ -269,3 +269,34 @@ fn last_hash(bytes: &[u8]) -> Option<String> {
 pub fn verify_audit(fs: &dyn Fs, dir: &Path) -> Result<usize> {
     AuditLog::new(dir, u64::MAX, 64).verify(fs)
 }
+
+/// What the audit log of a state dir records per document, for checks
+/// that compare it with the documents.
+#[derive(Debug, Default, Clone)]
+pub struct AuditIndex {
+    /// The highest serial recorded for each file.
+    pub serials: std::collections::HashMap<String, u64>,
+    /// The time of the oldest line the log still holds (older ones are
+    /// rotated away); `None` when it holds none.
+    pub since: Option<jiff::Timestamp>,
+}
+
+/// Reads every file of the audit log of `dir` (rotated ones included).
+/// Lines that do not parse are skipped: the chain check reports them.
+pub fn audit_index(fs: &dyn Fs, dir: &Path) -> AuditIndex {
+    let log = AuditLog::new(dir, u64::MAX, 64);
+    let mut idx = AuditIndex::default();
+    for path in log.files(fs) {
+        for line in lines_of(&fs.read(&path).unwrap_or_default()) {
+            let Ok(e) = serde_json::from_str::<AuditEntry>(&line) else {
+                continue;
+            };
+            if idx.since.is_none() {
+                idx.since = e.time.parse().ok();
+            }
+            let top = idx.serials.entry(e.file).or_insert(0);
+            *top = (*top).max(e.serial);
+        }
+    }
+    idx
+}

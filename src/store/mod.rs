@@ -81,7 +81,9 @@
 //!   next taken: whoever reclaims the dead holder's lock writes the line
 //!   from the document's envelope, marked as written on recovery. After a
 //!   power loss that also lost the lock file's content, the line stays
-//!   missing (the document's own envelope still records serial and origin).
+//!   missing (the document's own envelope still records serial and
+//!   origin) until `statewright check` reports it (SW040) and
+//!   `check --repair` writes it ([`Store::audit_unlogged`]).
 //! - `lock break` can only clear the record of a holder that is gone; the
 //!   kernel lock of a live process cannot be taken from outside it.
 //! - Locks are `flock` locks: reliable on local file systems; on network

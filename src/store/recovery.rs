@@ -101,6 +101,9 @@ impl Store {
         let Ok(since) = dead.acquired_at.parse::<jiff::Timestamp>() else {
             return Ok(());
         };
+        let outcome = format!(
+            "committed by {dead}, which died before writing this line; written on recovery"
+        );
         for rel in self.backend.files()? {
             let Ok(kind) = self.kind_for(&rel) else {
                 continue;
@@ -108,50 +111,77 @@ impl Store {
             let Ok(doc) = self.read_checked(kind, &rel) else {
                 continue;
             };
-            let env = &doc.envelope;
-            let stamped = env
+            let stamped = doc
+                .envelope
                 .generated_at
                 .as_deref()
                 .and_then(|t| t.parse::<jiff::Timestamp>().ok());
-            if env.serial == 0
-                || stamped.is_none_or(|t| t < since)
-                || self
-                    .backend
-                    .audited_serial(&rel)
-                    .is_some_and(|s| s >= env.serial)
-            {
+            if stamped.is_none_or(|t| t < since) {
                 continue;
             }
-            let before = self
-                .backend
-                .backups(&rel)
-                .into_iter()
-                .find(|b| b.serial < env.serial && !b.checksum.is_empty())
-                .map(|b| b.checksum);
-            let entry = AuditEntry {
-                time: jiff::Timestamp::now().to_string(),
-                tx: uuid::Uuid::new_v4().to_string(),
-                command: "open (recovery)".into(),
-                origin: env.origin.clone().unwrap_or(Value::Null),
-                file: rel.clone(),
-                serial: env.serial,
-                before,
-                after: env.checksum.clone(),
-                from_version: None,
-                to_version: Some(doc.version),
-                outcome: format!(
-                    "committed by {dead}, which died before writing this line; written on recovery"
-                ),
-                prev: String::new(),
-                hash: String::new(),
-            };
-            self.backend.append_audit(guard, vec![entry])?;
-            report.actions.push(format!(
-                "wrote the missing audit line of {rel} (serial {}), committed by a holder that died",
-                env.serial
-            ));
+            if let Some(serial) = self.write_missing_audit(guard, &rel, &doc, &outcome)? {
+                report.actions.push(format!(
+                    "wrote the missing audit line of {rel} (serial {serial}), committed by a holder that died"
+                ));
+            }
         }
         Ok(())
+    }
+
+    /// Writes the audit line of `rel`'s version `doc` from its envelope
+    /// when the log has none for its serial (under the lock). Returns the
+    /// serial audited, `None` when the line was there (or the document
+    /// has no serial).
+    pub fn audit_unlogged(&self, guard: &LockGuard, rel: &str) -> Result<Option<u64>> {
+        let kind = self.kind_for(rel)?;
+        let doc = self.read_checked(kind, rel)?;
+        self.write_missing_audit(
+            guard,
+            rel,
+            &doc,
+            "committed without its audit line (a writer that died or a crash between the rename and the append); written on repair",
+        )
+    }
+
+    fn write_missing_audit(
+        &self,
+        guard: &LockGuard,
+        rel: &str,
+        doc: &Loaded,
+        outcome: &str,
+    ) -> Result<Option<u64>> {
+        let env = &doc.envelope;
+        if env.serial == 0
+            || self
+                .backend
+                .audited_serial(rel)
+                .is_some_and(|s| s >= env.serial)
+        {
+            return Ok(None);
+        }
+        let before = self
+            .backend
+            .backups(rel)
+            .into_iter()
+            .find(|b| b.serial < env.serial && !b.checksum.is_empty())
+            .map(|b| b.checksum);
+        let entry = AuditEntry {
+            time: jiff::Timestamp::now().to_string(),
+            tx: uuid::Uuid::new_v4().to_string(),
+            command: "open (recovery)".into(),
+            origin: env.origin.clone().unwrap_or(Value::Null),
+            file: rel.to_owned(),
+            serial: env.serial,
+            before,
+            after: env.checksum.clone(),
+            from_version: None,
+            to_version: Some(doc.version),
+            outcome: outcome.to_owned(),
+            prev: String::new(),
+            hash: String::new(),
+        };
+        self.backend.append_audit(guard, vec![entry])?;
+        Ok(Some(env.serial))
     }
 
     fn handle_leftover(

@@ -519,3 +519,94 @@ fn a_complete_newer_temp_is_finished_by_repair() {
     assert!(!temp.exists());
     assert_eq!(std::fs::read(s.path("sources.json")).unwrap(), want);
 }
+
+/// Rewrites `audit.log` without the lines `drop(index, count)` picks.
+fn drop_audit_lines(s: &State, drop: impl Fn(usize, usize) -> bool) {
+    let text = std::fs::read_to_string(s.path("audit.log")).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let kept: String = lines
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !drop(*i, lines.len()))
+        .map(|(_, l)| format!("{l}\n"))
+        .collect();
+    std::fs::write(s.path("audit.log"), kept).unwrap();
+}
+
+#[test]
+fn a_committed_version_without_its_audit_line_is_found_and_repair_writes_it() {
+    let s = written(&["sources.json", "index.json"]);
+    let serial = |rel: &str| -> u64 {
+        let v: Value = serde_json::from_slice(&std::fs::read(s.path(rel)).unwrap()).unwrap();
+        v["serial"].as_u64().unwrap()
+    };
+    // The log's last line (index.json's newest version) is gone: the
+    // chain cannot tell, the document can.
+    drop_audit_lines(&s, |i, n| i + 1 == n);
+    assert_eq!(s.run(&["audit", "verify"]).code, 0);
+    let before = snapshot(&s.dir);
+    let r = check(&s, &[]);
+    assert_eq!(r.code, 0, "a warning does not fail by default: {r:?}");
+    assert_eq!(snapshot(&s.dir), before, "check wrote something");
+    let f = only(&r.json(), "SW040");
+    assert!(ends_with(&f, "index.json"));
+    assert_eq!(f["pointer"], "/serial");
+    assert_eq!(f["severity"], "warning");
+    let message = f["message"].as_str().unwrap();
+    let n = serial("index.json");
+    assert!(
+        message.starts_with(&format!("serial {n} (written ")),
+        "{message}"
+    );
+    assert!(
+        message.contains(&format!(
+            "its last line for this file records serial {}",
+            n - 1
+        )),
+        "{message}"
+    );
+    assert!(
+        f["remedy"]
+            .as_str()
+            .unwrap()
+            .contains("`statewright check --repair`")
+    );
+    assert_eq!(check(&s, &["--fail-on", "warning"]).code, 1);
+    let h = flat(&s.run(&["check"]).stdout);
+    assert!(h.contains("[SW040]") && h.contains("at /serial"), "{h}");
+
+    let r = check(&s, &["--repair"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let j = r.json();
+    assert_eq!(
+        j["repairs"]["actions"],
+        json!([format!(
+            "wrote the missing audit line of index.json (serial {n}) from its envelope"
+        )])
+    );
+    assert_eq!(codes(&j), Vec::<String>::new());
+    assert_eq!(serial("index.json"), n, "the document is not rewritten");
+    let log = std::fs::read_to_string(s.path("audit.log")).unwrap();
+    let last: Value = serde_json::from_str(log.lines().last().unwrap()).unwrap();
+    assert_eq!(last["file"], "index.json");
+    assert_eq!(last["serial"], n);
+    assert!(
+        last["outcome"]
+            .as_str()
+            .unwrap()
+            .ends_with("written on repair")
+    );
+    assert_eq!(s.run(&["audit", "verify"]).code, 0);
+}
+
+#[test]
+fn a_version_older_than_the_kept_log_is_not_reported() {
+    let s = written(&["sources.json", "index.json"]);
+    // As rotation leaves it: sources.json's lines (the oldest two) gone
+    // with the files rotated away.
+    drop_audit_lines(&s, |i, _| i < 2);
+    assert_eq!(s.run(&["audit", "verify"]).code, 0);
+    let r = check(&s, &["--fail-on", "warning"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(codes(&r.json()), Vec::<String>::new());
+}
