@@ -121,6 +121,7 @@ pub fn check_state(
     for r in results {
         report.documents.extend(r?);
     }
+    settle_audit_gaps(state_dir, &audit, &mut report.documents);
     for u in unmatched {
         report.findings.push(Finding::new(
             codes::UNMATCHED,
@@ -138,6 +139,41 @@ pub fn check_state(
             .extend(store::dir_findings(catalog, state_dir, &backups, &temps));
     }
     Ok(report)
+}
+
+/// Drops the SW040 findings a writer working while the check ran may
+/// explain: a writer renames its version, then appends its line, then
+/// releases the lock. So when the lock is free now, every version read
+/// earlier was either logged by now or left by a writer that is gone; a
+/// finding stands only when the lock is free and the log, read again,
+/// records nothing new for that file.
+fn settle_audit_gaps(
+    state_dir: &Path,
+    first: &crate::store::audit::AuditIndex,
+    docs: &mut [DocumentReport],
+) {
+    let is_gap = |f: &Finding| f.code == codes::AUDIT_MISSING.id;
+    if !docs.iter().any(|d| d.findings.iter().any(is_gap)) {
+        return;
+    }
+    let now = (!store::lock_held(state_dir))
+        .then(|| crate::store::audit::audit_index(&crate::store::RealFs, state_dir));
+    for d in docs {
+        let rel = rel_of(state_dir, &d.file);
+        let unchanged = now
+            .as_ref()
+            .is_some_and(|n| n.serials.get(&rel) == first.serials.get(&rel));
+        d.findings.retain(|f| !is_gap(f) || unchanged);
+    }
+}
+
+/// `path` relative to `state_dir`, with `/` separators (the store's name
+/// of a document).
+pub(crate) fn rel_of(state_dir: &Path, path: &Path) -> String {
+    path.strip_prefix(state_dir)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .replace('\\', "/")
 }
 
 /// Documents with their kinds.
@@ -220,11 +256,7 @@ fn check_one(
         }
     }
     if with_store {
-        let rel = d
-            .strip_prefix(cx.state_dir)
-            .unwrap_or(d)
-            .to_string_lossy()
-            .replace('\\', "/");
+        let rel = rel_of(cx.state_dir, d);
         doc.findings
             .extend(store::document_findings(cx, kind, &rel, &source, &value));
     }

@@ -51,12 +51,7 @@ pub fn repair(
         unrepaired: Vec::new(),
     };
     for d in &report.documents {
-        let rel = d
-            .file
-            .strip_prefix(&report.state_dir)
-            .unwrap_or(&d.file)
-            .to_string_lossy()
-            .replace('\\', "/");
+        let rel = crate::check::rel_of(&report.state_dir, &d.file);
         if d.findings.iter().any(|f| f.code == codes::AUDIT_MISSING.id) {
             match store.audit_unlogged(&guard, &rel) {
                 Ok(Some(serial)) => out.actions.push(format!(
