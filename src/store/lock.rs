@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use crate::store::error::{Result, StoreError};
+use crate::store::events::{self, EventSink, StoreEvent};
 use crate::store::fs::{Fs, FsLock};
 
 /// The lock file's name inside the state dir.
@@ -96,6 +97,10 @@ pub struct LockOptions {
     pub timeout: Duration,
     /// The command recorded as the holder.
     pub command: String,
+    /// Where the lock's events go (waiting, acquired, reclaimed,
+    /// released); `None`: nowhere. [`Store::lock`](crate::store::Store::lock)
+    /// fills in the store's own sink when this is `None`.
+    pub events: Option<EventSink>,
 }
 
 impl Default for LockOptions {
@@ -103,6 +108,7 @@ impl Default for LockOptions {
         LockOptions {
             timeout: Duration::ZERO,
             command: "statewright".into(),
+            events: None,
         }
     }
 }
@@ -115,6 +121,8 @@ pub struct LockGuard {
     pub info: HolderInfo,
     /// The description of a previous holder that died holding the lock.
     pub reclaimed: Option<HolderInfo>,
+    events: Option<EventSink>,
+    taken: Instant,
 }
 
 impl std::fmt::Debug for LockGuard {
@@ -140,6 +148,11 @@ impl Drop for LockGuard {
         // live-looking holder; then release.
         let _ = self.file.set_content(b"");
         let _ = self.file.unlock();
+        events::emit(&self.events, || StoreEvent::LockReleased {
+            lock: self.path.clone(),
+            lock_id: self.info.lock_id.clone(),
+            held_ms: self.taken.elapsed().as_millis() as u64,
+        });
     }
 }
 
@@ -148,11 +161,24 @@ impl Drop for LockGuard {
 pub fn acquire(fs: &dyn Fs, dir: &Path, opts: &LockOptions) -> Result<LockGuard> {
     let path = dir.join(LOCK_FILE);
     let file: Arc<dyn FsLock> = Arc::from(open(fs, &path)?);
-    let deadline = Instant::now() + opts.timeout;
+    let start = Instant::now();
+    let deadline = start + opts.timeout;
     let mut pause = Duration::from_millis(1);
     loop {
         if file.try_lock().map_err(|e| io(&path, "lock", e))? {
-            return take(path, file, &opts.command);
+            let guard = take(path, file, opts)?;
+            events::emit(&opts.events, || StoreEvent::LockAcquired {
+                lock: guard.path.clone(),
+                lock_id: guard.info.lock_id.clone(),
+                waited_ms: start.elapsed().as_millis() as u64,
+            });
+            if let Some(previous) = &guard.reclaimed {
+                events::emit(&opts.events, || StoreEvent::LockReclaimed {
+                    lock: guard.path.clone(),
+                    previous: previous.clone(),
+                });
+            }
+            return Ok(guard);
         }
         let now = Instant::now();
         if now >= deadline {
@@ -162,26 +188,38 @@ pub fn acquire(fs: &dyn Fs, dir: &Path, opts: &LockOptions) -> Result<LockGuard>
                 holder: Box::new(holder),
             });
         }
+        if pause == Duration::from_millis(1) {
+            events::emit(&opts.events, || StoreEvent::LockWaiting {
+                lock: path.clone(),
+                holder: file.content().ok().and_then(|b| HolderInfo::parse(&b)),
+                timeout_ms: opts.timeout.as_millis() as u64,
+            });
+        }
         std::thread::sleep(pause.min(deadline - now));
         pause = (pause * 2).min(Duration::from_millis(50));
     }
 }
 
-fn take(path: PathBuf, file: Arc<dyn FsLock>, command: &str) -> Result<LockGuard> {
+fn take(path: PathBuf, file: Arc<dyn FsLock>, opts: &LockOptions) -> Result<LockGuard> {
     let previous = file.content().ok().and_then(|b| HolderInfo::parse(&b));
-    let info = HolderInfo::current(command);
+    let info = HolderInfo::current(&opts.command);
     let text = serde_json::to_vec(&info).unwrap_or_default();
-    let guard = LockGuard {
+    let mut guard = LockGuard {
         path,
         file,
         info,
         // The kernel lock was free, so a recorded holder is gone.
         reclaimed: previous,
+        // Set once the lock is recorded: a guard dropped before that
+        // was never announced as acquired.
+        events: None,
+        taken: Instant::now(),
     };
     guard
         .file
         .set_content(&text)
         .map_err(|e| io(&guard.path, "write lock holder", e))?;
+    guard.events = opts.events.clone();
     Ok(guard)
 }
 

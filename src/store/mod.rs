@@ -95,6 +95,7 @@ pub mod backend;
 pub mod backup;
 mod cache;
 pub mod error;
+pub mod events;
 pub mod fs;
 pub mod journal;
 pub mod lock;
@@ -113,6 +114,7 @@ use statewright_spec::{Catalog, Kind, ParseLimits, Project};
 
 pub use backend::{Backend, LocalBackend};
 pub use error::{Check, Result, StoreError};
+pub use events::{EventSink, StoreEvent};
 pub use fs::{Fs, RealFs};
 pub use lock::{HolderInfo, LockGuard, LockOptions, LockStatus};
 pub use migrating::StoreWriter;
@@ -134,6 +136,8 @@ pub struct StoreOptions {
     pub audit_max_bytes: u64,
     /// Parser limits for documents.
     pub limits: ParseLimits,
+    /// Where the store's events go (see [`events`]); `None`: nowhere.
+    pub events: Option<EventSink>,
 }
 
 impl Default for StoreOptions {
@@ -144,6 +148,7 @@ impl Default for StoreOptions {
             lock_timeout: Duration::from_secs(10),
             audit_max_bytes: 4 << 20,
             limits: ParseLimits::default(),
+            events: None,
         }
     }
 }
@@ -274,7 +279,7 @@ impl Store {
     /// Takes the state dir's lock (an RAII guard). Finishes what a holder
     /// that died left behind.
     pub fn lock(&self, opts: &LockOptions) -> Result<LockGuard> {
-        let guard = self.backend.lock(opts)?;
+        let guard = self.backend.lock(&self.with_events(opts))?;
         if guard.reclaimed.is_some() {
             self.recover_pending(&guard)?;
         }
@@ -285,7 +290,7 @@ impl Store {
     /// (journal, temps, audit tail), returning what was done, including
     /// the record of a dead holder that was cleared (for `check --repair`).
     pub fn lock_and_recover(&self, opts: &LockOptions) -> Result<(LockGuard, OpenReport)> {
-        let guard = self.backend.lock(opts)?;
+        let guard = self.backend.lock(&self.with_events(opts))?;
         let mut report = self.recover_pending(&guard)?;
         if let Some(h) = &guard.reclaimed {
             report
@@ -293,6 +298,15 @@ impl Store {
                 .insert(0, format!("cleared the lock record of {h}, which is gone"));
         }
         Ok((guard, report))
+    }
+
+    /// `opts`, with the store's event sink when it names none.
+    fn with_events(&self, opts: &LockOptions) -> LockOptions {
+        let mut opts = opts.clone();
+        if opts.events.is_none() {
+            opts.events = self.opts.events.clone();
+        }
+        opts
     }
 
     /// Who holds the lock (for `statewright lock status`).

@@ -117,6 +117,7 @@ impl Store {
                     let opts = LockOptions {
                         timeout: self.opts.lock_timeout,
                         command: "read (recover)".into(),
+                        events: None,
                     };
                     let g = self.lock(&opts)?;
                     self.recover(&g, rel)

@@ -56,8 +56,9 @@ impl Store {
         let opts = LockOptions {
             timeout: std::time::Duration::ZERO,
             command: "open (recovery)".into(),
+            events: None,
         };
-        match self.backend.lock(&opts) {
+        match self.backend.lock(&self.with_events(&opts)) {
             Ok(guard) => self.recover_pending(&guard),
             Err(e @ (StoreError::LockHeld { .. } | StoreError::ReadOnly { .. })) => {
                 Ok(OpenReport {
@@ -271,6 +272,7 @@ impl Store {
             self.prepare(kind, rel, good.value.clone(), &ctx, &tx, &basis)?;
         staged.audit.outcome = format!("restored from {} after: {failure}", entry.backup);
         self.backend.commit(guard, vec![staged])?;
+        self.announce(&outcome, None);
         let mut loaded = self.read_checked(kind, rel)?;
         loaded.restored = Some(Restored {
             backup: entry.backup,

@@ -16,6 +16,7 @@ use crate::store::audit::AuditEntry;
 use crate::store::backend::{Previous, Staged};
 use crate::store::cache::depth;
 use crate::store::error::{Result, StoreError};
+use crate::store::events::{self, StoreEvent};
 use crate::store::lock::{LockGuard, LockOptions};
 use crate::store::read::Loaded;
 use crate::store::verify::Problem;
@@ -201,17 +202,22 @@ impl Transaction<'_> {
         let mut staged = Vec::new();
         let mut outcomes = Vec::new();
         let mut verified = Vec::new();
+        let mut replaced = Vec::new();
         for (rel, put) in self.puts {
             let (s, o, v) =
                 self.store
                     .stage_put(self.guard, &rel, put, ctx, &tx, self.unstamped_ok)?;
             verified.push((rel, v.map(|v| (Arc::clone(&s.bytes), v))));
+            replaced.push(s.previous.as_ref().map(|p| p.serial));
             staged.push(s);
             outcomes.push(o);
         }
         self.store.backend.commit(self.guard, staged)?;
         for (rel, v) in verified {
             self.store.remember(&rel, v);
+        }
+        for (o, r) in outcomes.iter().zip(replaced) {
+            self.store.announce(o, r);
         }
         Ok(outcomes)
     }
@@ -241,8 +247,10 @@ impl Store {
         let tx = uuid::Uuid::new_v4().to_string();
         let (staged, outcome, verified) = self.stage(guard, rel, value, ctx, &tx)?;
         let verified = verified.map(|v| (Arc::clone(&staged.bytes), v));
+        let replaced = staged.previous.as_ref().map(|p| p.serial);
         self.backend.commit(guard, vec![staged])?;
         self.remember(rel, verified);
+        self.announce(&outcome, replaced);
         Ok(outcome)
     }
 
@@ -765,6 +773,18 @@ impl Store {
             bytes = self.encode(kind, rel, value, &sum)?;
         }
         Ok((sum, bytes))
+    }
+
+    /// Sends the [`StoreEvent::Committed`] of a version just committed,
+    /// which replaced the version of serial `replaced`.
+    pub(crate) fn announce(&self, o: &WriteOutcome, replaced: Option<u64>) {
+        events::emit(&self.opts.events, || StoreEvent::Committed {
+            file: o.path.clone(),
+            serial: o.serial,
+            version: o.version,
+            checksum: o.checksum.clone(),
+            backed_up: replaced.filter(|_| self.opts.backups > 0),
+        });
     }
 
     /// Remembers a version just committed (see `cache.rs`). A large

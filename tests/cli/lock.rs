@@ -130,3 +130,115 @@ fn break_with_piped_stdin_never_prompts_and_refuses() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("stdin is not a terminal"));
 }
+
+/// The JSON events `--verbose --format json` printed on stderr.
+fn events(stderr: &str) -> Vec<serde_json::Value> {
+    stderr
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .filter(|v: &serde_json::Value| v.get("event").is_some())
+        .collect()
+}
+
+#[test]
+fn verbose_prints_the_lock_and_write_events() {
+    let s = examples();
+    let r = s.run(&[
+        "--verbose",
+        "--format",
+        "json",
+        "set",
+        "processed.json",
+        "/failed/B0BZ9L4P6F/retry_count",
+        "--increment",
+        "1",
+    ]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let ev = events(&r.stderr);
+    let names: Vec<&str> = ev.iter().map(|e| e["event"].as_str().unwrap()).collect();
+    // Opening recovers under the lock for an instant; then the write.
+    assert_eq!(
+        names,
+        [
+            "lock_acquired",
+            "lock_released",
+            "lock_acquired",
+            "committed",
+            "lock_released"
+        ],
+        "{}",
+        r.stderr
+    );
+    assert!(ev[2]["lock"].as_str().unwrap().ends_with(".lock"));
+    assert_eq!(ev[2]["lock_id"], ev[4]["lock_id"]);
+    assert!(ev[2]["waited_ms"].is_u64() && ev[4]["held_ms"].is_u64());
+    let doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(s.path("processed.json")).unwrap()).unwrap();
+    assert!(ev[3]["file"].as_str().unwrap().ends_with("processed.json"));
+    assert_eq!(ev[3]["serial"], doc["serial"]);
+    assert_eq!(ev[3]["checksum"], doc["checksum"]);
+    assert_eq!(ev[3]["version"], 1);
+    assert!(ev[3]["backed_up"].is_u64(), "{}", ev[3]);
+    // Without --verbose, stderr stays quiet.
+    let r = s.run(&["rm", "processed.json", "/failed/NOPE"]);
+    assert_eq!(r.stderr, "");
+    // Human lines.
+    let r = s.run(&["-v", "rm", "processed.json", "/failed/B0BZ9L4P6F"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stderr.contains("statewright: lock ") && r.stderr.contains(" acquired (lock id "),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("statewright: wrote ") && r.stderr.contains("kept in .backup/"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn verbose_says_whom_it_waits_for_and_whom_it_reclaims_from() {
+    let s = examples();
+    let mut child = holder(&s.dir);
+    let pid = child.id();
+    let r = s.run(&[
+        "-v",
+        "--lock-timeout",
+        "300ms",
+        "rm",
+        "processed.json",
+        "/failed/B0BZ9L4P6F",
+    ]);
+    assert_eq!(r.code, 3, "{r:?}");
+    let waiting = flat(&r.stderr);
+    assert!(
+        waiting.contains(&format!("is held by `test holder` (pid {pid} on ")),
+        "{waiting}"
+    );
+    assert!(waiting.contains("waiting up to 300 ms"), "{waiting}");
+    sigkill(&mut child);
+    let r = s.run(&["-v", "--format", "json", "lock", "status"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        events(&r.stderr).is_empty(),
+        "status takes no lock: {}",
+        r.stderr
+    );
+    let r = s.run(&[
+        "-v",
+        "--format",
+        "json",
+        "rm",
+        "processed.json",
+        "/failed/B0BZ9L4P6F",
+    ]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let ev = events(&r.stderr);
+    let reclaimed = ev
+        .iter()
+        .find(|e| e["event"] == "lock_reclaimed")
+        .unwrap_or_else(|| panic!("{}", r.stderr));
+    assert_eq!(reclaimed["previous"]["pid"], pid);
+    assert_eq!(reclaimed["previous"]["command"], "test holder");
+}

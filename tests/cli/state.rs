@@ -103,6 +103,7 @@ fn child_entry() {
     let opts = LockOptions {
         timeout: std::time::Duration::ZERO,
         command: "test holder".into(),
+        ..LockOptions::default()
     };
     let _g = store.lock(&opts).unwrap();
     println!("locked");

@@ -151,6 +151,7 @@ pub fn lock() -> LockOptions {
     LockOptions {
         timeout: std::time::Duration::from_secs(30),
         command: "test".into(),
+        ..LockOptions::default()
     }
 }
 

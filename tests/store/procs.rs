@@ -26,6 +26,7 @@ fn increment(store: &Store) -> Result<(), StoreError> {
     let opts = LockOptions {
         timeout: Duration::from_secs(120),
         command: format!("increment {}", std::process::id()),
+        ..LockOptions::default()
     };
     store
         .update(

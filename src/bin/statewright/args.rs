@@ -47,6 +47,13 @@ pub struct Global {
     /// read (also on when the project sets `recover = true`).
     #[arg(long, global = true)]
     pub recover: bool,
+    /// Print what the store does on stderr as it happens: the lock waited
+    /// for, acquired, reclaimed from a holder that died, and released;
+    /// each document written, with the serial kept as a backup. One line
+    /// each, or one JSON object per line (`{"event": "lock_acquired",
+    /// ...}`) with --format json.
+    #[arg(long, short, global = true)]
+    pub verbose: bool,
 }
 
 /// Parses `30`, `30s`, `2m`, `500ms`, `1h`.

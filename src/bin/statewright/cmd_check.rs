@@ -5,7 +5,7 @@ use statewright::check::{CheckOptions, CheckReport, check_state};
 use statewright::codes::Severity;
 use statewright::spec::Catalog;
 use statewright::spec::migration::{MigrationSet, load_dir};
-use statewright::store::{Store, StoreOptions};
+use statewright::store::Store;
 use statewright::validate::Validator;
 
 use crate::args::{CheckArgs, FailOn, Global, OutputFormat};
@@ -63,7 +63,7 @@ fn check(global: &Global, args: &CheckArgs) -> Result<Exit, (String, Option<Stri
         let store = Store::open_read_only(
             validator.catalog().expect("catalog"),
             &state_dir,
-            StoreOptions::from_project(&project),
+            crate::store::store_options(global, &project),
         )
         .map_err(|e| (e.to_string(), None))?;
         let lock = crate::store::lock_options(global, "check --repair");

@@ -4,9 +4,11 @@
 use std::path::{Path, PathBuf};
 
 use statewright::spec::{Catalog, Project};
-use statewright::store::{LockOptions, OpenReport, Store, StoreError, StoreOptions};
+use statewright::store::{
+    EventSink, LockOptions, OpenReport, Store, StoreError, StoreEvent, StoreOptions,
+};
 
-use crate::args::Global;
+use crate::args::{Global, OutputFormat};
 use crate::cmd_validate::load_project;
 use crate::exit::Exit;
 use crate::output;
@@ -41,7 +43,7 @@ pub fn open_after<T>(
     let (project, catalog) = project_and_catalog(global)?;
     let dir = state_dir.map_or_else(|| project.state_dir.clone(), Path::to_path_buf);
     let checked = first(&dir)?;
-    let mut opts = StoreOptions::from_project(&project);
+    let mut opts = store_options(global, &project);
     opts.recover |= global.recover;
     opts.lock_timeout = global.lock_timeout;
     let (store, report) = Store::open(&catalog, &dir, opts).map_err(|e| error(global, &e))?;
@@ -60,7 +62,7 @@ pub fn open_after<T>(
 pub fn open_read_only(global: &Global, state_dir: Option<&Path>) -> Result<Opened, Exit> {
     let (project, catalog) = project_and_catalog(global)?;
     let dir = state_dir.map_or_else(|| project.state_dir.clone(), Path::to_path_buf);
-    let opts = StoreOptions::from_project(&project);
+    let opts = store_options(global, &project);
     let store = Store::open_read_only(&catalog, &dir, opts).map_err(|e| error(global, &e))?;
     Ok(Opened {
         project,
@@ -70,11 +72,28 @@ pub fn open_read_only(global: &Global, state_dir: Option<&Path>) -> Result<Opene
     })
 }
 
+/// The project's store options, with the `--verbose` event printer.
+pub fn store_options(global: &Global, project: &Project) -> StoreOptions {
+    let mut opts = StoreOptions::from_project(project);
+    if global.verbose {
+        let json = global.format == OutputFormat::Json;
+        opts.events = Some(EventSink::new(move |e: &StoreEvent| {
+            if json {
+                eprintln!("{}", serde_json::to_string(e).unwrap_or_default());
+            } else {
+                eprintln!("statewright: {e}");
+            }
+        }));
+    }
+    opts
+}
+
 /// Lock options for `command` with the global `--lock-timeout`.
 pub fn lock_options(global: &Global, command: &str) -> LockOptions {
     LockOptions {
         timeout: global.lock_timeout,
         command: command.to_owned(),
+        events: None,
     }
 }
 
