@@ -11,6 +11,14 @@
 //! [`LockGuard::reclaimed`]. A lock held from another host is never taken
 //! automatically. [`break_lock`] clears a stale description; it cannot
 //! take a kernel lock from a live process, and says so.
+//!
+//! There is no expiry time and no heartbeat. Lock files created with
+//! `O_EXCL` need them, because nothing removes such a file when its holder
+//! dies, and a slow holder that misses a renewal loses its lock while it
+//! still writes. Here the kernel releases the lock at the holder's death,
+//! and never while it lives, however long a migration takes. The
+//! [`StoreEvent`]s (waiting, acquired, reclaimed, released) make the
+//! lock's life visible instead.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
