@@ -12,8 +12,19 @@
 //! where no child prefix helps is a culprit. Failures that only show with
 //! the whole document are searched the same way from the top-level
 //! definitions.
+//!
+//! Code that parses can still be code rustc rejects. Two repairs are
+//! sound and made on the spot: items typify emits twice, token for token
+//! (a definition reached by two paths), are dropped, since the copies are
+//! the same item; and two properties that become one field name
+//! (`build-dependencies` and `build_dependencies` both become
+//! `build_dependencies`) get distinct names: the field serde knows by a
+//! `rename` becomes `build_dependencies_2`, in the struct and in the struct
+//! expressions of its impls, keeping its JSON name. What is left (two
+//! different items of one name in a module) fails the attempt like a panic
+//! does, so the culprit search puts `serde_json::Value` in its place.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -238,9 +249,16 @@ fn attempt(
         let mut space = TypeSpace::new(settings);
         space.add_ref_types(schemas).map_err(|e| e.to_string())?;
         let tokens = space.to_stream();
-        let code = tokens.to_string();
-        syn::parse2::<syn::File>(tokens)
+        let mut file = syn::parse2::<syn::File>(tokens.clone())
             .map_err(|e| format!("generated code does not parse: {e}"))?;
+        let renamed = rename_repeated_fields(&mut file.items);
+        let code = match drop_repeated_items(&mut file.items) | renamed {
+            true => quote::ToTokens::to_token_stream(&file).to_string(),
+            false => tokens.to_string(),
+        };
+        if let Some(c) = clash(&file.items) {
+            return Err(format!("typify generated {c}, which does not compile"));
+        }
         let mut crates = Vec::new();
         for (used, name) in [
             (space.uses_chrono(), "chrono"),
@@ -269,6 +287,180 @@ fn attempt(
             Err(format!("typify panicked: {}", short(&msg)))
         }
     }
+}
+
+/// Drops every item that repeats an earlier one of the same module token
+/// for token (in nested modules too). Returns whether any was dropped.
+fn drop_repeated_items(items: &mut Vec<syn::Item>) -> bool {
+    let mut changed = false;
+    for item in items.iter_mut() {
+        if let syn::Item::Mod(m) = item
+            && let Some((_, inner)) = &mut m.content
+        {
+            changed |= drop_repeated_items(inner);
+        }
+    }
+    let before = items.len();
+    let mut seen = HashSet::new();
+    items.retain(|i| seen.insert(quote::ToTokens::to_token_stream(i).to_string()));
+    changed || items.len() != before
+}
+
+/// Gives a field that repeats an earlier field's name in its struct a name
+/// of its own (`name_2`, ...) when serde knows it by its JSON name (a
+/// `rename` attribute), and renames it in the struct expressions (`Self {
+/// .. }`, in declaration order) of the struct's impls. Returns whether any
+/// field was renamed.
+fn rename_repeated_fields(items: &mut [syn::Item]) -> bool {
+    use quote::ToTokens;
+    // struct → (original name, occurrence) → new name
+    let mut renames: BTreeMap<String, BTreeMap<(String, usize), syn::Ident>> = BTreeMap::new();
+    for item in items.iter_mut() {
+        let syn::Item::Struct(s) = item else { continue };
+        let taken: HashSet<String> = s
+            .fields
+            .iter()
+            .filter_map(|f| f.ident.as_ref().map(|i| i.to_string()))
+            .collect();
+        let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+        let mut mine = BTreeMap::new();
+        let groups: Vec<String> = {
+            let mut count: BTreeMap<String, usize> = BTreeMap::new();
+            for f in &s.fields {
+                if let Some(i) = &f.ident {
+                    *count.entry(i.to_string()).or_default() += 1;
+                }
+            }
+            count
+                .into_iter()
+                .filter(|(_, n)| *n > 1)
+                .map(|(k, _)| k)
+                .collect()
+        };
+        for f in s.fields.iter_mut() {
+            let Some(ident) = f.ident.clone() else {
+                continue;
+            };
+            let name = ident.to_string();
+            if !groups.contains(&name) {
+                continue;
+            }
+            let nth = seen.entry(name.clone()).or_default();
+            *nth += 1;
+            let renamed_by_serde = f.attrs.iter().any(|a| {
+                a.path().is_ident("serde") && a.to_token_stream().to_string().contains("rename =")
+            });
+            if !renamed_by_serde {
+                continue;
+            }
+            let mut k = 2;
+            while taken.contains(&format!("{name}_{k}"))
+                || mine
+                    .values()
+                    .any(|v: &syn::Ident| *v == format!("{name}_{k}"))
+            {
+                k += 1;
+            }
+            let new = syn::Ident::new(&format!("{name}_{k}"), ident.span());
+            f.ident = Some(new.clone());
+            mine.insert((name, *nth), new);
+        }
+        if !mine.is_empty() {
+            renames.insert(s.ident.to_string(), mine);
+        }
+    }
+    if renames.is_empty() {
+        return false;
+    }
+    for item in items.iter_mut() {
+        let syn::Item::Impl(imp) = item else { continue };
+        let syn::Type::Path(ty) = &*imp.self_ty else {
+            continue;
+        };
+        let Some((name, map)) = ty
+            .path
+            .get_ident()
+            .and_then(|i| renames.get_key_value(&i.to_string()))
+        else {
+            continue;
+        };
+        syn::visit_mut::VisitMut::visit_item_impl_mut(&mut FieldRenamer { name, map }, imp);
+    }
+    true
+}
+
+/// Renames the members of `Self { .. }` expressions (see
+/// [`rename_repeated_fields`]).
+struct FieldRenamer<'a> {
+    name: &'a str,
+    map: &'a BTreeMap<(String, usize), syn::Ident>,
+}
+
+impl syn::visit_mut::VisitMut for FieldRenamer<'_> {
+    fn visit_expr_struct_mut(&mut self, e: &mut syn::ExprStruct) {
+        let ours = e.path.is_ident("Self") || e.path.is_ident(self.name);
+        let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+        for fv in e.fields.iter_mut().filter(|_| ours) {
+            let syn::Member::Named(ident) = &fv.member else {
+                continue;
+            };
+            let name = ident.to_string();
+            let nth = seen.entry(name.clone()).or_default();
+            *nth += 1;
+            let Some(new) = self.map.get(&(name, *nth)) else {
+                continue;
+            };
+            if fv.colon_token.is_none() {
+                // `Self { a }` is `Self { a: a }`: keep the value.
+                fv.colon_token = Some(Default::default());
+                fv.expr = syn::parse_quote!(#ident);
+            }
+            fv.member = syn::Member::Named(new.clone());
+        }
+        syn::visit_mut::visit_expr_struct_mut(self, e);
+    }
+}
+
+/// The first name rustc would reject twice: two types (or two functions,
+/// constants or statics) of one name in one module, or two fields of one
+/// name in a struct.
+fn clash(items: &[syn::Item]) -> Option<String> {
+    let (mut types, mut values) = (HashSet::new(), HashSet::new());
+    for item in items {
+        let (names, what, ident) = match item {
+            syn::Item::Struct(s) => {
+                let mut fields = HashSet::new();
+                for f in &s.fields {
+                    if let Some(id) = &f.ident
+                        && !fields.insert(id.to_string())
+                    {
+                        return Some(format!("two fields named `{id}` in `{}`", s.ident));
+                    }
+                }
+                (&mut types, "types", &s.ident)
+            }
+            syn::Item::Enum(e) => (&mut types, "types", &e.ident),
+            syn::Item::Type(t) => (&mut types, "types", &t.ident),
+            syn::Item::Union(u) => (&mut types, "types", &u.ident),
+            syn::Item::Trait(t) => (&mut types, "types", &t.ident),
+            syn::Item::Mod(m) => {
+                if let Some((_, inner)) = &m.content
+                    && let Some(c) = clash(inner)
+                {
+                    return Some(c);
+                }
+                (&mut types, "modules", &m.ident)
+            }
+            syn::Item::Fn(f) => (&mut values, "functions", &f.sig.ident),
+            syn::Item::Const(c) => (&mut values, "constants", &c.ident),
+            syn::Item::Static(s) => (&mut values, "statics", &s.ident),
+            _ => continue,
+        };
+        if !names.insert(ident.to_string()) {
+            return Some(format!("two {what} named `{ident}`"));
+        }
+    }
+    None
 }
 
 /// First line, at most 160 characters.

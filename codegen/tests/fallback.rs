@@ -92,3 +92,61 @@ fn unresolvable_ref_is_an_error_or_a_recorded_fallback() {
         generated.fallbacks
     );
 }
+
+/// Two property names that become one Rust field name (as in Cargo.toml's
+/// schema): the one serde knows by a `rename` gets a name of its own, in
+/// the struct and in its `Default` impl, and keeps its JSON name.
+const CLASHING_FIELDS: &str = r#"{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "type": "object",
+  "properties": {
+    "name": {"type": "string", "default": "x"},
+    "build-dependencies": {"type": "object", "additionalProperties": {"type": "string"}},
+    "build_dependencies": {"type": "object", "additionalProperties": {"type": "string"}}
+  }
+}"#;
+
+#[test]
+fn fields_that_would_clash_get_names_of_their_own() {
+    let path = schema_file("clashing-fields.json", CLASHING_FIELDS);
+    let schema = serde_json::from_str(CLASHING_FIELDS).unwrap();
+    let generated = Generator::new(OfflineRegistry::new(), Settings::default())
+        .generate(&path, &schema, "Thing")
+        .unwrap();
+    assert!(generated.fallbacks.is_empty(), "{:?}", generated.fallbacks);
+    let file = syn::parse_file(&generated.code).unwrap();
+    let code = prettyplease::unparse(&file);
+    let thing = file
+        .items
+        .iter()
+        .find_map(|i| match i {
+            syn::Item::Struct(s) if s.ident == "Thing" => Some(s),
+            _ => None,
+        })
+        .unwrap();
+    let fields: Vec<String> = thing
+        .fields
+        .iter()
+        .map(|f| f.ident.as_ref().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        fields,
+        ["build_dependencies_2", "build_dependencies", "name"],
+        "{code}"
+    );
+    let renamed =
+        quote::ToTokens::to_token_stream(&thing.fields.iter().next().unwrap().attrs[0]).to_string();
+    assert!(
+        renamed.contains("rename = \"build-dependencies\""),
+        "{renamed}"
+    );
+    // The Default impl names both fields.
+    let default = code
+        .split("impl ::std::default::Default for Thing")
+        .nth(1)
+        .unwrap_or("");
+    assert!(
+        default.contains("build_dependencies_2:") && default.contains("build_dependencies:"),
+        "{code}"
+    );
+}
