@@ -169,7 +169,7 @@ pub(crate) fn bundle(
     let mut flat = Flattener {
         simplify,
         names: HashMap::new(),
-        used: HashSet::new(),
+        used: UNQUALIFIED.iter().map(|s| s.to_ascii_lowercase()).collect(),
         defs: BTreeMap::new(),
         origins: BTreeMap::new(),
         queue: Vec::new(),
@@ -210,6 +210,12 @@ pub(crate) fn bundle(
 }
 
 type Pending<'r> = (String, &'r Value, Resolver<'r>, Draft);
+
+/// Names the generated code uses unqualified (`Default::default()`,
+/// `Ok(..)`, `impl From<..>`, `Result<..>`): a definition of one of these
+/// names would hide it, so a definition called `default` becomes
+/// `Default2`.
+const UNQUALIFIED: [&str; 5] = ["Default", "Ok", "Err", "Result", "From"];
 
 struct Flattener<'r> {
     simplify: Simplify,

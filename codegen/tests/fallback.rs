@@ -150,3 +150,36 @@ fn fields_that_would_clash_get_names_of_their_own() {
         "{code}"
     );
 }
+
+/// A definition called `default` would hide the `Default` trait the
+/// generated impls call unqualified (`Default::default()`).
+const DEFAULT_DEF: &str = r##"{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "type": "object",
+  "properties": {
+    "name": {"type": "string", "default": "x"},
+    "flags": {"type": "array", "items": {"$ref": "#/$defs/default"}}
+  },
+  "$defs": {"default": {"type": "object", "properties": {"on": {"type": "boolean"}}}}
+}"##;
+
+#[test]
+fn a_definition_named_like_a_prelude_item_is_renamed() {
+    let path = schema_file("default-def.json", DEFAULT_DEF);
+    let schema = serde_json::from_str(DEFAULT_DEF).unwrap();
+    let generated = Generator::new(OfflineRegistry::new(), Settings::default())
+        .generate(&path, &schema, "Thing")
+        .unwrap();
+    let file = syn::parse_file(&generated.code).unwrap();
+    let types: Vec<String> = file
+        .items
+        .iter()
+        .filter_map(|i| match i {
+            syn::Item::Struct(s) => Some(s.ident.to_string()),
+            syn::Item::Enum(e) => Some(e.ident.to_string()),
+            _ => None,
+        })
+        .collect();
+    assert!(types.contains(&"Default2".to_owned()), "{types:?}");
+    assert!(!types.contains(&"Default".to_owned()), "{types:?}");
+}
