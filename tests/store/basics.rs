@@ -481,3 +481,77 @@ fn exported_versions_are_kept_byte_for_byte_only_when_their_serial_is_new() {
     assert!(e.to_string().contains("at `/count`"), "{e}");
     assert_eq!(std::fs::read(f.state.join("counter.json")).unwrap(), before);
 }
+
+#[test]
+fn events_tell_the_lock_and_every_committed_version_and_nothing_on_failure() {
+    use statewright::store::{EventSink, StoreEvent};
+    use std::sync::{Arc, Mutex};
+    let f = fixture();
+    let seen: Arc<Mutex<Vec<StoreEvent>>> = Arc::default();
+    let sink = {
+        let seen = Arc::clone(&seen);
+        EventSink::new(move |e| seen.lock().unwrap().push(e.clone()))
+    };
+    let store = f.open_opts(StoreOptions {
+        events: Some(sink),
+        ..StoreOptions::default()
+    });
+    let take = || std::mem::take(&mut *seen.lock().unwrap());
+    take(); // opening recovers under the lock
+    let g = store.lock(&lock()).unwrap();
+    let first = store.write(&g, "counter.json", counter(1), &ctx()).unwrap();
+    let mut tx = store.transaction(&g);
+    tx.put("sources.json", json!({"schema_version": 1, "items": ["a"]}));
+    tx.put("counter.json", counter(2));
+    let out = tx.commit(&ctx()).unwrap();
+    // A refused write announces nothing.
+    let mut tx = store.transaction(&g);
+    tx.put("index.json", json!({"schema_version": 1, "items": "no"}));
+    assert!(tx.commit(&ctx()).is_err());
+    let lock_id = g.info.lock_id.clone();
+    drop(g);
+    let events = take();
+    let kinds: Vec<String> = events
+        .iter()
+        .map(|e| {
+            serde_json::to_value(e).unwrap()["event"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "lock_acquired",
+            "committed",
+            "committed",
+            "committed",
+            "lock_released"
+        ],
+        "{events:#?}"
+    );
+    assert!(matches!(&events[0], StoreEvent::LockAcquired { lock_id: id, .. } if *id == lock_id));
+    let StoreEvent::Committed {
+        file,
+        serial,
+        backed_up,
+        checksum,
+        ..
+    } = &events[3]
+    else {
+        panic!("{:?}", events[3]);
+    };
+    assert!(file.ends_with("counter.json"));
+    assert_eq!(*serial, out[1].serial);
+    assert_eq!(*checksum, out[1].checksum);
+    assert_eq!(*backed_up, Some(first.serial));
+    assert!(matches!(
+        &events[1],
+        StoreEvent::Committed {
+            backed_up: None,
+            ..
+        }
+    ));
+    assert!(matches!(&events[4], StoreEvent::LockReleased { lock_id: id, .. } if *id == lock_id));
+}
