@@ -17,8 +17,12 @@ fn main() {
         Ok(report) => {
             report.emit_rerun_if_changed();
             for (schema, fallback) in report.fallbacks() {
+                let how = match fallback.conditions_only {
+                    true => "typed without its if/then/else",
+                    false => "typed as serde_json::Value",
+                };
                 println!(
-                    "cargo:warning={}: typed as serde_json::Value at {}#{} ({})",
+                    "cargo:warning={}: {how} at {}#{} ({})",
                     schema.module,
                     fallback.path.display(),
                     fallback.pointer,

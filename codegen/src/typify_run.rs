@@ -11,7 +11,10 @@
 //! found, then the same inside the last of those, and so on down: the node
 //! where no child prefix helps is a culprit. Failures that only show with
 //! the whole document are searched the same way from the top-level
-//! definitions.
+//! definitions. A culprit with `if`/`then`/`else` first loses only those
+//! (typify implements no conditionals), when that keeps its type a
+//! superset of what the schema accepts; it becomes `{}` only if that is
+//! not enough.
 //!
 //! Code that parses can still be code rustc rejects. Two repairs are
 //! sound and made on the spot: items typify emits twice, token for token
@@ -68,7 +71,7 @@ impl Default for Settings {
 }
 
 /// A schema node typed as `serde_json::Value` because typify could not
-/// handle it.
+/// handle it, or (`conditions_only`) typed without its `if`/`then`/`else`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fallback {
     /// The file the node lives in (the schema, or a file it refers to).
@@ -77,6 +80,10 @@ pub struct Fallback {
     pub pointer: String,
     /// What typify said about it.
     pub reason: String,
+    /// Only the node's `if`/`then`/`else` were left out of its type (which
+    /// is then looser than the schema; validation still applies them); the
+    /// rest of the node is typed. `false`: the node is a `Value`.
+    pub conditions_only: bool,
 }
 
 /// The Rust items generated for one schema.
@@ -148,6 +155,7 @@ impl Generator {
                     .unwrap_or_else(|| PathBuf::from(&origin.uri)),
                 pointer: origin.pointer.clone(),
                 reason: format!("unresolvable $ref: {reason}"),
+                conditions_only: false,
             })
             .collect();
         let ok = |defs: &BTreeMap<String, Value>| attempt(defs, &typify).is_ok();
@@ -193,11 +201,15 @@ impl Generator {
                         reason,
                     });
                 }
-                replace(&mut bundled.defs, &loc);
+                let conditions_only = drop_conditions(&mut bundled.defs, &loc);
+                if !conditions_only {
+                    replace(&mut bundled.defs, &loc);
+                }
                 fallbacks.push(Fallback {
                     path: file,
                     pointer,
                     reason,
+                    conditions_only,
                 });
             }
         }
@@ -568,6 +580,41 @@ fn first_fixing_prefix(
 }
 
 /// Replaces the node at `loc` with `{}`.
+/// Removes `if`, `then` and `else` from the node at `loc` when that keeps
+/// its type a superset of what the schema accepts: always, unless the node
+/// is closed (`additionalProperties` or `unevaluatedProperties` false) and
+/// a branch names a property the node does not (the type would then
+/// refuse documents the schema accepts). Returns whether it removed them.
+/// Typify does not implement conditionals; the other keywords of the node
+/// still give it a type.
+fn drop_conditions(defs: &mut BTreeMap<String, Value>, (def, pointer): &Loc) -> bool {
+    let Some(Value::Object(node)) = defs.get_mut(def).and_then(|d| d.pointer_mut(pointer)) else {
+        return false;
+    };
+    if !["if", "then", "else"].iter().any(|k| node.contains_key(*k)) {
+        return false;
+    }
+    let closed = ["additionalProperties", "unevaluatedProperties"]
+        .iter()
+        .any(|k| node.get(*k) == Some(&Value::Bool(false)));
+    let own = |name: &str| {
+        node.get("properties")
+            .and_then(Value::as_object)
+            .is_some_and(|p| p.contains_key(name))
+    };
+    let branch_names = ["then", "else"]
+        .iter()
+        .filter_map(|k| node.get(*k)?.get("properties")?.as_object())
+        .flat_map(|p| p.keys());
+    if closed && branch_names.clone().any(|n| !own(n)) {
+        return false;
+    }
+    for k in ["if", "then", "else"] {
+        node.remove(k);
+    }
+    true
+}
+
 fn replace(defs: &mut BTreeMap<String, Value>, (def, pointer): &Loc) {
     if let Some(node) = defs.get_mut(def).and_then(|d| d.pointer_mut(pointer)) {
         *node = Value::Object(Default::default());

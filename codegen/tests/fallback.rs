@@ -183,3 +183,56 @@ fn a_definition_named_like_a_prelude_item_is_renamed() {
     assert!(types.contains(&"Default2".to_owned()), "{types:?}");
     assert!(!types.contains(&"Default".to_owned()), "{types:?}");
 }
+
+/// A conditional on an object with properties of its own: the object stays
+/// typed without the conditional, unless it is closed and a branch names a
+/// property it does not (the type would refuse valid documents).
+fn conditional(closed: bool) -> String {
+    format!(
+        r#"{{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "type": "object",
+  "properties": {{"kind": {{"type": "string"}}, "size": {{"type": "integer"}}}},
+  "additionalProperties": {},
+  "if": {{"properties": {{"kind": {{"const": "big"}}}}}},
+  "then": {{"properties": {{"extra": {{"type": "string"}}}}, "required": ["extra"]}}
+}}"#,
+        !closed
+    )
+}
+
+#[test]
+fn a_conditional_is_left_out_of_the_type_when_that_only_loosens_it() {
+    let settings = Settings {
+        value_fallback: true,
+        ..Settings::default()
+    };
+    let open = conditional(false);
+    let path = schema_file("conditional-open.json", &open);
+    let generated = Generator::new(OfflineRegistry::new(), settings.clone())
+        .generate(&path, &serde_json::from_str(&open).unwrap(), "Thing")
+        .unwrap();
+    assert_eq!(generated.fallbacks.len(), 1, "{:?}", generated.fallbacks);
+    let f = &generated.fallbacks[0];
+    assert!(f.conditions_only && f.pointer.is_empty(), "{f:?}");
+    assert!(f.reason.contains("if/then/else"), "{f:?}");
+    let code = prettyplease::unparse(&syn::parse_file(&generated.code).unwrap());
+    assert!(code.contains("pub struct Thing {"), "{code}");
+    assert!(
+        code.contains("pub size: ::std::option::Option<i64>"),
+        "{code}"
+    );
+
+    let closed = conditional(true);
+    let path = schema_file("conditional-closed.json", &closed);
+    let generated = Generator::new(OfflineRegistry::new(), settings)
+        .generate(&path, &serde_json::from_str(&closed).unwrap(), "Thing")
+        .unwrap();
+    assert!(
+        generated.fallbacks.iter().all(|f| !f.conditions_only),
+        "{:?}",
+        generated.fallbacks
+    );
+    let code = prettyplease::unparse(&syn::parse_file(&generated.code).unwrap());
+    assert!(!code.contains("pub size:"), "{code}");
+}

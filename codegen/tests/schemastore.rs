@@ -77,7 +77,11 @@ fn generate_all(dir: &Path) -> BTreeMap<String, Outcome> {
                     .iter()
                     .map(|f| {
                         let file = f.path.file_name().unwrap_or_default().to_string_lossy();
-                        format!("{file}#{} ({})", f.pointer, f.reason)
+                        let how = match f.conditions_only {
+                            true => "if/then/else left out",
+                            false => "Value",
+                        };
+                        format!("{file}#{} [{how}] ({})", f.pointer, f.reason)
                     })
                     .collect();
                 Outcome::Generated {
@@ -228,7 +232,7 @@ fn schemastore_codegen_outcomes() {
                 with_fallback += 1;
                 writeln!(
                     table,
-                    "FALLBACK  {name}: {} node(s) as Value",
+                    "FALLBACK  {name}: {} node(s) as Value or without if/then/else",
                     fallbacks.len()
                 )
                 .unwrap();
