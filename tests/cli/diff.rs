@@ -6,6 +6,7 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
+use crate::util::copy_dir;
 use crate::util::{flat, repo, run, run_in, tempdir};
 
 fn write(path: &Path, text: &str) {
@@ -33,18 +34,6 @@ fn project_copy() -> tempfile::TempDir {
         copy_dir(&repo().join(dir), &t.path().join(dir));
     }
     t
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for e in std::fs::read_dir(from).expect("read dir").flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            copy_dir(&p, &to.join(e.file_name()));
-        } else {
-            std::fs::copy(&p, to.join(e.file_name())).expect("copy");
-        }
-    }
 }
 
 /// deploy-pins v4: v3 plus a required `owner` on each service (no

@@ -12,7 +12,8 @@ use sha2::{Digest, Sha256};
 use statewright::check::hex;
 use statewright::spec::document::{self, Format, ParseLimits};
 
-use crate::util::{Run, flat, run_in, tempdir};
+use crate::util::copy_dir;
+use crate::util::{Run, flat, run_in};
 
 /// A temp project: the repo's schemas and project file, a copy of
 /// examples/state as `state/` in which `processed.json` has been written
@@ -27,14 +28,7 @@ const RETRY: &str = "/failed/B0BZ9L4P6F/retry_count";
 
 impl Project {
     fn new() -> Project {
-        let t = tempdir();
-        let repo = crate::util::repo();
-        copy_dir(&repo.join("schemas"), &t.path().join("schemas"));
-        copy_dir(&repo.join("examples/state"), &t.path().join("state"));
-        let toml = std::fs::read_to_string(repo.join("statewright.toml"))
-            .unwrap()
-            .replace("examples/state", "state");
-        std::fs::write(t.path().join("statewright.toml"), toml).unwrap();
+        let t = crate::util::example_project();
         let p = Project { t };
         ok(&p.run(&["set", P, RETRY, "--increment", "1"]));
         ok(&p.run(&["export", "--output", "bundle.json"]));
@@ -75,18 +69,6 @@ impl Project {
     fn write_bundle(&self, name: &'static str, bundle: &Value) -> &'static str {
         std::fs::write(self.dir(name), serde_json::to_vec_pretty(bundle).unwrap()).unwrap();
         name
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            copy_dir(&p, &to.join(e.file_name()));
-        } else {
-            std::fs::copy(&p, to.join(e.file_name())).unwrap();
-        }
     }
 }
 

@@ -11,20 +11,9 @@ use statewright::spec::{Catalog, Project};
 use statewright::store::{LockOptions, Store, StoreOptions, WriteContext};
 
 use crate::migrate::project;
+use crate::util::copy_dir;
 
 const DOCS: usize = 300;
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let target = to.join(e.file_name());
-        if e.path().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).unwrap();
-        }
-    }
-}
 
 fn catalog(project_dir: &Path) -> Catalog {
     let p = Project::load(&project_dir.join("statewright.toml")).unwrap();

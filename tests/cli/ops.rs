@@ -21,14 +21,7 @@ struct Project {
 
 impl Project {
     fn new() -> Project {
-        let t = tempdir();
-        let repo = crate::util::repo();
-        copy_dir(&repo.join("schemas"), &t.path().join("schemas"));
-        copy_dir(&repo.join("examples/state"), &t.path().join("state"));
-        let toml = std::fs::read_to_string(repo.join("statewright.toml"))
-            .unwrap()
-            .replace("examples/state", "state");
-        std::fs::write(t.path().join("statewright.toml"), toml).unwrap();
+        let t = crate::util::example_project();
         Project { t }
     }
 
@@ -58,18 +51,6 @@ impl Project {
             .lines()
             .map(|l| serde_json::from_str(l).unwrap())
             .collect()
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            copy_dir(&p, &to.join(e.file_name()));
-        } else {
-            std::fs::copy(&p, to.join(e.file_name())).unwrap();
-        }
     }
 }
 

@@ -10,6 +10,7 @@ use std::process::{Child, Command, Stdio};
 use statewright::spec::{Catalog, Project};
 use statewright::store::{LockOptions, Store, StoreOptions, WriteContext};
 
+use crate::util::copy_dir;
 use crate::util::repo;
 
 /// A copy of the project (statewright.toml, schemas, migrations) and of
@@ -43,19 +44,6 @@ pub fn open(dir: &Path) -> Store {
     Store::open(&catalog(), dir, StoreOptions::default())
         .unwrap()
         .0
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).unwrap();
-        }
-    }
 }
 
 /// The example state, untouched, in a copy of the project.

@@ -67,3 +67,30 @@ pub fn flat(s: &str) -> String {
         .collect::<Vec<_>>()
         .join(" ")
 }
+
+/// Copies the folder `from` to `to`, recursively.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            copy_dir(&p, &to.join(e.file_name()));
+        } else {
+            std::fs::copy(&p, to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+/// A temp project: the repo's schemas and project file, and a copy of
+/// examples/state as `state/`.
+pub fn example_project() -> tempfile::TempDir {
+    let t = tempdir();
+    let repo = repo();
+    copy_dir(&repo.join("schemas"), &t.path().join("schemas"));
+    copy_dir(&repo.join("examples/state"), &t.path().join("state"));
+    let toml = std::fs::read_to_string(repo.join("statewright.toml"))
+        .unwrap()
+        .replace("examples/state", "state");
+    std::fs::write(t.path().join("statewright.toml"), toml).unwrap();
+    t
+}

@@ -1,7 +1,7 @@
 //! `statewright validate` on the shipped example and on broken input: every
 //! error path says file:line:col, the pointer, and the fix.
 
-use crate::util::{flat, run, run_in, tempdir};
+use crate::util::{example_project as project, flat, run, run_in, tempdir};
 
 #[test]
 fn shipped_example_is_valid() {
@@ -19,31 +19,6 @@ fn shipped_example_is_valid() {
         "{}",
         out.stdout
     );
-}
-
-/// A copy of the example state dir and project in a temp folder.
-fn project() -> tempfile::TempDir {
-    let t = tempdir();
-    let repo = crate::util::repo();
-    copy_dir(&repo.join("schemas"), &t.path().join("schemas"));
-    copy_dir(&repo.join("examples/state"), &t.path().join("state"));
-    let toml = std::fs::read_to_string(repo.join("statewright.toml"))
-        .unwrap()
-        .replace("examples/state", "state");
-    std::fs::write(t.path().join("statewright.toml"), toml).unwrap();
-    t
-}
-
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            copy_dir(&p, &to.join(e.file_name()));
-        } else {
-            std::fs::copy(&p, to.join(e.file_name())).unwrap();
-        }
-    }
 }
 
 fn edit(dir: &std::path::Path, rel: &str, from: &str, to: &str) {
