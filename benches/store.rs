@@ -2,6 +2,10 @@
 //! and 1 MiB documents against the raw floor measured in the same run
 //! (create temp + write + fsync + rename + fsync dir of the same bytes),
 //! uncontended lock acquire + release, and load + verify of 1 MiB.
+//! Also the protocol floor: the raw floor plus the I/O the write protocol
+//! itself requires (with backups a link and a manifest replace, then the
+//! audit line's append + fsync), so that what the store adds on top of
+//! its own durable records is visible apart from those records' cost.
 //! Prints medians and ratios; asserts nothing.
 
 #[allow(dead_code)]
@@ -29,20 +33,55 @@ fn doc(bytes: usize) -> Value {
     json!({"schema_version": 1, "count": 0, "rows": rows})
 }
 
-fn raw_save(dir: &Path, bytes: &[u8]) -> Duration {
-    let start = Instant::now();
-    let tmp = dir.join(".raw.json.0123456789abcdef.tmp");
+/// Creates `tmp` (`O_EXCL`, no-follow), writes `bytes` and fsyncs it.
+fn write_synced_temp(tmp: &Path, bytes: &[u8]) {
     let mut f = OpenOptions::new()
         .write(true)
         .create_new(true)
         .custom_flags(libc::O_NOFOLLOW)
-        .open(&tmp)
+        .open(tmp)
         .unwrap();
     f.write_all(bytes).unwrap();
     f.sync_all().unwrap();
-    drop(f);
+}
+
+fn raw_save(dir: &Path, bytes: &[u8]) -> Duration {
+    let start = Instant::now();
+    let tmp = dir.join(".raw.json.0123456789abcdef.tmp");
+    write_synced_temp(&tmp, bytes);
     std::fs::rename(&tmp, dir.join("raw.json")).unwrap();
     File::open(dir).unwrap().sync_all().unwrap();
+    start.elapsed()
+}
+
+/// The raw floor plus the protocol's own records, in the store's order:
+/// temp + write + fsync, (backup link of the current version + manifest
+/// temp + rename), rename over, fsync dir, audit line append + fsync.
+fn protocol_save(dir: &Path, bytes: &[u8], audit_line: &[u8], backup: Option<u64>) -> Duration {
+    let start = Instant::now();
+    let tmp = dir.join(".proto.json.0123456789abcdef.tmp");
+    let target = dir.join("proto.json");
+    write_synced_temp(&tmp, bytes);
+    if let Some(n) = backup {
+        let backups = dir.join(".proto-backup");
+        let _ = std::fs::remove_file(backups.join(format!("proto.json.{}", n.wrapping_sub(3))));
+        if target.exists() {
+            std::fs::hard_link(&target, backups.join(format!("proto.json.{n}"))).unwrap();
+        }
+        let manifest = backups.join(".manifest.json.tmp");
+        // About the size of the store's manifest for three backups.
+        std::fs::write(&manifest, [b' '; 800]).unwrap();
+        std::fs::rename(&manifest, backups.join("manifest.json")).unwrap();
+    }
+    std::fs::rename(&tmp, &target).unwrap();
+    File::open(dir).unwrap().sync_all().unwrap();
+    let mut log = OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(dir.join("proto-audit.log"))
+        .unwrap();
+    log.write_all(audit_line).unwrap();
+    log.sync_all().unwrap();
     start.elapsed()
 }
 
@@ -62,21 +101,36 @@ fn save_case(f: &harness::Fixture, label: &str, size: usize, runs: usize, backup
     let ctx = WriteContext::new("bench");
     store.write(&g, &rel, value.clone(), &ctx).unwrap();
     let bytes = std::fs::read(f.state.join(&rel)).unwrap();
-    let (mut floor, mut saves) = (Vec::new(), Vec::new());
-    for _ in 0..runs {
+    let audit =
+        std::fs::read_to_string(f.state.join(statewright::store::audit::AUDIT_FILE)).unwrap();
+    let audit_line = format!("{}\n", audit.lines().last().unwrap());
+    std::fs::create_dir_all(f.state.join(".proto-backup")).unwrap();
+    let (mut floor, mut protocol, mut saves) = (Vec::new(), Vec::new(), Vec::new());
+    for n in 0..runs {
         floor.push(raw_save(&f.state, &bytes));
+        let backup = (backups > 0).then_some(n as u64);
+        protocol.push(protocol_save(
+            &f.state,
+            &bytes,
+            audit_line.as_bytes(),
+            backup,
+        ));
         let v = value.clone();
         let start = Instant::now();
         store.write(&g, &rel, v, &ctx).unwrap();
         saves.push(start.elapsed());
     }
-    let (fl, sv) = (median(floor), median(saves));
+    let (fl, pr, sv) = (median(floor), median(protocol), median(saves));
     println!(
-        "save {label:>5} ({} bytes, backups={backups}): store {:8.3} ms | floor {:8.3} ms | ratio {:.2}x",
+        "save {label:>5} ({} bytes, backups={backups}): store {:8.3} ms | floor {:8.3} ms | ratio {:.2}x \
+         | protocol floor {:8.3} ms ({:.2}x floor) | store / protocol floor {:.2}x",
         bytes.len(),
         ms(sv),
         ms(fl),
-        sv.as_secs_f64() / fl.as_secs_f64()
+        sv.as_secs_f64() / fl.as_secs_f64(),
+        ms(pr),
+        pr.as_secs_f64() / fl.as_secs_f64(),
+        sv.as_secs_f64() / pr.as_secs_f64()
     );
 }
 
