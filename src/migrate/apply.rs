@@ -3,12 +3,12 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use statewright_spec::migration::MigrationSet;
+use statewright_spec::migration::{Lossy, MigrationSet};
 use statewright_spec::pointer;
 
 use super::error::MigrateError;
 use super::interp::{Hooks, run_ops};
-use super::plan::{Plan, PlannedStep};
+use super::plan::{Direction, Plan, PlannedStep};
 use super::prim::OpFailure;
 
 /// One applied step, as recorded in a document's `history`.
@@ -81,13 +81,50 @@ pub fn apply_in_memory(
 /// Applies `plan` to `value` with `runner`, stamping `applied_at`.
 pub fn apply_with(
     plan: &Plan<'_>,
-    mut value: Value,
+    value: Value,
     runner: &dyn StepRunner,
     applied_at: &str,
 ) -> Result<(Value, Vec<HistoryEntry>), MigrateError> {
+    apply_inner(plan, value, runner, applied_at, None)
+}
+
+/// What each step of a plan loses, in the plan's order.
+pub type StepLosses = Vec<Vec<Lossy>>;
+
+/// Applies `plan` like [`apply_with`] and also returns, for each step,
+/// the values its downgrade loses (see [`value_losses`]; always empty for
+/// an upgrade).
+pub fn apply_reporting_losses(
+    plan: &Plan<'_>,
+    value: Value,
+    runner: &dyn StepRunner,
+    applied_at: &str,
+) -> Result<(Value, Vec<HistoryEntry>, StepLosses), MigrateError> {
+    let mut losses = Vec::with_capacity(plan.steps.len());
+    let (value, entries) = apply_inner(plan, value, runner, applied_at, Some(&mut losses))?;
+    Ok((value, entries, losses))
+}
+
+fn apply_inner(
+    plan: &Plan<'_>,
+    mut value: Value,
+    runner: &dyn StepRunner,
+    applied_at: &str,
+    mut losses: Option<&mut StepLosses>,
+) -> Result<(Value, Vec<HistoryEntry>), MigrateError> {
     let mut entries = Vec::with_capacity(plan.steps.len());
     for step in &plan.steps {
+        let before = match (&losses, step.direction) {
+            (Some(_), Direction::Down) => Some(value.clone()),
+            _ => None,
+        };
         runner.run(step, &mut value)?;
+        if let Some(losses) = losses.as_deref_mut() {
+            losses.push(match &before {
+                Some(before) => value_losses(step, before, &value, runner)?,
+                None => Vec::new(),
+            });
+        }
         set_version(&mut value, &plan.fields.version, step.to());
         entries.push(HistoryEntry {
             migration: step.migration.id.clone(),
@@ -99,6 +136,96 @@ pub fn apply_with(
     }
     append_history(&mut value, &plan.fields.history, &entries);
     Ok((value, entries))
+}
+
+/// What the downgrade `step` loses on this very document: every value of
+/// `before` that upgrading `after` again through the same migration does
+/// not give back (an added field that no longer holds its default, array
+/// items beyond the first that `head` drops, a copy edited since). Ops
+/// whose inverse is structurally lossy are reported by the plan already;
+/// this catches losses that depend on the values. Empty for an upgrade.
+pub fn value_losses(
+    step: &PlannedStep<'_>,
+    before: &Value,
+    after: &Value,
+    runner: &dyn StepRunner,
+) -> Result<Vec<Lossy>, MigrateError> {
+    if step.direction == Direction::Up {
+        return Ok(Vec::new());
+    }
+    let mut back = after.clone();
+    let up = PlannedStep {
+        migration: step.migration,
+        direction: Direction::Up,
+    };
+    runner.run(&up, &mut back)?;
+    let mut lost = Vec::new();
+    missing_from(before, &back, &mut String::new(), &mut lost);
+    Ok(lost
+        .into_iter()
+        .map(|(pointer, v)| Lossy {
+            op: "downgrade",
+            lost: format!(
+                "the value {}, which upgrading again through `{}` does not give back",
+                short(v),
+                step.migration.id
+            ),
+            pointer,
+        })
+        .collect())
+}
+
+/// Collects, with their pointers, the values of `before` that `back` does
+/// not hold: a member it lacks or holds differently, the items beyond the
+/// ones `back` keeps when those are a non-empty prefix, else the whole
+/// array.
+fn missing_from<'v>(
+    before: &'v Value,
+    back: &Value,
+    at: &mut String,
+    lost: &mut Vec<(String, &'v Value)>,
+) {
+    if before == back {
+        return;
+    }
+    let len = at.len();
+    match (before, back) {
+        (Value::Object(a), Value::Object(b)) => {
+            for (k, v) in a {
+                at.push('/');
+                at.push_str(&pointer::escape_token(k));
+                match b.get(k) {
+                    Some(w) => missing_from(v, w, at, lost),
+                    None => lost.push((at.clone(), v)),
+                }
+                at.truncate(len);
+            }
+        }
+        (Value::Array(a), Value::Array(b)) if a.len() == b.len() => {
+            for (i, (v, w)) in a.iter().zip(b).enumerate() {
+                at.push_str(&format!("/{i}"));
+                missing_from(v, w, at, lost);
+                at.truncate(len);
+            }
+        }
+        (Value::Array(a), Value::Array(b))
+            if !b.is_empty() && a.len() > b.len() && a.starts_with(b) =>
+        {
+            for (i, v) in a.iter().enumerate().skip(b.len()) {
+                lost.push((format!("{at}/{i}"), v));
+            }
+        }
+        _ => lost.push((at.clone(), before)),
+    }
+}
+
+/// `v` as compact JSON, cut to about 60 characters.
+fn short(v: &Value) -> String {
+    let text = v.to_string();
+    match text.char_indices().nth(60) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text,
+    }
 }
 
 /// Writes `version` at `pointer`, as a string when the field holds one.

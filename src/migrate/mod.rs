@@ -15,7 +15,8 @@ pub mod run;
 pub mod verify;
 
 pub use apply::{
-    HistoryEntry, Interpreter, StepRunner, apply_in_memory, apply_with, check_provenance,
+    HistoryEntry, Interpreter, StepLosses, StepRunner, apply_in_memory, apply_reporting_losses,
+    apply_with, check_provenance, value_losses,
 };
 pub use compiled::{Compiled, CompiledKind, CompiledStep, StepFn, upgrade};
 pub use error::MigrateError;

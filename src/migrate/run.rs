@@ -10,7 +10,9 @@ use statewright_spec::Catalog;
 use statewright_spec::catalog::version_of;
 use statewright_spec::migration::{Lossy, MigrationSet};
 
-use super::apply::{HistoryEntry, Interpreter, StepRunner, apply_with, check_provenance, now};
+use super::apply::{
+    HistoryEntry, Interpreter, StepRunner, apply_reporting_losses, check_provenance, now,
+};
 use super::error::MigrateError;
 use super::interp::Hooks;
 use super::plan::{Direction, Plan, plan};
@@ -254,14 +256,35 @@ impl<'a> Migrator<'a> {
         at: &str,
     ) -> Result<Migrated, MigrateError> {
         let p = self.plan_document(path, value, opts)?;
-        let (new, history) =
-            apply_with(&p, value.clone(), runner, at).map_err(|e| e.in_document(path))?;
+        let (new, history, found) = apply_reporting_losses(&p, value.clone(), runner, at)
+            .map_err(|e| e.in_document(path))?;
+        if !opts.allow_lossy {
+            let lost: Vec<(String, Lossy)> = p
+                .steps
+                .iter()
+                .zip(&found)
+                .flat_map(|(s, l)| l.iter().map(|l| (s.migration.id.clone(), l.clone())))
+                .collect();
+            if !lost.is_empty() {
+                return Err(MigrateError::LossyDowngrade {
+                    kind: p.kind.clone(),
+                    from: p.from,
+                    to: p.to,
+                    lost,
+                }
+                .in_document(path));
+            }
+        }
+        let mut steps = summarize(&p);
+        for (s, mut l) in steps.iter_mut().zip(found) {
+            s.lost.append(&mut l);
+        }
         Ok(Migrated {
             path: path.to_owned(),
             kind: p.kind.clone(),
             from: p.from,
             to: p.to,
-            steps: summarize(&p),
+            steps,
             value: new,
             history,
         })

@@ -399,6 +399,65 @@ fn refuses_a_lossy_downgrade_unless_allowed_and_then_backs_up_first() {
 }
 
 #[test]
+fn a_downgrade_that_drops_a_changed_value_is_refused_and_one_that_does_not_runs() {
+    let t = project(2);
+    let d = t.path();
+    assert_eq!(run_in(d, &["migrate", "--to", "2"]).code, 0);
+    let r = run_in(
+        d,
+        &["set", "recs/r0001.json", "/tags", r#"["blue","green"]"#],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    // `0001` adds `/tags` with the default `[]`: its inverse removes it,
+    // which loses nothing for r0000 and the tags of r0001.
+    refused(
+        d,
+        &["migrate", "--to", "1"],
+        4,
+        &[
+            "recs/r0001.json: downgrading `rec` from v2 to v1 is lossy",
+            "0001_title_and_tags: downgrade at",
+            r#"loses the value ["blue","green"], which upgrading again through `0001_title_and_tags` does not give back"#,
+            "pass --allow-lossy",
+        ],
+    );
+    let j = run_in(
+        d,
+        &[
+            "migrate",
+            "--to",
+            "1",
+            "--dry-run",
+            "--allow-lossy",
+            "--format",
+            "json",
+        ],
+    )
+    .json();
+    let lost = |i: usize| j["documents"][i]["steps"][0]["lost"].clone();
+    assert_eq!(lost(0), json!([]), "{j}");
+    assert_eq!(lost(1)[0]["pointer"], "/tags", "{j}");
+    assert_eq!(lost(1)[0]["op"], "downgrade", "{j}");
+    assert_eq!(
+        run_in(d, &["migrate", "recs/r0000.json", "--to", "1"]).code,
+        0,
+        "an unchanged default is not a loss"
+    );
+    assert_eq!(
+        read_json(&d.join("state/recs/r0000.json"))["name"],
+        "record 0"
+    );
+    let r = run_in(d, &["migrate", "--to", "1", "--allow-lossy"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains("backed up first"), "{}", r.stdout);
+    assert!(
+        read_json(&d.join("state/recs/r0001.json"))
+            .get("tags")
+            .is_none()
+    );
+}
+
+#[test]
 fn usage_errors_exit_2() {
     let t = project(1);
     let r = run_in(t.path(), &["migrate", "--to", "zero"]);
