@@ -407,6 +407,8 @@ fn list_shows_documents_with_kind_version_serial_and_writer() {
     let r = p.run(&["--format", "json", "list", "--kind", "env-config"]);
     ok(&r);
     let v = r.json();
+    let short = p.run(&["list", "--kind", "env-config", "--json"]);
+    assert_eq!(short.stdout, r.stdout, "--json is --format json");
     let files: Vec<&str> = v["documents"]
         .as_array()
         .unwrap()
@@ -877,4 +879,35 @@ fn library_calls_prune_by_age_from_a_given_time() {
         ops::get(&store, P, "/failed/B0BZ9L4P6F/retry_count").unwrap(),
         Some(json!(3))
     );
+}
+
+#[test]
+fn help_shows_the_argument_order_and_examples_that_work() {
+    let p = Project::new();
+    let r = p.run(&["set", "--help"]);
+    ok(&r);
+    assert!(
+        r.stdout.contains(
+            "Usage: statewright set [OPTIONS] <FILE> <POINTER> <VALUE | --increment <N>>"
+        ),
+        "{}",
+        r.stdout
+    );
+    // Every `statewright get` example in `get --help` finds its value in
+    // the shipped example state.
+    let help = p.run(&["get", "--help"]).stdout;
+    let examples: Vec<Vec<&str>> = help
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("statewright get "))
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert!(!examples.is_empty(), "{help}");
+    for args in examples {
+        let r = p.run(&[&["get"], &args[..]].concat());
+        ok(&r);
+        assert!(
+            !r.stdout.is_empty() && r.stderr.is_empty(),
+            "{args:?}: {r:?}"
+        );
+    }
 }

@@ -24,7 +24,7 @@ use crate::ops_cli::{StateArg, fail, open_doc};
 ///
 /// Examples:
 ///   statewright get processed.json /processed/B0C1234XYZ/status --raw
-///   statewright get config/dev.json /variables
+///   statewright get config/dev.json /vars
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct GetArgs {

@@ -17,10 +17,13 @@ use crate::store::lock_options;
 /// and every file's size and sha256 against its manifest; a bundle edited,
 /// truncated or damaged after export is refused naming the file. Its
 /// documents are then written through the store in one transaction, under
-/// the state lock: all or none, each validated against its schema, stamped
-/// (next serial, the bundle's lineage), backed up and audited. The audit
-/// log and backups in the bundle are not imported; the state dir keeps its
-/// own history.
+/// the state lock: all or none, each validated against its schema, the
+/// replaced version backed up, one audit line each. A copy whose serial is
+/// above every serial the document had here is written byte for byte as
+/// exported (its serial, lineage, checksum and origin kept); a forced
+/// import over a newer copy or another lineage is stamped anew (the next
+/// serial above both, the bundle's lineage). The audit log and backups in
+/// the bundle are not imported; the state dir keeps its own history.
 ///
 /// A document the state dir already has is replaced only when its serial
 /// is not newer than the bundle's, its lineage is the same and its schema

@@ -8,7 +8,7 @@ use statewright::ops::{self, DocumentRow, Entry, Filter};
 
 use crate::args::{Global, OutputFormat};
 use crate::exit::Exit;
-use crate::ops_cli::{StateArg, fail, open_doc, open_state, plain};
+use crate::ops_cli::{JsonArg, StateArg, fail, open_doc, open_state, plain};
 use crate::output;
 
 /// List the documents of a state directory, or the entries of one map.
@@ -25,7 +25,7 @@ use crate::output;
 ///
 /// Examples:
 ///   statewright list
-///   statewright list --kind env-config --format json
+///   statewright list --kind env-config --json
 ///   statewright list processed.json /processed --where status=STAGED
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
@@ -44,6 +44,8 @@ pub struct ListArgs {
     /// Show at most N entries or documents.
     #[arg(long, value_name = "N")]
     pub limit: Option<usize>,
+    #[command(flatten)]
+    pub json: JsonArg,
     #[command(flatten)]
     pub state: StateArg,
 }

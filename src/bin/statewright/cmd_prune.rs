@@ -7,7 +7,7 @@ use statewright::ops::{self, PruneRequest};
 
 use crate::args::{Global, OutputFormat};
 use crate::exit::Exit;
-use crate::ops_cli::{StateArg, context, fail, open_doc, open_state};
+use crate::ops_cli::{JsonArg, StateArg, context, fail, open_doc, open_state};
 use crate::output;
 use crate::store::lock_options;
 
@@ -38,6 +38,8 @@ pub struct PruneArgs {
     /// Remove the entries (default: a dry run).
     #[arg(long)]
     pub apply: bool,
+    #[command(flatten)]
+    pub json: JsonArg,
     #[command(flatten)]
     pub state: StateArg,
 }

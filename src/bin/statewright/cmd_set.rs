@@ -36,6 +36,7 @@ use crate::store::lock_options;
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment, allow_negative_numbers = true)]
 #[command(group(ArgGroup::new("what").required(true).args(["value", "increment"])))]
+#[command(override_usage = "statewright set [OPTIONS] <FILE> <POINTER> <VALUE | --increment <N>>")]
 pub struct SetArgs {
     /// The document.
     pub file: PathBuf,

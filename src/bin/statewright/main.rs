@@ -35,7 +35,13 @@ fn main() {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    let cli = args::Cli::parse();
+    let mut cli = args::Cli::parse();
+    if let args::Command::List(cmd_list::ListArgs { json, .. })
+    | args::Command::Prune(cmd_prune::PruneArgs { json, .. }) = &cli.command
+        && json.json
+    {
+        cli.global.format = args::OutputFormat::Json;
+    }
     let code = match cli.command {
         args::Command::Validate(a) => cmd_validate::run(&cli.global, a),
         args::Command::Check(a) => cmd_check::run(&cli.global, a),

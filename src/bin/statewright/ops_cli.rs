@@ -21,6 +21,14 @@ pub struct StateArg {
     pub state: Option<PathBuf>,
 }
 
+/// `--json`, the shorthand scripts expect from listing commands.
+#[derive(Debug, Args)]
+pub struct JsonArg {
+    /// The same as --format json.
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// Opens the store of `state`.
 pub fn open_state(global: &Global, state: &StateArg) -> Result<Opened, Exit> {
     open(global, state.state.as_deref())
