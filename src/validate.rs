@@ -108,7 +108,7 @@ impl Validator {
         options: ValidateOptions,
     ) -> Self {
         if let Some(c) = &catalog {
-            registry.preload_dir(&c.project.schemas_dir);
+            registry.preload_dir_on_miss(&c.project.schemas_dir);
         }
         Validator {
             catalog,

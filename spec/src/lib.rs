@@ -25,4 +25,4 @@ pub use document::{Format, ParseError, ParseLimits, Position, SourceText};
 pub use project::{
     ArtifactRule, EnvelopeFields, KindSpec, OlderThan, Project, ProjectError, PruneRule,
 };
-pub use registry::{OfflineRegistry, RegistryError};
+pub use registry::{OfflineRegistry, RegistryError, SCHEMA_PREFIX};

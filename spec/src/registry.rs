@@ -14,11 +14,17 @@ use serde_json::Value;
 
 use crate::catalog::read_json;
 
+/// The URL prefix of the shipped catalog's schema `$id`s; a project's
+/// registry serves it from the project's schemas dir.
+pub const SCHEMA_PREFIX: &str = "https://statewright.dev/schemas/";
+
 /// URL-prefix → folder mappings, with a cache of the documents read.
 #[derive(Debug, Default, Clone)]
 pub struct OfflineRegistry {
     mappings: Vec<(String, PathBuf)>,
     cache: Arc<Mutex<HashMap<String, Value>>>,
+    /// Folders whose schemas are preloaded by `$id` on the first miss.
+    on_miss: Arc<Mutex<Vec<PathBuf>>>,
 }
 
 /// A `$ref` target that could not be served offline.
@@ -49,6 +55,31 @@ impl OfflineRegistry {
     /// An empty registry (only `file://` URLs resolve).
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The registry of a project: [`SCHEMA_PREFIX`] served from its
+    /// schemas dir, its `schema_dirs` mappings, and every schema under the
+    /// schemas dir by its `$id` (read on the first URL nothing else
+    /// serves), so schemas of the project can refer to each other by id
+    /// whatever their host.
+    pub fn for_project(project: &crate::Project) -> Self {
+        let mut r = Self::new();
+        r.map(SCHEMA_PREFIX, project.schemas_dir.clone());
+        for (prefix, dir) in &project.schema_dirs {
+            r.map(prefix.clone(), dir.clone());
+        }
+        r.preload_dir_on_miss(&project.schemas_dir);
+        r
+    }
+
+    /// Like [`OfflineRegistry::preload_dir`], but only when a URL is asked
+    /// for that neither the cache nor a mapping serves.
+    pub fn preload_dir_on_miss(&self, dir: &Path) {
+        if let Ok(mut d) = self.on_miss.lock()
+            && !d.iter().any(|known| known == dir)
+        {
+            d.push(dir.to_owned());
+        }
     }
 
     /// Serves URLs starting with `prefix` from `dir`.
@@ -111,19 +142,37 @@ impl OfflineRegistry {
         })
     }
 
+    /// Preloads the folders waiting for a miss; whether there were any.
+    fn preload_pending(&self) -> bool {
+        let dirs = self
+            .on_miss
+            .lock()
+            .map(|mut d| std::mem::take(&mut *d))
+            .unwrap_or_default();
+        for dir in &dirs {
+            self.preload_dir(dir);
+        }
+        !dirs.is_empty()
+    }
+
     /// Loads the document a URL names.
     pub fn load(&self, uri: &str) -> Result<Value, RegistryError> {
         let key = uri.split('#').next().unwrap_or(uri).to_owned();
         if let Some(v) = self.cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
             return Ok(v);
         }
-        let path = self
-            .path_for(&key)
-            .ok_or_else(|| RegistryError::Unmapped { uri: key.clone() })?;
-        let path = if path.is_file() {
-            path
-        } else {
-            with_json_extension(&path)
+        let path = self.path_for(&key).map(|path| {
+            if path.is_file() {
+                path
+            } else {
+                with_json_extension(&path)
+            }
+        });
+        let path = match path {
+            Some(path) if path.is_file() => path,
+            _ if self.preload_pending() => return self.load(uri),
+            Some(path) => path,
+            None => return Err(RegistryError::Unmapped { uri: key.clone() }),
         };
         let value = read_json(&path).map_err(|e| RegistryError::Unreadable {
             uri: key.clone(),

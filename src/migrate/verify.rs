@@ -15,8 +15,7 @@ use super::apply::{Interpreter, apply_with, set_version};
 use super::interp::{Hooks, run_ops};
 use super::plan::plan;
 
-/// The `$id` prefix of the shipped schemas, served from the schemas dir.
-pub const SCHEMA_PREFIX: &str = "https://statewright.dev/schemas/";
+pub use statewright_spec::SCHEMA_PREFIX;
 
 /// One problem `verify` found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -95,12 +94,7 @@ pub fn verify(catalog: &Catalog, migrations: &MigrationSet, hooks: &Hooks) -> Ve
 }
 
 fn registry(catalog: &Catalog) -> OfflineRegistry {
-    let mut r = OfflineRegistry::new();
-    r.map(SCHEMA_PREFIX, &catalog.project.schemas_dir);
-    for (prefix, dir) in &catalog.project.schema_dirs {
-        r.map(prefix.clone(), dir.clone());
-    }
-    r
+    OfflineRegistry::for_project(&catalog.project)
 }
 
 fn check_chain(kind: &Kind, migrations: &MigrationSet, report: &mut VerifyReport) {

@@ -9,8 +9,7 @@ use std::sync::{Arc, Mutex};
 use serde_json::Value;
 use statewright_spec::{Catalog, Kind, OfflineRegistry};
 
-/// The URL prefix of the catalog's schema `$id`s.
-pub const SCHEMA_PREFIX: &str = "https://statewright.dev/schemas/";
+pub use statewright_spec::SCHEMA_PREFIX;
 
 /// One way a document does not match its schema.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,16 +50,13 @@ impl std::fmt::Debug for SchemaVerifier {
 }
 
 impl SchemaVerifier {
-    /// A verifier for the catalog's kinds; `$ref`s under [`SCHEMA_PREFIX`]
-    /// and the project's `schema_dirs` resolve to local files.
+    /// A verifier for the catalog's kinds, resolving `$ref`s like
+    /// `validate` does ([`OfflineRegistry::for_project`]): under
+    /// [`SCHEMA_PREFIX`], the project's `schema_dirs`, and any schema of
+    /// the schemas dir by its `$id`.
     pub fn new(catalog: &Catalog) -> SchemaVerifier {
-        let mut registry = OfflineRegistry::new();
-        registry.map(SCHEMA_PREFIX, catalog.project.schemas_dir.clone());
-        for (prefix, dir) in &catalog.project.schema_dirs {
-            registry.map(prefix.clone(), dir.clone());
-        }
         SchemaVerifier {
-            registry,
+            registry: OfflineRegistry::for_project(&catalog.project),
             compiled: Mutex::new(HashMap::new()),
         }
     }

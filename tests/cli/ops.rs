@@ -911,3 +911,51 @@ fn help_shows_the_argument_order_and_examples_that_work() {
         );
     }
 }
+
+/// A project whose schemas have their own `$id` host and share a
+/// definition file by a relative `$ref`: `validate`, `check` and every
+/// command that reads or writes through the store resolve it alike.
+#[test]
+fn schemas_refer_to_each_other_by_their_own_id_in_every_command() {
+    use crate::util::{run_in, tempdir};
+    let t = tempdir();
+    let d = t.path();
+    let write = |rel: &str, text: &str| {
+        let p = d.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    };
+    write(
+        "statewright.toml",
+        "[project]\nschemas = \"schemas\"\nmigrations = \"migrations\"\nstate = \"state\"\n\n[kinds.pins]\npath = \"pins.json\"\n",
+    );
+    write(
+        "schemas/common.json",
+        r#"{"$id": "https://example.com/schemas/common.json", "$defs": {"replicas": {"type": "integer", "minimum": 1}}}"#,
+    );
+    write(
+        "schemas/pins/v1.json",
+        r#"{"$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": "https://example.com/schemas/pins/v1.json",
+            "type": "object",
+            "properties": {"schema_version": {"const": 1}, "replicas": {"$ref": "../common.json#/$defs/replicas"}},
+            "required": ["schema_version", "replicas"]}"#,
+    );
+    write("state/pins.json", r#"{"schema_version": 1, "replicas": 2}"#);
+    for args in [
+        &["validate"][..],
+        &["check"],
+        &["get", "pins.json", "/replicas"],
+        &["set", "pins.json", "/replicas", "3"],
+    ] {
+        let r = run_in(d, args);
+        assert_eq!(r.code, 0, "{args:?}: {r:?}");
+    }
+    let r = run_in(d, &["set", "pins.json", "/replicas", "0"]);
+    assert_eq!(r.code, 4, "{r:?}");
+    assert!(
+        flat(&r.stderr).contains("0 is less than the minimum of 1"),
+        "{}",
+        r.stderr
+    );
+}

@@ -218,18 +218,7 @@ pub(crate) fn kind<'a>(
 /// The offline registry for schema diffs: the project's mappings and
 /// every catalog schema by `$id`.
 pub(crate) fn registry(project: Option<&Project>) -> OfflineRegistry {
-    let mut r = OfflineRegistry::new();
-    if let Some(p) = project {
-        for (prefix, dir) in &p.schema_dirs {
-            r.map(prefix.clone(), dir.clone());
-        }
-        r.map(
-            statewright::store::verify::SCHEMA_PREFIX,
-            p.schemas_dir.clone(),
-        );
-        r.preload_dir(&p.schemas_dir);
-    }
-    r
+    project.map_or_else(OfflineRegistry::new, OfflineRegistry::for_project)
 }
 
 /// `file:///abs/path` of a file.

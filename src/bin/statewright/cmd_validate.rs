@@ -29,12 +29,7 @@ pub fn load_project(
 
 /// The offline registry: the project's mappings plus the command line's.
 pub fn registry(project: Option<&Project>, opts: &SchemaOpts) -> OfflineRegistry {
-    let mut r = OfflineRegistry::new();
-    if let Some(p) = project {
-        for (prefix, dir) in &p.schema_dirs {
-            r.map(prefix.clone(), dir.clone());
-        }
-    }
+    let mut r = project.map_or_else(OfflineRegistry::new, OfflineRegistry::for_project);
     for (prefix, dir) in &opts.schema_dirs {
         r.map(
             prefix.clone(),
