@@ -192,7 +192,10 @@ fn refuses_a_document_newer_than_the_catalog() {
     );
     assert!(msg.contains("newest schema this tool knows (v2)"), "{msg}");
     assert!(msg.contains("upgrade statewright"), "{msg}");
-    assert!(msg.contains("restore a backup"), "{msg}");
+    assert!(
+        msg.contains("copy back the version in the state dir's `.backup/`"),
+        "{msg}"
+    );
 }
 
 #[test]

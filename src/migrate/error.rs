@@ -132,6 +132,13 @@ pub enum MigrateError {
         #[source]
         source: Box<MigrateError>,
     },
+    /// A dry run's documents would be refused by the writer's checks.
+    #[error("the migrated documents would be refused: {source}")]
+    WouldBeRefused {
+        /// The writer's refusal.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// The writer (the store) failed; nothing was written.
     #[error("writing the migrated documents failed: {source}")]
     Write {

@@ -106,6 +106,17 @@ pub trait StateWriter {
         &mut self,
         batch: &WriteBatch,
     ) -> Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
+    /// Runs every check [`StateWriter::write_all`] would (schema, secrets,
+    /// transitions…) and writes nothing: for a dry run. The default
+    /// checks nothing.
+    fn check_all(
+        &mut self,
+        batch: &WriteBatch,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        let _ = batch;
+        Ok(())
+    }
 }
 
 impl<F> StateWriter for F
@@ -297,19 +308,26 @@ impl<'a> Migrator<'a> {
         docs: &[(PathBuf, Value)],
         opts: &MigrateOptions,
     ) -> Result<Vec<DocumentPlan>, MigrateError> {
+        Ok(plans_of(self.prepare(docs, opts)?, docs))
+    }
+
+    /// [`Migrator::dry_run`], and then every check `writer` would run on
+    /// the migrated documents ([`StateWriter::check_all`]): a dry run that
+    /// passes is a run that will not be refused for what it writes.
+    pub fn dry_run_checked(
+        &self,
+        docs: &[(PathBuf, Value)],
+        opts: &MigrateOptions,
+        writer: &mut dyn StateWriter,
+    ) -> Result<Vec<DocumentPlan>, MigrateError> {
         let migrated = self.prepare(docs, opts)?;
-        Ok(migrated
-            .into_iter()
-            .zip(docs)
-            .map(|(m, (_, old))| DocumentPlan {
-                patch: json_patch::diff(old, &m.value),
-                path: m.path,
-                kind: m.kind,
-                from: m.from,
-                to: m.to,
-                steps: m.steps,
-            })
-            .collect())
+        let batch = batch_of(migrated.iter().filter(|m| !m.steps.is_empty()));
+        if !batch.documents.is_empty() {
+            writer
+                .check_all(&batch)
+                .map_err(|source| MigrateError::WouldBeRefused { source })?;
+        }
+        Ok(plans_of(migrated, docs))
     }
 
     /// Migrates the documents and hands every changed one to `writer` in
@@ -325,15 +343,7 @@ impl<'a> Migrator<'a> {
             .prepare(docs, opts)?
             .into_iter()
             .partition(|m| !m.steps.is_empty());
-        let batch = WriteBatch {
-            documents: migrated
-                .iter()
-                .map(|m| (m.path.clone(), m.value.clone()))
-                .collect(),
-            backup_first: migrated
-                .iter()
-                .any(|m| m.steps.iter().any(|s| !s.lost.is_empty())),
-        };
+        let batch = batch_of(migrated.iter());
         if !batch.documents.is_empty() {
             writer
                 .write_all(&batch)
@@ -371,6 +381,36 @@ impl<'a> Migrator<'a> {
             latest,
             state,
         }
+    }
+}
+
+/// Each migrated document as a plan, with the patch from its old value.
+fn plans_of(migrated: Vec<Migrated>, docs: &[(PathBuf, Value)]) -> Vec<DocumentPlan> {
+    migrated
+        .into_iter()
+        .zip(docs)
+        .map(|(m, (_, old))| DocumentPlan {
+            patch: json_patch::diff(old, &m.value),
+            path: m.path,
+            kind: m.kind,
+            from: m.from,
+            to: m.to,
+            steps: m.steps,
+        })
+        .collect()
+}
+
+/// The batch that writes `migrated`, backed up first when a step loses
+/// anything.
+fn batch_of<'m>(migrated: impl Iterator<Item = &'m Migrated> + Clone) -> WriteBatch {
+    WriteBatch {
+        documents: migrated
+            .clone()
+            .map(|m| (m.path.clone(), m.value.clone()))
+            .collect(),
+        backup_first: migrated
+            .into_iter()
+            .any(|m| m.steps.iter().any(|s| !s.lost.is_empty())),
     }
 }
 

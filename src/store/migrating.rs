@@ -9,7 +9,7 @@ use crate::migrate::{StateWriter, WriteBatch};
 use crate::store::backend::RESERVED;
 use crate::store::error::{Result, StoreError};
 use crate::store::lock::LockGuard;
-use crate::store::write::{WriteContext, WriteOutcome};
+use crate::store::write::{Transaction, WriteContext, WriteOutcome};
 use crate::store::{Store, atomic};
 
 /// Writes a migration batch through the store: one transaction per batch,
@@ -42,6 +42,17 @@ impl<'a> StoreWriter<'a> {
         }
     }
 
+    /// The batch's documents in one transaction, adopted (unstamped)
+    /// documents accepted as the versions replaced.
+    fn staged(&self, batch: &WriteBatch) -> Transaction<'a> {
+        let mut tx = self.store.transaction(self.guard);
+        tx.accept_unstamped(true);
+        for (path, value) in &batch.documents {
+            tx.put(&rel_string(path), value.clone());
+        }
+        tx
+    }
+
     /// Lets the batch lower documents' versions (a downgrade the run asked
     /// for with an explicit target): the store's downgrade check is
     /// overridden for this writer's transaction.
@@ -65,12 +76,15 @@ impl StateWriter for StoreWriter<'_> {
                     .into(),
             }));
         }
-        let mut tx = self.store.transaction(self.guard);
-        tx.accept_unstamped(true);
-        for (path, value) in &batch.documents {
-            tx.put(&rel_string(path), value.clone());
-        }
-        self.outcomes = tx.commit(&self.ctx)?;
+        self.outcomes = self.staged(batch).commit(&self.ctx)?;
+        Ok(())
+    }
+
+    fn check_all(
+        &mut self,
+        batch: &WriteBatch,
+    ) -> std::result::Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        self.outcomes = self.staged(batch).dry_run(&self.ctx)?;
         Ok(())
     }
 }

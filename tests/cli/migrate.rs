@@ -293,7 +293,7 @@ fn refuses_a_document_newer_than_the_newest_schema() {
             "recs/r0001.json",
             "version 7 of kind `rec`, newer than the newest schema this tool knows (v3)",
             "upgrade statewright",
-            "restore a backup",
+            "copy back the version in the state dir's `.backup/`",
         ],
     );
 }
@@ -454,6 +454,36 @@ fn a_downgrade_that_drops_a_changed_value_is_refused_and_one_that_does_not_runs(
         read_json(&d.join("state/recs/r0001.json"))
             .get("tags")
             .is_none()
+    );
+}
+
+#[test]
+fn a_dry_run_runs_the_checks_of_the_write_and_refuses_what_the_run_would() {
+    let t = project(1);
+    let d = t.path();
+    // v3 now wants at least one tag, but 0001 adds `tags: []`.
+    let v3 = d.join("schemas/rec/v3.json");
+    let mut s = read_json(&v3);
+    s["properties"]["tags"]["minItems"] = json!(1);
+    write_json(&v3, &s);
+    for args in [&["migrate", "--dry-run"][..], &["migrate"]] {
+        let r = refused(
+            d,
+            args,
+            4,
+            &["recs/r0000.json", "/tags", "[] has less than 1 item"],
+        );
+        assert_eq!(r.stdout, "", "{args:?}");
+    }
+    let r = run_in(d, &["migrate", "--dry-run", "--format", "json"]);
+    assert_eq!(r.code, 4, "{r:?}");
+    assert!(
+        r.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("the migrated documents would be refused"),
+        "{}",
+        r.stdout
     );
 }
 

@@ -153,7 +153,7 @@ fn fail(global: &Global, e: &MigrateError) -> Exit {
         return Exit::Refused;
     }
     match e {
-        MigrateError::Write { source } => source
+        MigrateError::Write { source } | MigrateError::WouldBeRefused { source } => source
             .downcast_ref::<StoreError>()
             .map_or(Exit::Usage, opener::exit_for),
         _ => Exit::Usage,
@@ -191,8 +191,12 @@ fn migrate(global: &Global, args: &RunArgs) -> Exit {
         allow_lossy: args.allow_lossy,
         applied_at: None,
     };
+    let mut ctx = WriteContext::new("migrate");
+    ctx.force = args.force;
+    let explicit = matches!(args.to, Target::Version(_));
+    let mut writer = StoreWriter::new(&opened.store, &guard, ctx).allow_downgrade(explicit);
     if args.dry_run {
-        return match migrator.dry_run(&docs, &opts) {
+        return match migrator.dry_run_checked(&docs, &opts, &mut writer) {
             Ok(plans) => {
                 print::plans(global, &plans);
                 Exit::Clean
@@ -200,10 +204,6 @@ fn migrate(global: &Global, args: &RunArgs) -> Exit {
             Err(e) => fail(global, &e),
         };
     }
-    let mut ctx = WriteContext::new("migrate");
-    ctx.force = args.force;
-    let explicit = matches!(args.to, Target::Version(_));
-    let mut writer = StoreWriter::new(&opened.store, &guard, ctx).allow_downgrade(explicit);
     print::progress_writing(&docs);
     match migrator.migrate(&docs, &opts, &mut writer) {
         Ok(summary) => {
