@@ -398,6 +398,7 @@ pub fn is_store_file(name: &str) -> bool {
         || name == ".lock.json"
         || name == ".journal"
         || name == ".backup"
+        || name == ".corrupt"
         || name.starts_with("audit.log")
         || name.ends_with(".tmp")
 }

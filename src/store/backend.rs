@@ -66,6 +66,10 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     /// Makes all `batch` versions visible, or none. Backs up the versions
     /// replaced and appends the audit lines.
     fn commit(&self, guard: &LockGuard, batch: Vec<Staged>) -> Result<()>;
+    /// Keeps the current bytes of `rel` (a version that failed a check and
+    /// is about to be replaced by a restored backup) where nothing reads
+    /// them; where they went, or `None` when there is no file.
+    fn keep_corrupt(&self, guard: &LockGuard, rel: &str) -> Result<Option<String>>;
     /// The backups of a document, newest first.
     fn backups(&self, rel: &str) -> Vec<BackupEntry>;
     /// The bytes of a backup.
@@ -106,8 +110,14 @@ pub struct LocalBackend {
     audit: AuditLog,
 }
 
+/// The folder where a document that failed a check is kept, byte for
+/// byte, when it is restored from a backup (`<file>.<time>`, `/` in the
+/// document's path written `%2F`). Nothing reads it back; it is there to
+/// inspect or to copy back by hand.
+pub const CORRUPT_DIR: &str = ".corrupt";
+
 /// Names in the state dir that are the store's own, never documents.
-pub const RESERVED: [&str; 4] = [LOCK_FILE, JOURNAL, BACKUP_DIR, AUDIT_FILE];
+pub const RESERVED: [&str; 5] = [LOCK_FILE, JOURNAL, BACKUP_DIR, AUDIT_FILE, CORRUPT_DIR];
 
 impl LocalBackend {
     /// The backend of `dir`, keeping `keep` backups per document and
@@ -352,6 +362,27 @@ impl Backend for LocalBackend {
             1 => self.commit_one(batch.remove(0)),
             _ => self.commit_many(batch),
         }
+    }
+
+    fn keep_corrupt(&self, guard: &LockGuard, rel: &str) -> Result<Option<String>> {
+        self.check_guard(guard)?;
+        let path = self.dir.join(rel);
+        if self.fs.meta(&path).ok().flatten().is_none() {
+            return Ok(None);
+        }
+        let dir = self.dir.join(CORRUPT_DIR);
+        self.fs
+            .create_dir(&dir)
+            .map_err(|e| StoreError::write_io("create", dir.clone(), e))?;
+        let time = jiff::Timestamp::now().strftime("%Y%m%dT%H%M%S%.fZ");
+        let name = format!("{}.{time}", backup::flat(rel));
+        // A second name for the same bytes: the restore's rename then
+        // leaves them here instead of freeing them.
+        self.fs
+            .hard_link(&path, &dir.join(&name))
+            .map_err(|e| StoreError::write_io("link", dir.join(&name), e))?;
+        atomic::sync_dir(&*self.fs, &dir)?;
+        Ok(Some(format!("{CORRUPT_DIR}/{name}")))
     }
 
     fn backups(&self, rel: &str) -> Vec<BackupEntry> {

@@ -51,7 +51,8 @@ pub fn dir(state: &Path) -> PathBuf {
     state.join(BACKUP_DIR)
 }
 
-fn flat(rel: &str) -> String {
+/// `rel` as one file name: `%` written `%25`, `/` written `%2F`.
+pub fn flat(rel: &str) -> String {
     rel.replace('%', "%25").replace('/', "%2F")
 }
 

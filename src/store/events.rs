@@ -57,6 +57,26 @@ pub enum StoreEvent {
         /// How long it was held.
         held_ms: u64,
     },
+    /// A document failed a check and was restored from its newest good
+    /// backup (`--recover`, `recover = true`, `check --repair`). Changes
+    /// made after the backup's serial are not in the restored version.
+    Restored {
+        /// The document.
+        file: PathBuf,
+        /// Which check failed, and where.
+        reason: String,
+        /// The serial the failed version claimed, when readable.
+        lost_serial: Option<u64>,
+        /// The backup restored (inside `.backup/`).
+        backup: String,
+        /// The serial of the backup restored.
+        backup_serial: u64,
+        /// The serial the restored version was written with.
+        serial: u64,
+        /// Where the failed version's bytes were kept (inside the state
+        /// dir), if there was a file.
+        kept: Option<String>,
+    },
     /// A new version of a document is in place, durable and audited.
     Committed {
         /// The document.
@@ -114,6 +134,36 @@ impl std::fmt::Display for StoreEvent {
                 "lock {} released (lock id {lock_id}) after {held_ms} ms",
                 lock.display()
             ),
+            StoreEvent::Restored {
+                file,
+                reason,
+                lost_serial,
+                backup,
+                backup_serial,
+                serial,
+                kept,
+            } => {
+                write!(
+                    f,
+                    "restored {} from backup {backup} (serial {backup_serial}), written as serial {serial}, after: {reason}",
+                    file.display()
+                )?;
+                match lost_serial.filter(|l| l > backup_serial) {
+                    Some(lost) if lost == backup_serial + 1 => {
+                        write!(f, "; the changes of serial {lost} are not in it")?
+                    }
+                    Some(lost) => write!(
+                        f,
+                        "; the changes of serials {} to {lost} are not in it",
+                        backup_serial + 1
+                    )?,
+                    None => {}
+                }
+                match kept {
+                    Some(k) => write!(f, "; the failed version is kept in {k}"),
+                    None => Ok(()),
+                }
+            }
             StoreEvent::Committed {
                 file,
                 serial,

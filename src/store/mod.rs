@@ -11,6 +11,7 @@
 //! | documents | at the paths the catalog's kinds match |
 //! | `.lock` | the lock file: `flock`ed, never renamed; content = holder JSON |
 //! | `.backup/` | rolling backups (hard links) and `manifest.json` |
+//! | `.corrupt/` | versions that failed a check and were replaced by a restored backup, kept byte for byte (`<file>.<time>`) |
 //! | `audit.log`, `audit.log.N` | hash-chained JSON lines, rotated by size |
 //! | `.journal` | only while a transaction commits |
 //! | `.<name>.<random>.tmp` | only while a write is in flight |
@@ -65,6 +66,10 @@
 //! With `recover` on, the newest backup that passes every check is written
 //! back through the write protocol with a serial above any the document
 //! had (backups and audit log), and audited; nothing else is touched.
+//! The failed version's bytes are kept in `.corrupt/` (a second name, not
+//! a copy), and a [`StoreEvent::Restored`]
+//! says which backup was restored, which serials its restore loses and
+//! where the failed version is (the CLI always prints it as a warning).
 //!
 //! # On open
 //!

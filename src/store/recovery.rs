@@ -19,10 +19,13 @@
 
 use serde_json::Value;
 
+use statewright_spec::{ParseLimits, document};
+
 use crate::store::Store;
 use crate::store::audit::AuditEntry;
 use crate::store::backend::{Leftover, Previous};
 use crate::store::error::{Result, StoreError};
+use crate::store::events::{self, StoreEvent};
 use crate::store::lock::{HolderInfo, LockGuard, LockOptions};
 use crate::store::read::Loaded;
 use crate::store::write::{Basis, WriteContext};
@@ -49,6 +52,11 @@ pub struct Restored {
     pub serial: u64,
     /// Why the document was restored (the failed check).
     pub reason: String,
+    /// The serial the failed version claimed, when readable: the changes
+    /// after `backup_serial` up to it are not in the restored version.
+    pub lost_serial: Option<u64>,
+    /// Where the failed version's bytes were kept, inside the state dir.
+    pub kept: Option<String>,
 }
 
 impl Store {
@@ -270,17 +278,47 @@ impl Store {
         let tx = uuid::Uuid::new_v4().to_string();
         let (mut staged, outcome, _) =
             self.prepare(kind, rel, good.value.clone(), &ctx, &tx, &basis)?;
-        staged.audit.outcome = format!("restored from {} after: {failure}", entry.backup);
+        let reason = reason_of(&failure);
+        let lost_serial = self.claimed_serial(kind, rel);
+        let kept = self.backend.keep_corrupt(guard, rel)?;
+        staged.audit.outcome = format!(
+            "restored from {} after: {reason}{}",
+            entry.backup,
+            kept.as_ref()
+                .map(|k| format!("; the failed version is kept in {k}"))
+                .unwrap_or_default()
+        );
         self.backend.commit(guard, vec![staged])?;
         self.announce(&outcome, None);
+        events::emit(&self.opts.events, || StoreEvent::Restored {
+            file: self.backend.path_of(rel),
+            reason: reason.clone(),
+            lost_serial,
+            backup: entry.backup.clone(),
+            backup_serial: good.envelope.serial,
+            serial: outcome.serial,
+            kept: kept.clone(),
+        });
         let mut loaded = self.read_checked(kind, rel)?;
         loaded.restored = Some(Restored {
             backup: entry.backup,
             backup_serial: good.envelope.serial,
             serial: outcome.serial,
-            reason: failure.to_string(),
+            reason,
+            lost_serial,
+            kept,
         });
         Ok(loaded)
+    }
+
+    /// The serial a document that fails a check claims, when it still
+    /// parses far enough to say.
+    fn claimed_serial(&self, kind: &statewright_spec::Kind, rel: &str) -> Option<u64> {
+        let bytes = self.backend.read(rel).ok()??;
+        let path = self.backend.path_of(rel);
+        let source = document::decode(&path, bytes, kind.spec.format()).ok()?;
+        let value = document::parse(&source, ParseLimits::default()).ok()?;
+        value.pointer(&kind.spec.fields.serial)?.as_u64()
     }
 
     fn newest_good_backup(
@@ -313,6 +351,28 @@ impl Store {
             path: self.backend.path_of(rel),
             message,
         })
+    }
+}
+
+/// Which check failed and where, without the remedy a reader is given.
+fn reason_of(e: &StoreError) -> String {
+    match e {
+        StoreError::Corrupt {
+            check,
+            at,
+            pointer,
+            message,
+            ..
+        } => format!(
+            "{check} check failed{}{}: {message}",
+            at.map(|(l, c)| format!(" at line {l}, column {c}"))
+                .unwrap_or_default(),
+            pointer
+                .as_ref()
+                .map(|p| format!(" (`{p}`)"))
+                .unwrap_or_default()
+        ),
+        other => other.to_string(),
     }
 }
 

@@ -959,3 +959,54 @@ fn schemas_refer_to_each_other_by_their_own_id_in_every_command() {
         r.stderr
     );
 }
+
+/// `--recover` restores a corrupt document from its newest good backup,
+/// says so on stderr (which serials are lost, where the failed version's
+/// bytes are kept) and records it in the audit log.
+#[test]
+fn a_recovery_is_said_and_keeps_the_failed_version() {
+    let p = Project::new();
+    let f = "config/dev.json";
+    ok(&p.run(&["set", f, "/vars/disk_size_gb", "60"]));
+    ok(&p.run(&["set", f, "/vars/disk_size_gb", "70"]));
+    let text = String::from_utf8(p.bytes(f)).unwrap();
+    let edited = text.replace("\"disk_size_gb\": 70", "\"disk_size_gb\": 71");
+    assert_ne!(text, edited);
+    std::fs::write(p.state().join(f), &edited).unwrap();
+    let r = p.run(&["--recover", "set", f, "/vars/swap_mb", "4096"]);
+    ok(&r);
+    let err = flat(&r.stderr);
+    for needle in [
+        "warning: restored",
+        "config/dev.json from backup config%2Fdev.json.1.",
+        "(serial 1), written as serial 3, after: checksum check failed at line",
+        "(`/checksum`)",
+        "the changes of serial 2 are not in it; the failed version is kept in .corrupt/config%2Fdev.json.",
+    ] {
+        assert!(err.contains(needle), "missing `{needle}` in: {err}");
+    }
+    assert!(!err.contains("restore it by hand"), "{err}");
+    let kept: Vec<_> = std::fs::read_dir(p.state().join(".corrupt"))
+        .unwrap()
+        .flatten()
+        .collect();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(std::fs::read_to_string(kept[0].path()).unwrap(), edited);
+    assert_eq!(p.doc(f)["vars"]["disk_size_gb"], 60);
+    assert_eq!(p.doc(f)["vars"]["swap_mb"], 4096);
+    let audit = p.audit();
+    let restore = &audit[audit.len() - 2];
+    assert_eq!(restore["command"], "recover");
+    let outcome = restore["outcome"].as_str().unwrap();
+    assert!(
+        outcome.starts_with("restored from config%2Fdev.json.1.")
+            && outcome.contains("after: checksum check failed")
+            && outcome.contains("; the failed version is kept in .corrupt/"),
+        "{outcome}"
+    );
+    // The kept copy is the store's own: not a document, not a finding.
+    let r = p.run(&["check", "--fail-on", "warning"]);
+    assert!(!r.stdout.contains(".corrupt"), "{}", r.stdout);
+    let r = p.run(&["--format", "json", "list"]);
+    assert!(!r.stdout.contains(".corrupt"), "{}", r.stdout);
+}

@@ -72,19 +72,23 @@ pub fn open_read_only(global: &Global, state_dir: Option<&Path>) -> Result<Opene
     })
 }
 
-/// The project's store options, with the `--verbose` event printer.
+/// The project's store options, with the event printer: a document
+/// restored from a backup is always said (on stderr, as a warning); every
+/// other event with `--verbose`.
 pub fn store_options(global: &Global, project: &Project) -> StoreOptions {
     let mut opts = StoreOptions::from_project(project);
-    if global.verbose {
-        let json = global.format == OutputFormat::Json;
-        opts.events = Some(EventSink::new(move |e: &StoreEvent| {
-            if json {
-                eprintln!("{}", serde_json::to_string(e).unwrap_or_default());
-            } else {
-                eprintln!("statewright: {e}");
-            }
-        }));
-    }
+    let json = global.format == OutputFormat::Json;
+    let verbose = global.verbose;
+    opts.events = Some(EventSink::new(move |e: &StoreEvent| {
+        let restored = matches!(e, StoreEvent::Restored { .. });
+        if json && (verbose || restored) {
+            eprintln!("{}", serde_json::to_string(e).unwrap_or_default());
+        } else if restored {
+            eprintln!("warning: {e}");
+        } else if verbose {
+            eprintln!("statewright: {e}");
+        }
+    }));
     opts
 }
 
