@@ -5,6 +5,8 @@
 
 use serde::{Serialize, de::DeserializeOwned};
 
+use crate::migrate::CompiledCatalog;
+
 /// A typed document model generated from one schema version of a kind.
 pub trait Document: Serialize + DeserializeOwned {
     /// The kind's name in the catalog.
@@ -40,7 +42,7 @@ pub enum LoadError {
     },
     /// The build compiled no steps for the type's kind.
     #[error(
-        "kind `{kind}` is not in the catalog this build compiled; fix: rebuild after adding it to statewright.toml"
+        "kind `{kind}` is not in the compiled catalog it was loaded with; fix: load an application's own kinds with `load_with(path, &models::compiled::CATALOG)` (the `compiled` module its build.rs generates with `.compiled_steps(\"::statewright::migrate\")`), and rebuild after adding a kind to statewright.toml"
     )]
     UnknownKind {
         /// The kind.
@@ -68,8 +70,17 @@ pub enum LoadError {
 /// deserialized; one newer is refused. History entries are appended as a
 /// migration run would (stamped now); write the value back through the
 /// store to keep the upgrade.
-pub fn from_value<T: Document>(mut value: serde_json::Value) -> Result<T, LoadError> {
-    upgrade_value::<T>(&mut value)?;
+pub fn from_value<T: Document>(value: serde_json::Value) -> Result<T, LoadError> {
+    from_value_with(value, &compiled::CATALOG)
+}
+
+/// [`from_value`] for the kinds of another build: an application's own
+/// catalog, whose generated `compiled::CATALOG` is `catalog`.
+pub fn from_value_with<T: Document>(
+    mut value: serde_json::Value,
+    catalog: &CompiledCatalog,
+) -> Result<T, LoadError> {
+    upgrade_value_with::<T>(&mut value, catalog)?;
     serde_json::from_value(value).map_err(|source| LoadError::Deserialize {
         kind: T::KIND,
         version: T::VERSION,
@@ -82,7 +93,16 @@ pub fn from_value<T: Document>(mut value: serde_json::Value) -> Result<T, LoadEr
 pub fn upgrade_value<T: Document>(
     value: &mut serde_json::Value,
 ) -> Result<Vec<crate::migrate::HistoryEntry>, LoadError> {
-    let kind = compiled::KINDS
+    upgrade_value_with::<T>(value, &compiled::CATALOG)
+}
+
+/// [`upgrade_value`] with another build's compiled catalog.
+pub fn upgrade_value_with<T: Document>(
+    value: &mut serde_json::Value,
+    catalog: &CompiledCatalog,
+) -> Result<Vec<crate::migrate::HistoryEntry>, LoadError> {
+    let kind = catalog
+        .kinds
         .iter()
         .find(|k| k.kind == T::KIND)
         .ok_or(LoadError::UnknownKind { kind: T::KIND })?;
@@ -90,7 +110,7 @@ pub fn upgrade_value<T: Document>(
     Ok(crate::migrate::upgrade(
         value,
         kind,
-        compiled::STEPS,
+        catalog.steps,
         T::VERSION,
         &at,
     )?)
@@ -99,6 +119,21 @@ pub fn upgrade_value<T: Document>(
 /// Reads a JSON or YAML document (strictly: duplicate keys and limits are
 /// errors) and loads it as `T` through [`from_value`].
 pub fn load<T: Document>(path: impl AsRef<std::path::Path>) -> Result<T, LoadError> {
+    load_with(path, &compiled::CATALOG)
+}
+
+/// [`load`] for the kinds of another build. In an application whose
+/// `build.rs` runs `statewright_codegen::Builder` with
+/// `.compiled_steps("::statewright::migrate")`:
+///
+/// ```ignore
+/// let pins: models::service_pins::Latest =
+///     statewright::models::load_with("state/pins.json", &models::compiled::CATALOG)?;
+/// ```
+pub fn load_with<T: Document>(
+    path: impl AsRef<std::path::Path>,
+    catalog: &CompiledCatalog,
+) -> Result<T, LoadError> {
     use statewright_spec::document;
     let path = path.as_ref();
     let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
@@ -113,5 +148,5 @@ pub fn load<T: Document>(path: impl AsRef<std::path::Path>) -> Result<T, LoadErr
     let source = document::decode(path, bytes, format).map_err(|e| parse(e.to_string()))?;
     let value = document::parse(&source, document::ParseLimits::default())
         .map_err(|e| parse(e.to_string()))?;
-    from_value(value)
+    from_value_with(value, catalog)
 }

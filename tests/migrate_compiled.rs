@@ -371,3 +371,29 @@ fn typed_load_refuses_newer_documents() {
         "{e}"
     );
 }
+
+/// `load_with` takes the compiled catalog of any build (an application
+/// passes its own generated `compiled::CATALOG`); a kind the catalog does
+/// not have is refused naming the way to load it.
+#[test]
+fn typed_load_with_a_given_compiled_catalog() {
+    use statewright::migrate::CompiledCatalog;
+    use statewright::models::{self, compiled, mamfast_processed};
+    let path = root().join("examples/state/processed.json");
+    let with: mamfast_processed::Latest = models::load_with(&path, &compiled::CATALOG).unwrap();
+    let plain: mamfast_processed::Latest = models::load(&path).unwrap();
+    assert_eq!(with.processed.len(), plain.processed.len());
+    assert_eq!(with.version, 2);
+    let empty = CompiledCatalog {
+        kinds: &[],
+        steps: &[],
+    };
+    let e = models::load_with::<mamfast_processed::Latest>(&path, &empty)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("kind `mamfast-processed` is not in the compiled catalog it was loaded with")
+            && e.contains("load_with(path, &models::compiled::CATALOG)"),
+        "{e}"
+    );
+}

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use statewright_spec::migration::{RenderOptions, load_dir, render_steps};
+use statewright_spec::migration::{RenderOptions, load_checked, render_steps};
 use statewright_spec::{Catalog, OfflineRegistry, Project};
 
 use crate::error::CodegenError;
@@ -302,7 +302,15 @@ fn compiled(
         path: dir.clone(),
         message,
     };
-    let set = load_dir(dir).map_err(|e| fail(e.to_string()))?;
+    // Checked against `statewright.sum` as `statewright migrate` checks
+    // them: a step compiled from an edited file would record a file hash
+    // in documents' history that the released migration does not have.
+    let set = load_checked(dir).map_err(|e| {
+        fail(match e.help() {
+            Some(help) => format!("{e}; fix: {help}"),
+            None => e.to_string(),
+        })
+    })?;
     let steps = render_steps(&set, opts).map_err(|e| fail(e.to_string()))?;
     let kinds: Vec<render::CompiledKind> = catalog
         .kinds
@@ -342,5 +350,46 @@ mod tests {
             .generate_string(Path::new("out.rs"))
             .unwrap();
         assert!(!plain.contains("pub mod compiled"));
+    }
+
+    #[test]
+    fn compiled_steps_refuse_a_migration_edited_since_its_sum() {
+        let t = std::env::temp_dir().join(format!("sw-codegen-sum-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&t);
+        let write = |rel: &str, text: &str| {
+            let p = t.join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        };
+        write(
+            "statewright.toml",
+            "[project]\nstate = \"state\"\n[kinds.pins]\npath = \"pins.json\"\n",
+        );
+        for v in [1, 2] {
+            write(
+                &format!("schemas/pins/v{v}.json"),
+                &format!(
+                    r#"{{"type": "object", "properties": {{"schema_version": {{"const": {v}}}}}}}"#
+                ),
+            );
+        }
+        let step = "kind: pins\nfrom: 1\nto: 2\ndescription: a tier\nops:\n  - add: { path: /tier, default: standard }\n";
+        write("migrations/pins/0001_tier.yaml", step);
+        statewright_spec::migration::rehash(&t.join("migrations")).unwrap();
+        let build = || {
+            Builder::new()
+                .project(t.join("statewright.toml"))
+                .compiled_steps("::statewright::migrate")
+                .generate_string(Path::new("out.rs"))
+        };
+        assert!(build().is_ok());
+        write(
+            "migrations/pins/0001_tier.yaml",
+            &step.replace("standard", "critical"),
+        );
+        let e = build().unwrap_err().to_string();
+        std::fs::remove_dir_all(&t).unwrap();
+        assert!(e.contains("pins/0001_tier.yaml"), "{e}");
+        assert!(e.contains("statewright migrate hash"), "{e}");
     }
 }

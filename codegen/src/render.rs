@@ -158,6 +158,6 @@ pub fn compiled_module(steps: &str, kinds: &[CompiledKind], runtime: &str) -> St
         })
         .collect();
     format!(
-        "\n/// The project's migration files, compiled: typed loads upgrade old\n/// documents with these, reading no migration file at run time.\npub mod compiled {{\n{steps}\n/// Where each kind keeps its version and history, and its latest version.\npub static KINDS: &[{runtime}::CompiledKind] = &[\n{rows}];\n}}\n"
+        "\n/// The project's migration files, compiled: typed loads upgrade old\n/// documents with these, reading no migration file at run time.\n#[allow(dead_code)]\npub mod compiled {{\n{steps}\n/// Where each kind keeps its version and history, and its latest version.\npub static KINDS: &[{runtime}::CompiledKind] = &[\n{rows}];\n\n/// The kinds and steps together, for `statewright::models::load_with`.\npub static CATALOG: {runtime}::CompiledCatalog = {runtime}::CompiledCatalog {{ kinds: KINDS, steps: STEPS }};\n}}\n"
     )
 }

@@ -76,6 +76,17 @@ pub struct CompiledKind {
     pub latest: u32,
 }
 
+/// What a build compiled from a project: its kinds and its steps. The
+/// generated `compiled` module has one (`compiled::CATALOG`); hand it to
+/// `statewright::models::load_with` to load an application's own kinds.
+#[derive(Debug, Clone, Copy)]
+pub struct CompiledCatalog {
+    /// Where each kind keeps its version and history, and its latest.
+    pub kinds: &'static [CompiledKind],
+    /// Every compiled step.
+    pub steps: &'static [CompiledStep],
+}
+
 /// Upgrades `value` of `kind` to version `to` with the compiled `steps`:
 /// each step from the document's version up, the version field set after
 /// each, and one history entry per step (stamped `applied_at`) appended.

@@ -18,7 +18,7 @@ pub use apply::{
     HistoryEntry, Interpreter, StepLosses, StepRunner, apply_in_memory, apply_reporting_losses,
     apply_with, check_provenance, value_losses,
 };
-pub use compiled::{Compiled, CompiledKind, CompiledStep, StepFn, upgrade};
+pub use compiled::{Compiled, CompiledCatalog, CompiledKind, CompiledStep, StepFn, upgrade};
 pub use error::MigrateError;
 pub use interp::{HookFn, Hooks, run_ops};
 pub use plan::{Direction, Plan, PlannedStep, plan};
