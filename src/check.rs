@@ -79,7 +79,8 @@ pub fn check_state(
         true => store::BackupIndex::load(state_dir),
         false => store::BackupIndex::default(),
     };
-    let audit = match opts.store && !store::lock_held(state_dir) {
+    let held = opts.store && store::lock_held(state_dir);
+    let audit = match opts.store && !held {
         true => crate::store::audit::audit_index(&crate::store::RealFs, state_dir),
         false => Default::default(),
     };
@@ -96,7 +97,8 @@ pub fn check_state(
     }
     .min(docs.len().max(1));
     let chunk = docs.len().div_ceil(threads).max(1);
-    let results: Vec<Result<Vec<DocumentReport>, ValidateError>> = std::thread::scope(|scope| {
+    type Checked = (DocumentReport, Option<u64>);
+    let results: Vec<Result<Vec<Checked>, ValidateError>> = std::thread::scope(|scope| {
         let handles: Vec<_> = docs
             .chunks(chunk)
             .map(|part| {
@@ -118,10 +120,19 @@ pub fn check_state(
         documents: Vec::with_capacity(docs.len()),
         findings: Vec::new(),
     };
+    let mut stamped = Vec::new();
     for r in results {
-        report.documents.extend(r?);
+        for (doc, serial) in r? {
+            stamped.extend(serial.map(|s| (rel_of(state_dir, &doc.file), s)));
+            report.documents.push(doc);
+        }
     }
     settle_audit_gaps(state_dir, &audit, &mut report.documents);
+    if opts.store && !held {
+        report.findings.extend(store::audit_log_missing(
+            state_dir, &audit, stamped, &backups,
+        ));
+    }
     for u in unmatched {
         report.findings.push(Finding::new(
             codes::UNMATCHED,
@@ -134,9 +145,10 @@ pub fn check_state(
         ));
     }
     if let (true, Some(catalog)) = (opts.store, validator.catalog()) {
+        let found = store::dir_findings(catalog, state_dir, &backups, &temps);
         report
             .findings
-            .extend(store::dir_findings(catalog, state_dir, &backups, &temps));
+            .extend(store::settle_in_progress(catalog, state_dir, &temps, found));
     }
     Ok(report)
 }
@@ -233,13 +245,15 @@ fn walk(
     Ok(())
 }
 
+/// Checks one document; with it, the serial its envelope records (when
+/// it parses and has one).
 fn check_one(
     validator: &Validator,
     cx: &store::DocContext<'_>,
     with_store: bool,
     d: &Path,
     kind: &Kind,
-) -> Result<DocumentReport, ValidateError> {
+) -> Result<(DocumentReport, Option<u64>), ValidateError> {
     let bytes = std::fs::read(d).map_err(|source| ValidateError::Read {
         path: d.to_owned(),
         source,
@@ -247,8 +261,11 @@ fn check_one(
     let target = Target::Kind(kind.name.clone());
     let (mut doc, parsed) = validator.validate_parsed(d, bytes, &target)?;
     let Some((source, value)) = parsed else {
-        return Ok(doc);
+        return Ok((doc, None));
     };
+    let serial = value
+        .pointer(&kind.spec.fields.serial)
+        .and_then(Value::as_u64);
     if !doc.has_errors() {
         for rule in &kind.spec.artifacts {
             doc.findings
@@ -260,7 +277,7 @@ fn check_one(
         doc.findings
             .extend(store::document_findings(cx, kind, &rel, &source, &value));
     }
-    Ok(doc)
+    Ok((doc, serial))
 }
 
 /// Findings for entries whose artifact file is missing or has another hash.

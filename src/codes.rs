@@ -97,6 +97,12 @@ codes! {
         "restore the migration file as released (from version control), or restore the document from a backup";
     TRANSITION_RECORDED = "SW045", Error, "state changed along a transition its schema forbids",
         "the document was changed outside statewright (the store refuses such writes); set the state back to one allowed from the previous value, or restore the newest backup";
+    SERIAL_BEHIND = "SW046", Error, "serial is lower than one the store has recorded",
+        "the document was rolled back or replaced by an older copy outside statewright, and the store refuses to write over it; `check --repair` leaves it as it is, because the newer version may be gone: copy the version you want back from .backup/ (listed in .backup/manifest.json), or keep this one by writing it with force (`migrate --force`, `import --force`), which gives it a serial above every recorded one";
+    AUDIT_LOG_MISSING = "SW047", Error, "audit log is missing although documents were written",
+        "the log was removed or emptied outside statewright; restore audit.log (and its rotated files) from a copy you trust and find out who removed it (`check --repair` does not recreate it; the next write starts a new log)";
+    WRITE_IN_PROGRESS = "SW048", Info, "a write is in progress",
+        "a live process holds the lock; its temp files, journal and new backups are not reported while it works: run `statewright check` again when it is done";
 }
 
 /// Looks a code up by its id.

@@ -17,7 +17,7 @@ use statewright_spec::{Catalog, Kind, ParseLimits, Position, locate};
 use crate::codes;
 use crate::envelope::checksum;
 use crate::finding::Finding;
-use crate::store::audit::{AuditIndex, verify_audit};
+use crate::store::audit::{AUDIT_FILE, AuditIndex, verify_audit};
 use crate::store::backup::{BACKUP_DIR, BackupEntry, MANIFEST};
 use crate::store::journal::{self, JOURNAL};
 use crate::store::lock::{self, LOCK_FILE, LockStatus};
@@ -95,6 +95,19 @@ impl BackupIndex {
     pub fn is_empty(&self) -> bool {
         self.files.is_empty()
     }
+
+    /// The highest serial a backup of `rel` has, on disk or in the
+    /// manifest.
+    pub fn highest(&self, rel: &str) -> Option<u64> {
+        let listed = self.manifest.iter().filter(|b| b.file == rel);
+        let on_disk = self.newest.get(rel).map(|(serial, _)| *serial);
+        listed.map(|b| b.serial).chain(on_disk).max()
+    }
+
+    /// How many documents have a backup file.
+    pub fn documents(&self) -> usize {
+        self.newest.len()
+    }
 }
 
 /// What the per-document store checks need.
@@ -123,20 +136,33 @@ pub fn document_findings(
     let mut out = Vec::new();
     let fields = &kind.spec.fields;
     let at = |p: &str| locate::locate(source, p);
-    if let Some(Value::String(recorded)) = value.pointer(&fields.checksum) {
-        let actual = checksum(value, &fields.checksum);
-        if *recorded != actual {
-            out.push(
-                Finding::new(
-                    codes::CHECKSUM_MISMATCH,
-                    &source.path,
-                    fields.checksum.clone(),
-                    format!("the envelope records {recorded}, but the content hashes to {actual}"),
-                )
-                .at(at(&fields.checksum)),
-            );
+    let bad_checksum = match value.pointer(&fields.checksum) {
+        Some(Value::String(recorded)) => {
+            let actual = checksum(value, &fields.checksum);
+            (*recorded != actual).then(|| {
+                format!("the envelope records {recorded}, but the content hashes to {actual}")
+            })
         }
+        // The store stamps a checksum on every document it writes; only a
+        // document with none of its stamp is an adopted, unstamped one.
+        None if !crate::store::is_unstamped(fields, value) => Some(format!(
+            "the envelope has no checksum, but it records {}: the store stamps a checksum on every document it writes, so it was removed",
+            stamp_of(fields, value)
+        )),
+        _ => None,
+    };
+    if let Some(message) = bad_checksum {
+        out.push(
+            Finding::new(
+                codes::CHECKSUM_MISMATCH,
+                &source.path,
+                fields.checksum.clone(),
+                message,
+            )
+            .at(at(&fields.checksum)),
+        );
     }
+    out.extend(serial_behind(cx, kind, rel, source, value));
     if let (Some(set), Some(Value::Array(history))) =
         (cx.migrations, value.pointer(&fields.history))
     {
@@ -158,6 +184,95 @@ pub fn document_findings(
         ));
     }
     out
+}
+
+/// The serial and lineage an envelope records, for messages.
+fn stamp_of(fields: &statewright_spec::EnvelopeFields, value: &Value) -> String {
+    let serial = value.pointer(&fields.serial).map(|s| format!("serial {s}"));
+    let lineage = value.pointer(&fields.lineage).map(|l| {
+        format!(
+            "lineage {}",
+            l.as_str().map_or(l.to_string(), str::to_owned)
+        )
+    });
+    [serial, lineage]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" and ")
+}
+
+/// SW046 when the document's serial is below the highest one the audit
+/// log or the backups record for it: it was rolled back or replaced by an
+/// older copy (a document without a serial counts as serial 0).
+fn serial_behind(
+    cx: &DocContext<'_>,
+    kind: &Kind,
+    rel: &str,
+    source: &SourceText,
+    value: &Value,
+) -> Option<Finding> {
+    let fields = &kind.spec.fields;
+    let serial = value
+        .pointer(&fields.serial)
+        .and_then(Value::as_u64)
+        .unwrap_or(0);
+    let audited = cx.audit.serials.get(rel).copied();
+    let backed_up = cx.backups.highest(rel);
+    let recorded = audited.max(backed_up)?;
+    if serial >= recorded {
+        return None;
+    }
+    let show = |s: Option<u64>| s.map_or("none".to_owned(), |s| s.to_string());
+    Some(at_serial(
+        codes::SERIAL_BEHIND,
+        source,
+        fields,
+        format!(
+            "serial {serial} is lower than serial {recorded}, the highest the store has recorded for this file (audit log: {}, backups: {}): it was rolled back or replaced by an older copy outside statewright, and the store refuses to write over it",
+            show(audited),
+            show(backed_up)
+        ),
+    ))
+}
+
+/// A finding `code` at the envelope's serial.
+fn at_serial(
+    code: codes::Code,
+    source: &SourceText,
+    fields: &statewright_spec::EnvelopeFields,
+    message: String,
+) -> Finding {
+    Finding::new(code, &source.path, fields.serial.clone(), message)
+        .at(locate::locate(source, &fields.serial))
+}
+
+/// SW047 when the audit log holds no line (`audit`, read with the lock
+/// free) although the store has written in the state dir: documents of
+/// `stamped` (path, serial) with a serial, or backups. Settled like SW040:
+/// it stands only when the lock is free now and the log still has no line
+/// (a first write may have been between its rename and its line).
+pub fn audit_log_missing(
+    state_dir: &Path,
+    audit: &AuditIndex,
+    stamped: Vec<(String, u64)>,
+    backups: &BackupIndex,
+) -> Option<Finding> {
+    if audit.lines > 0 {
+        return None;
+    }
+    let evidence = crate::store::audit::written_evidence(stamped, backups.documents())?;
+    if lock_held(state_dir) || crate::store::audit::audit_index(&RealFs, state_dir).lines > 0 {
+        return None;
+    }
+    Some(Finding::new(
+        codes::AUDIT_LOG_MISSING,
+        state_dir.join(AUDIT_FILE),
+        "",
+        format!(
+            "the audit log is missing or empty, but the store has written in this state dir ({evidence})"
+        ),
+    ))
 }
 
 /// SW040 when the document's serial has no audit line although the log
@@ -187,17 +302,14 @@ fn audit_gap(
         Some(r) => format!("its last line for this file records serial {r}"),
         None => "it has no line for this file".to_owned(),
     };
-    Some(
-        Finding::new(
-            codes::AUDIT_MISSING,
-            &source.path,
-            fields.serial.clone(),
-            format!(
-                "serial {serial} (written {written}) has no line in the audit log, although the log reaches back to {since}; {last}"
-            ),
-        )
-        .at(locate::locate(source, &fields.serial)),
-    )
+    Some(at_serial(
+        codes::AUDIT_MISSING,
+        source,
+        fields,
+        format!(
+            "serial {serial} (written {written}) has no line in the audit log, although the log reaches back to {since}; {last}"
+        ),
+    ))
 }
 
 fn history_finding(
@@ -298,6 +410,73 @@ pub fn dir_findings(
     lock_finding(state_dir, &mut out);
     backup_findings(catalog, state_dir, backups, &mut out);
     audit_finding(state_dir, &mut out);
+    out
+}
+
+/// Whether a finding may describe a write in progress: its temps, its
+/// journal, a backup it linked before rewriting the manifest.
+fn in_progress(f: &Finding) -> bool {
+    [
+        codes::LEFTOVER_TEMP.id,
+        codes::LEFTOVER_JOURNAL.id,
+        codes::BACKUP_UNLISTED.id,
+    ]
+    .contains(&f.code)
+}
+
+/// Settles the findings of [`dir_findings`] (`found`, from the files
+/// `temps` and `backups` seen earlier) that a writer at work explains.
+/// When there is any, the dir is looked at again (temps still there, the
+/// backups read again); then, while a live process holds the lock, the
+/// write-in-progress findings are replaced by one SW048 note; with the
+/// lock free (or held without a live holder), they stand as found again.
+pub fn settle_in_progress(
+    catalog: &Catalog,
+    state_dir: &Path,
+    temps: &[PathBuf],
+    found: Vec<Finding>,
+) -> Vec<Finding> {
+    if !found.iter().any(in_progress) {
+        return found;
+    }
+    let temps: Vec<PathBuf> = temps.iter().filter(|t| t.exists()).cloned().collect();
+    let again = dir_findings(catalog, state_dir, &BackupIndex::load(state_dir), &temps);
+    let holder = match lock::status(&RealFs, state_dir) {
+        Ok(LockStatus::Held {
+            holder: Some(h),
+            dead: Some(false) | None,
+        }) => h,
+        _ => return again,
+    };
+    let (pending, mut out): (Vec<Finding>, Vec<Finding>) = again.into_iter().partition(in_progress);
+    if !pending.is_empty() {
+        let count = |code: &str| pending.iter().filter(|f| f.code == code).count();
+        let what = [
+            (count(codes::LEFTOVER_TEMP.id), "temp file", "temp files"),
+            (count(codes::LEFTOVER_JOURNAL.id), "journal", "journals"),
+            (
+                count(codes::BACKUP_UNLISTED.id),
+                "backup not yet in the manifest",
+                "backups not yet in the manifest",
+            ),
+        ]
+        .into_iter()
+        .filter(|(n, _, _)| *n > 0)
+        .map(|(n, one, many)| match n {
+            1 => format!("1 {one}"),
+            n => format!("{n} {many}"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+        out.push(Finding::new(
+            codes::WRITE_IN_PROGRESS,
+            state_dir.join(LOCK_FILE),
+            "",
+            format!(
+                "a write is in progress: the lock is held by {holder}; its files ({what}) are not reported while it works"
+            ),
+        ));
+    }
     out
 }
 

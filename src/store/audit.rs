@@ -7,10 +7,15 @@
 //!
 //! When the log would grow past its size limit it is rotated: `audit.log.N`
 //! become `audit.log.N+1`, `audit.log` becomes `audit.log.1`, and the first
-//! line of the new `audit.log` chains to the last line of `audit.log.1`.
+//! line of the new `audit.log` chains to the last line of `audit.log.1` and
+//! is marked `"rotated": true`. The oldest files are dropped past the number
+//! kept, so the first line of the oldest file left must either chain to
+//! [`GENESIS`] or carry that mark: a log whose head lines were cut off
+//! starts with neither, and [`AuditLog::verify`] reports it.
 //! Lines are appended with one write and fsynced; a line left incomplete
 //! by a crash is cut off on open.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -58,6 +63,11 @@ pub struct AuditEntry {
     /// The checksum of this line without this field.
     #[serde(default)]
     pub hash: String,
+    /// Set on the first line of a log file started by rotation (its `prev`
+    /// is the last line of the file rotated away, which may be dropped
+    /// later); left out of the line when false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub rotated: bool,
 }
 
 impl AuditEntry {
@@ -81,8 +91,51 @@ pub struct AuditLog {
     dir: PathBuf,
     max_bytes: u64,
     keep: usize,
-    /// (file length, hash of the last line) as last seen by this process.
-    tail: Mutex<Option<(u64, String)>>,
+    /// The end of the current file as last seen by this process.
+    tail: Mutex<Option<Tail>>,
+}
+
+/// The end of the current log file, as last seen by this process.
+#[derive(Debug)]
+struct Tail {
+    /// The file's length.
+    len: u64,
+    /// The hash of the last line (of `audit.log.1` when the file is empty).
+    hash: String,
+    /// The highest serial per document the file records (and lines this
+    /// process appended since, rotated away or not), when read.
+    serials: Option<HashMap<String, u64>>,
+}
+
+/// Seals and chains `entries` after `prev`: their lines, and the hash of
+/// the last one.
+fn seal_all(entries: &mut [AuditEntry], prev: &str) -> (String, String) {
+    let mut prev = prev.to_owned();
+    let mut text = String::new();
+    for e in entries {
+        text.push_str(&e.seal(&prev));
+        text.push('\n');
+        prev = e.hash.clone();
+    }
+    (text, prev)
+}
+
+/// The highest serial per document of the lines in `bytes` (lines that do
+/// not parse are skipped).
+fn serials_of(bytes: &[u8]) -> HashMap<String, u64> {
+    #[derive(Deserialize)]
+    struct Line {
+        file: String,
+        serial: u64,
+    }
+    let mut out = HashMap::new();
+    for line in String::from_utf8_lossy(bytes).lines() {
+        if let Ok(l) = serde_json::from_str::<Line>(line) {
+            let top = out.entry(l.file).or_insert(0);
+            *top = l.serial.max(*top);
+        }
+    }
+    out
 }
 
 fn rotated(dir: &Path, n: usize) -> PathBuf {
@@ -105,20 +158,23 @@ impl AuditLog {
     }
 
     /// Appends `entries` (sealed and chained here) with one write + fsync.
-    pub fn append(&self, fs: &dyn Fs, entries: Vec<AuditEntry>) -> Result<()> {
+    /// The first line written to an empty file that continues an older
+    /// one (after a rotation) is marked `rotated`.
+    pub fn append(&self, fs: &dyn Fs, mut entries: Vec<AuditEntry>) -> Result<()> {
         let path = self.path();
         let mut cache = self.tail.lock().unwrap_or_else(|e| e.into_inner());
-        let (mut len, mut prev) = self.current_tail(fs, cache.take())?;
-        let mut text = String::new();
-        for mut e in entries {
-            let line = e.seal(&prev);
-            prev = e.hash;
-            text.push_str(&line);
-            text.push('\n');
+        let mut tail = self.current_tail(fs, cache.take())?;
+        if let Some(first) = entries.first_mut() {
+            first.rotated = tail.len == 0 && tail.hash != GENESIS;
         }
-        if len > 0 && len + text.len() as u64 > self.max_bytes {
+        let (mut text, mut last) = seal_all(&mut entries, &tail.hash);
+        if tail.len > 0 && tail.len + text.len() as u64 > self.max_bytes {
             self.rotate(fs)?;
-            len = 0;
+            tail.len = 0;
+            if let Some(first) = entries.first_mut() {
+                first.rotated = true;
+            }
+            (text, last) = seal_all(&mut entries, &tail.hash);
         }
         let mut f = fs
             .open_append(&path)
@@ -127,26 +183,74 @@ impl AuditLog {
             .map_err(|e| StoreError::write_io("append", path.clone(), e))?;
         f.sync()
             .map_err(|source| StoreError::Sync { path, source })?;
-        *cache = Some((len + text.len() as u64, prev));
+        if let Some(serials) = &mut tail.serials {
+            for e in &entries {
+                let top = serials.entry(e.file.clone()).or_insert(0);
+                *top = e.serial.max(*top);
+            }
+        }
+        *cache = Some(Tail {
+            len: tail.len + text.len() as u64,
+            hash: last,
+            serials: tail.serials,
+        });
         Ok(())
     }
 
-    fn current_tail(&self, fs: &dyn Fs, cached: Option<(u64, String)>) -> Result<(u64, String)> {
+    fn current_tail(&self, fs: &dyn Fs, cached: Option<Tail>) -> Result<Tail> {
         let path = self.path();
         let len = fs.meta(&path).ok().flatten().map_or(0, |m| m.len);
-        if let Some((l, h)) = cached.filter(|(l, _)| *l == len) {
-            return Ok((l, h));
+        if let Some(t) = cached.filter(|t| t.len == len) {
+            return Ok(t);
         }
         self.repair_tail(fs)?;
         let bytes = fs.read(&path).unwrap_or_default();
-        if let Some(h) = last_hash(&bytes) {
-            return Ok((bytes.len() as u64, h));
+        let hash = last_hash(&bytes).unwrap_or_else(|| {
+            let older = fs.read(&rotated(&self.dir, 1)).unwrap_or_default();
+            last_hash(&older).unwrap_or_else(|| GENESIS.into())
+        });
+        Ok(Tail {
+            len: bytes.len() as u64,
+            hash,
+            serials: None,
+        })
+    }
+
+    /// The highest serial the current log file records for `file` (the
+    /// rotated files are not read; [`AuditLog::last_serial`] reads them
+    /// all). Cheap for a writer: the file is read once per process and
+    /// kept up to date with the lines this process appends; it is read
+    /// again only when another process appended in between. Changes
+    /// nothing on disk.
+    pub fn recent_serial(&self, fs: &dyn Fs, file: &str) -> Option<u64> {
+        let path = self.path();
+        let mut cache = self.tail.lock().unwrap_or_else(|e| e.into_inner());
+        let len = fs.meta(&path).ok().flatten().map_or(0, |m| m.len);
+        if let Some(serials) = cache
+            .as_ref()
+            .filter(|t| t.len == len)
+            .and_then(|t| t.serials.as_ref())
+        {
+            return serials.get(file).copied();
         }
-        let older = fs.read(&rotated(&self.dir, 1)).unwrap_or_default();
-        Ok((
-            bytes.len() as u64,
-            last_hash(&older).unwrap_or_else(|| GENESIS.into()),
-        ))
+        let bytes = fs.read(&path).unwrap_or_default();
+        let serials = serials_of(&bytes);
+        let found = serials.get(file).copied();
+        if bytes.len() as u64 == len {
+            match cache.as_mut() {
+                Some(t) if t.len == len => t.serials = Some(serials),
+                _ => {
+                    if let Some(hash) = last_hash(&bytes).filter(|_| bytes.ends_with(b"\n")) {
+                        *cache = Some(Tail {
+                            len,
+                            hash,
+                            serials: Some(serials),
+                        });
+                    }
+                }
+            }
+        }
+        found
     }
 
     fn rotate(&self, fs: &dyn Fs) -> Result<()> {
@@ -211,7 +315,9 @@ impl AuditLog {
     }
 
     /// Checks the whole chain, oldest file first. Returns the number of
-    /// lines checked, or the first broken line.
+    /// lines checked, or the first broken line. The first line of the
+    /// oldest file must chain to [`GENESIS`] or be marked `rotated` (older
+    /// files were rotated away); otherwise lines were cut off the head.
     pub fn verify(&self, fs: &dyn Fs) -> Result<usize> {
         let mut prev: Option<String> = None;
         let mut count = 0;
@@ -235,11 +341,20 @@ impl AuditLog {
                         "the line was edited (its hash does not match)".into(),
                     ));
                 }
-                if prev.as_ref().is_some_and(|p| *p != e.prev) {
-                    return Err(broken(
-                        i + 1,
-                        "does not chain to the line before it (a line was removed, inserted or reordered)".into(),
-                    ));
+                match &prev {
+                    Some(p) if *p != e.prev => {
+                        return Err(broken(
+                            i + 1,
+                            "does not chain to the line before it (a line was removed, inserted or reordered)".into(),
+                        ));
+                    }
+                    None if e.prev != GENESIS && !e.rotated => {
+                        return Err(broken(
+                            i + 1,
+                            "the log does not start here: this line neither chains to the start of the log (the genesis hash) nor follows a rotation, so the lines before it were removed".into(),
+                        ));
+                    }
+                    _ => {}
                 }
                 prev = Some(e.hash);
                 count += 1;
@@ -279,6 +394,8 @@ pub struct AuditIndex {
     /// The time of the oldest line the log still holds (older ones are
     /// rotated away); `None` when it holds none.
     pub since: Option<jiff::Timestamp>,
+    /// How many lines the log holds (lines that do not parse included).
+    pub lines: usize,
 }
 
 /// Reads every file of the audit log of `dir` (rotated ones included).
@@ -288,6 +405,7 @@ pub fn audit_index(fs: &dyn Fs, dir: &Path) -> AuditIndex {
     let mut idx = AuditIndex::default();
     for path in log.files(fs) {
         for line in lines_of(&fs.read(&path).unwrap_or_default()) {
+            idx.lines += 1;
             let Ok(e) = serde_json::from_str::<AuditEntry>(&line) else {
                 continue;
             };
@@ -299,4 +417,30 @@ pub fn audit_index(fs: &dyn Fs, dir: &Path) -> AuditIndex {
         }
     }
     idx
+}
+
+/// What shows that the store has written in a state dir whose audit log
+/// holds no line: the documents of `stamped` (path, serial) with a serial
+/// above 0 (the first three named) and the number of documents with
+/// backups. `None` when nothing does: a state dir never written through
+/// the store needs no log.
+pub fn written_evidence(stamped: Vec<(String, u64)>, backed_up: usize) -> Option<String> {
+    let stamped: Vec<(String, u64)> = stamped.into_iter().filter(|(_, s)| *s > 0).collect();
+    let mut evidence: Vec<String> = stamped
+        .iter()
+        .take(3)
+        .map(|(rel, serial)| format!("{rel} is at serial {serial}"))
+        .collect();
+    if stamped.len() > 3 {
+        evidence.push(format!(
+            "{} more documents have a serial",
+            stamped.len() - 3
+        ));
+    }
+    match backed_up {
+        0 => {}
+        1 => evidence.push("1 document has backups in .backup/".to_owned()),
+        n => evidence.push(format!("{n} documents have backups in .backup/")),
+    }
+    (!evidence.is_empty()).then(|| evidence.join(", "))
 }

@@ -76,6 +76,12 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     fn read_backup(&self, entry: &BackupEntry) -> Result<Vec<u8>>;
     /// The highest serial the audit log records for a document.
     fn audited_serial(&self, rel: &str) -> Option<u64>;
+    /// Like [`Backend::audited_serial`], but cheap enough for every write:
+    /// a backend may leave out lines it has rotated away. The default
+    /// reads the whole log.
+    fn recent_audited_serial(&self, rel: &str) -> Option<u64> {
+        self.audited_serial(rel)
+    }
     /// Finishes or rolls back an interrupted transaction. Returns what it did.
     fn resolve_journal(&self, guard: &LockGuard) -> Result<Option<String>>;
     /// Temp files left by interrupted writes.
@@ -396,6 +402,10 @@ impl Backend for LocalBackend {
 
     fn audited_serial(&self, rel: &str) -> Option<u64> {
         self.audit.last_serial(&*self.fs, rel)
+    }
+
+    fn recent_audited_serial(&self, rel: &str) -> Option<u64> {
+        self.audit.recent_serial(&*self.fs, rel)
     }
 
     fn resolve_journal(&self, guard: &LockGuard) -> Result<Option<String>> {

@@ -155,6 +155,28 @@ pub enum StoreError {
         /// What does not match.
         message: String,
     },
+    /// The document on disk is at a lower serial than the store has
+    /// recorded for it (a newer backup or audit line): it was rolled back
+    /// or replaced by an older copy outside statewright, and writing over
+    /// it would use a serial again.
+    #[error("refusing to write {}: it is at serial {found}, but the store has recorded serial {recorded} for it (audit log or backups), so it was rolled back or replaced by an older copy outside statewright and a write now would reuse a serial; nothing was written; copy the version you want back from .backup/ (listed in .backup/manifest.json; `statewright check` reports this as SW046), or pass force to write over it with a serial above {recorded}", path.display())]
+    SerialBehind {
+        /// The document.
+        path: PathBuf,
+        /// The serial on disk.
+        found: u64,
+        /// The highest serial recorded for it.
+        recorded: u64,
+    },
+    /// The audit log is missing or empty although the state dir shows
+    /// writes through the store (documents with a serial, backups).
+    #[error("{}: the audit log is missing or empty, but the store has written in this state dir ({evidence}); it was removed or emptied outside statewright", path.display())]
+    AuditMissing {
+        /// The log file.
+        path: PathBuf,
+        /// What shows that the store wrote here.
+        evidence: String,
+    },
     /// The lock is held by someone else.
     #[error("state lock {} is held by {}; retry later, wait with --lock-timeout SECONDS, or if the holder is gone run `statewright lock break {}`", path.display(), holder.as_ref().as_ref().map_or("an unknown holder".to_owned(), |h| h.to_string()), holder.as_ref().as_ref().map_or("<lock id>", |h| h.lock_id.as_str()))]
     LockHeld {

@@ -27,6 +27,11 @@
 //! 3. Version, serial and lineage are checked: a lower version
 //!    (downgrade), a value based on an older serial (lost update) or from
 //!    another lineage is refused unless `force`; serials always grow.
+//!    A current version whose serial is below the highest one recorded
+//!    for the document (its newest backup, the current audit log file)
+//!    was rolled back outside the store: writing over it is refused
+//!    ([`StoreError::SerialBehind`]) unless `force`, which writes a serial
+//!    above the recorded one.
 //!    A state change that a schema's `x-statewright-transitions` machine
 //!    forbids is refused ([`StoreError::Transition`], listing the states
 //!    allowed); writing the same state again and new entries are allowed.
@@ -89,6 +94,17 @@
 //!   missing (the document's own envelope still records serial and
 //!   origin) until `statewright check` reports it (SW040) and
 //!   `check --repair` writes it ([`Store::audit_unlogged`]).
+//! - The audit log's chain shows lines edited, removed, inserted or
+//!   reordered, and lines cut off its head (see [`audit`]); lines cut off
+//!   its tail only show as documents without their line (SW040). A log
+//!   removed or emptied is reported (`audit verify`,
+//!   [`StoreError::AuditMissing`]; `check`, SW047) while documents carry a
+//!   serial or have backups; the next write starts a new log from the
+//!   genesis hash.
+//! - A write compares the current version's serial with its newest backup
+//!   and the current audit log file only (rotated files are not read on
+//!   the write path); `statewright check` compares it with every file
+//!   (SW046).
 //! - `lock break` can only clear the record of a holder that is gone; the
 //!   kernel lock of a live process cannot be taken from outside it.
 //! - Locks are `flock` locks: reliable on local file systems; on network
@@ -124,6 +140,7 @@ pub use fs::{Fs, RealFs};
 pub use lock::{HolderInfo, LockGuard, LockOptions, LockStatus};
 pub use migrating::StoreWriter;
 pub use read::Loaded;
+pub(crate) use read::is_unstamped;
 pub use recovery::{OpenReport, Restored};
 pub use verify::{Problem, SchemaVerifier, Verifier};
 pub use write::{Transaction, WriteContext, WriteOutcome};
@@ -325,9 +342,41 @@ impl Store {
         self.backend.break_lock(lock_id)
     }
 
-    /// Checks the audit log's hash chain; the number of lines.
+    /// Checks the audit log's hash chain; the number of lines. A log
+    /// without any line while the state dir shows writes through the
+    /// store (a document with a serial, a backup) is
+    /// [`StoreError::AuditMissing`], unless a live process holds the lock
+    /// (its first line may be on its way).
     pub fn verify_audit(&self) -> Result<usize> {
-        self.backend.verify_audit()
+        let n = self.backend.verify_audit()?;
+        if n > 0 || matches!(self.backend.lock_status(), Ok(LockStatus::Held { .. })) {
+            return Ok(n);
+        }
+        match self.written_evidence()? {
+            Some(evidence) => Err(StoreError::AuditMissing {
+                path: self.dir.join(audit::AUDIT_FILE),
+                evidence,
+            }),
+            None => Ok(n),
+        }
+    }
+
+    /// What shows that the store has written in the state dir: documents
+    /// with a serial above 0 and documents with backups (`None`: nothing).
+    fn written_evidence(&self) -> Result<Option<String>> {
+        let (mut stamped, mut backed_up) = (Vec::new(), 0);
+        for rel in self.backend.files()? {
+            let Ok(kind) = self.kind_for(&rel) else {
+                continue;
+            };
+            if let Ok(doc) = self.read_bytes_checked(kind, &rel, true) {
+                stamped.push((rel.clone(), doc.envelope.serial));
+            }
+            if !self.backend.backups(&rel).is_empty() {
+                backed_up += 1;
+            }
+        }
+        Ok(audit::written_evidence(stamped, backed_up))
     }
 
     fn kind_for(&self, rel: &str) -> Result<&Kind> {

@@ -271,7 +271,7 @@ impl Store {
 
 /// Whether a document carries none of the store's stamp (checksum, serial,
 /// lineage): an adopted file written by another program.
-fn is_unstamped(fields: &statewright_spec::EnvelopeFields, value: &Value) -> bool {
+pub(crate) fn is_unstamped(fields: &statewright_spec::EnvelopeFields, value: &Value) -> bool {
     [&fields.checksum, &fields.serial, &fields.lineage]
         .iter()
         .all(|p| value.pointer(p).is_none())

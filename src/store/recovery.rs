@@ -188,6 +188,7 @@ impl Store {
             outcome: outcome.to_owned(),
             prev: String::new(),
             hash: String::new(),
+            rotated: false,
         };
         self.backend.append_audit(guard, vec![entry])?;
         Ok(Some(env.serial))
@@ -399,5 +400,6 @@ fn finish_audit(l: &Leftover, c: &Loaded, previous: Option<&Previous>) -> AuditE
         outcome: "finished interrupted write".into(),
         prev: String::new(),
         hash: String::new(),
+        rotated: false,
     }
 }

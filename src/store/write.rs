@@ -82,8 +82,10 @@ pub struct WriteContext {
     pub command_id: String,
     /// The tool's version.
     pub tool_version: String,
-    /// Override the downgrade, serial and lineage checks, and write over a
-    /// corrupt document. Serials still only grow.
+    /// Override the downgrade, serial and lineage checks (a document
+    /// rolled back below a serial the store recorded included), and write
+    /// over a corrupt document. Serials still only grow: a forced write
+    /// gets a serial above every one recorded.
     pub force: bool,
 }
 
@@ -387,6 +389,7 @@ impl Store {
             outcome: "imported: the exported bytes kept".into(),
             prev: String::new(),
             hash: String::new(),
+            rotated: false,
         };
         let previous = before.map(|e| Previous {
             serial: e.serial,
@@ -439,7 +442,17 @@ impl Store {
             Err(e) => return Err(e),
         };
         let floor = match &current {
-            Some(_) => 0,
+            Some(c) => {
+                let recorded = self.recorded_serial(rel);
+                if recorded > c.envelope.serial && !ctx.force {
+                    return Err(StoreError::SerialBehind {
+                        path: self.backend.path_of(rel),
+                        found: c.envelope.serial,
+                        recorded,
+                    });
+                }
+                recorded
+            }
             None => self.serial_floor(rel),
         };
         if let Some(c) = &current {
@@ -482,8 +495,22 @@ impl Store {
 
     /// The highest serial `rel` is known to have had (backups, audit log).
     pub(crate) fn serial_floor(&self, rel: &str) -> u64 {
-        let b = self.backend.backups(rel).first().map_or(0, |b| b.serial);
-        b.max(self.backend.audited_serial(rel).unwrap_or(0))
+        self.newest_backup_serial(rel)
+            .max(self.backend.audited_serial(rel).unwrap_or(0))
+    }
+
+    /// The highest serial recorded for `rel` that a write can learn
+    /// cheaply: its newest backup's (the manifest a write with backups
+    /// reads anyway) and the current audit log file's (read once per
+    /// process; rotated files are left to `statewright check`). A version
+    /// below it was rolled back outside the store.
+    pub(crate) fn recorded_serial(&self, rel: &str) -> u64 {
+        self.newest_backup_serial(rel)
+            .max(self.backend.recent_audited_serial(rel).unwrap_or(0))
+    }
+
+    fn newest_backup_serial(&self, rel: &str) -> u64 {
+        self.backend.backups(rel).first().map_or(0, |b| b.serial)
     }
 
     pub(crate) fn prepare(
@@ -523,6 +550,7 @@ impl Store {
             outcome: basis.outcome.to_owned(),
             prev: String::new(),
             hash: String::new(),
+            rotated: false,
         };
         let previous = before.map(|e| Previous {
             serial: e.serial,
@@ -638,7 +666,12 @@ impl Store {
             true => given_lineage.or(current_lineage),
             false => current_lineage,
         };
-        let serial = c.envelope.serial.max(given_serial.unwrap_or(0)) + 1;
+        let serial = c
+            .envelope
+            .serial
+            .max(given_serial.unwrap_or(0))
+            .max(basis.floor)
+            + 1;
         Ok((
             serial,
             lineage.unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),

@@ -80,3 +80,79 @@ fn removed_and_reordered_lines_are_named() {
         r.stderr
     );
 }
+
+#[test]
+fn lines_cut_off_the_head_are_named() {
+    let s = written(&["sources.json", "index.json"]);
+    let log = s.path("audit.log");
+    let mut l = lines(&log);
+    l.remove(0);
+    save(&log, &l);
+    let r = run(&["audit", "verify", "--state", s.arg()]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        flat(&r.stderr).contains(
+            "audit.log:1: audit chain broken: the log does not start here: this line neither chains to the start of the log (the genesis hash) nor follows a rotation, so the lines before it were removed"
+        ),
+        "{}",
+        r.stderr
+    );
+    let j = run(&["--format", "json", "audit", "verify", "--state", s.arg()]).json();
+    assert_eq!(
+        (j["ok"].clone(), j["line"].clone()),
+        (false.into(), 1.into())
+    );
+}
+
+#[test]
+fn a_missing_or_emptied_log_is_named_once_documents_were_written() {
+    // A state dir never written through the store needs no log.
+    let fresh = crate::state::examples();
+    let r = run(&["audit", "verify", "--state", fresh.arg()]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout.contains(": 0 lines verified, chain intact"),
+        "{r:?}"
+    );
+
+    let s = written(&["sources.json"]);
+    let want = "audit.log: the audit log is missing or empty, but the store has written in this state dir (sources.json is at serial 2, 1 document has backups in .backup/)";
+    for emptied in [false, true] {
+        match emptied {
+            false => std::fs::remove_file(s.path("audit.log")).unwrap(),
+            true => std::fs::write(s.path("audit.log"), b"").unwrap(),
+        }
+        let r = run(&["audit", "verify", "--state", s.arg()]);
+        assert_eq!(r.code, 1, "{r:?}");
+        let e = flat(&r.stderr);
+        assert!(e.contains(want), "{e}");
+        assert!(
+            e.contains("restore audit.log (and its rotated files)"),
+            "{e}"
+        );
+        let j = run(&["--format", "json", "audit", "verify", "--state", s.arg()]).json();
+        assert_eq!(j["ok"], false);
+        assert!(j["file"].as_str().unwrap().ends_with("audit.log"), "{j}");
+        assert!(j["message"].as_str().unwrap().ends_with(want), "{j}");
+
+        let r = s.run(&["--format", "json", "check"]);
+        assert_eq!(r.code, 1, "{r:?}");
+        let j = r.json();
+        let f: Vec<&serde_json::Value> = j["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["code"] == "SW047")
+            .collect();
+        assert_eq!(f.len(), 1, "{j}");
+        assert_eq!(f[0]["severity"], "error");
+        assert!(
+            f[0]["message"]
+                .as_str()
+                .unwrap()
+                .ends_with(&want["audit.log: ".len()..]),
+            "{}",
+            f[0]["message"]
+        );
+    }
+}

@@ -605,12 +605,206 @@ fn a_committed_version_without_its_audit_line_is_found_and_repair_writes_it() {
 
 #[test]
 fn a_version_older_than_the_kept_log_is_not_reported() {
-    let s = written(&["sources.json", "index.json"]);
-    // As rotation leaves it: sources.json's lines (the oldest two) gone
-    // with the files rotated away.
-    drop_audit_lines(&s, |i, _| i < 2);
-    assert_eq!(s.run(&["audit", "verify"]).code, 0);
+    // Every line in a file of its own (each append rotates); the two
+    // oldest files, sources.json's lines, dropped as rotation drops them.
+    let opts = statewright::store::StoreOptions {
+        audit_max_bytes: 1,
+        ..Default::default()
+    };
+    let s = crate::state::written_with(&["sources.json", "index.json"], opts);
+    for n in [3, 2] {
+        std::fs::remove_file(s.path(&format!("audit.log.{n}"))).unwrap();
+    }
+    let r = s.run(&["audit", "verify"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout.contains(": 2 lines verified, chain intact"),
+        "{r:?}"
+    );
     let r = check(&s, &["--fail-on", "warning"]);
     assert_eq!(r.code, 0, "{r:?}");
     assert_eq!(codes(&r.json()), Vec::<String>::new());
+}
+
+/// Checks `s` (which must fail, writing nothing) and returns its one
+/// finding `code`, an error about `file` at `pointer`.
+fn one_error(s: &State, code: &str, file: &str, pointer: &str) -> Value {
+    let before = snapshot(&s.dir);
+    let r = check(s, &[]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert_eq!(snapshot(&s.dir), before, "check wrote something");
+    let f = only(&r.json(), code);
+    assert!(ends_with(&f, file), "{f}");
+    assert_eq!(
+        (f["pointer"].clone(), f["severity"].clone()),
+        (json!(pointer), json!("error"))
+    );
+    f
+}
+
+#[test]
+fn a_document_stripped_of_its_checksum_is_corrupt_and_restored() {
+    let s = written(&["sources.json"]);
+    let mut v: Value =
+        serde_json::from_slice(&std::fs::read(s.path("sources.json")).unwrap()).unwrap();
+    let lineage = v["lineage"].as_str().unwrap().to_owned();
+    v.as_object_mut().unwrap().remove("checksum");
+    v["sources"][0]["branch"] = json!("evil");
+    std::fs::write(
+        s.path("sources.json"),
+        serde_json::to_vec_pretty(&v).unwrap(),
+    )
+    .unwrap();
+    let f = one_error(&s, "SW030", "sources.json", "/checksum");
+    assert_eq!(
+        f["message"],
+        format!(
+            "the envelope has no checksum, but it records serial 2 and lineage {lineage}: the store stamps a checksum on every document it writes, so it was removed"
+        )
+    );
+    // The store refuses it alike.
+    assert_eq!(s.run(&["get", "sources.json", "/sources/0/branch"]).code, 1);
+
+    let r = check(&s, &["--repair"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let j = r.json();
+    let action = j["repairs"]["actions"][0].as_str().unwrap();
+    assert!(
+        action.starts_with("restored sources.json from backup sources.json.1."),
+        "{action}"
+    );
+    assert!(action.contains("written as serial 3"), "{action}");
+    assert!(action.contains("no checksum"), "{action}");
+    let now: Value =
+        serde_json::from_slice(&std::fs::read(s.path("sources.json")).unwrap()).unwrap();
+    assert_eq!(now["sources"][0]["branch"], "main");
+    assert_eq!(now["serial"], 3);
+    assert_eq!(codes(&j), Vec::<String>::new());
+}
+
+#[test]
+fn an_unstamped_document_given_a_serial_is_corrupt() {
+    let s = examples();
+    let mut v: Value =
+        serde_json::from_slice(&std::fs::read(s.path("sources.json")).unwrap()).unwrap();
+    v["serial"] = json!(4);
+    let bytes = serde_json::to_vec_pretty(&v).unwrap();
+    std::fs::write(s.path("sources.json"), &bytes).unwrap();
+    let r = check(&s, &[]);
+    assert_eq!(r.code, 1, "{r:?}");
+    let f = only(&r.json(), "SW030");
+    assert_eq!(
+        f["message"],
+        "the envelope has no checksum, but it records serial 4: the store stamps a checksum on every document it writes, so it was removed"
+    );
+    // No backup to restore from: left byte for byte as it was.
+    let r = check(&s, &["--repair"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    let u = r.json()["repairs"]["unrepaired"][0]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        u.starts_with("sources.json: not repaired, left as it is:"),
+        "{u}"
+    );
+    assert_eq!(std::fs::read(s.path("sources.json")).unwrap(), bytes);
+}
+
+#[test]
+fn a_rolled_back_document_is_reported_and_writes_over_it_are_refused() {
+    let s = written(&["sources.json"]);
+    // Rolled back by one version: the newest backup (serial 1) copied
+    // over the document (serial 2), as `cp` would.
+    std::fs::copy(backup_of(&s, "sources.json.1."), s.path("sources.json")).unwrap();
+    let before = snapshot(&s.dir);
+    let f = one_error(&s, "SW046", "sources.json", "/serial");
+    assert_eq!(
+        f["message"],
+        "serial 1 is lower than serial 2, the highest the store has recorded for this file (audit log: 2, backups: 1): it was rolled back or replaced by an older copy outside statewright, and the store refuses to write over it"
+    );
+    assert!(
+        f["remedy"]
+            .as_str()
+            .unwrap()
+            .contains("`check --repair` leaves it as it is")
+    );
+
+    let r = s.run(&["set", "sources.json", "/sources/0/branch", "dev"]);
+    assert_eq!(r.code, 4, "{r:?}");
+    let e = flat(&r.stderr);
+    assert!(
+        e.contains("sources.json: it is at serial 1, but the store has recorded serial 2 for it")
+            && e.contains("nothing was written")
+            && e.contains("copy the version you want back from .backup/")
+            && e.contains("or pass force to write over it with a serial above 2"),
+        "{e}"
+    );
+    assert_eq!(snapshot(&s.dir), before, "a refused write wrote something");
+
+    // Repair reports it and leaves it as it is.
+    let r = check(&s, &["--repair"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert_eq!(only(&r.json(), "SW046")["code"], "SW046");
+    assert_eq!(
+        std::fs::read(s.path("sources.json")).unwrap(),
+        before["sources.json"]
+    );
+
+    // Forced, the write gets a serial above every recorded one.
+    let store = open(&s.dir);
+    let g = store.lock(&LockOptions::default()).unwrap();
+    let mut force = WriteContext::new("test");
+    force.force = true;
+    let v: Value = serde_json::from_slice(&before["sources.json"]).unwrap();
+    assert_eq!(
+        store.write(&g, "sources.json", v, &force).unwrap().serial,
+        3
+    );
+    drop(g);
+    let r = check(&s, &["--fail-on", "warning"]);
+    assert_eq!(r.code, 0, "{r:?}");
+}
+
+#[test]
+fn a_live_writers_files_are_not_reported_while_it_holds_the_lock() {
+    let s = written(&["sources.json"]);
+    let mut child = holder(&s.dir);
+    // What a writer at work has made: a temp, a journal, a backup linked
+    // before the manifest is rewritten.
+    std::fs::write(s.path(".sources.json.0123456789abcdef.tmp"), b"{\"half\": ").unwrap();
+    std::fs::write(s.path(".journal"), b"{}").unwrap();
+    std::fs::copy(
+        s.path("sources.json"),
+        s.path(".backup/sources.json.2.0123456789ab"),
+    )
+    .unwrap();
+    let before = snapshot(&s.dir);
+    let r = check(&s, &["--fail-on", "warning"]);
+    let repaired = check(&s, &["--repair"]);
+    let after = snapshot(&s.dir);
+    let dead = {
+        sigkill(&mut child);
+        check(&s, &[])
+    };
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(codes(&r.json()), vec!["SW048".to_owned()]);
+    let f = only(&r.json(), "SW048");
+    assert!(ends_with(&f, ".lock"));
+    assert_eq!(f["severity"], "info");
+    let m = f["message"].as_str().unwrap();
+    assert!(
+        m.starts_with("a write is in progress: the lock is held by `test holder` (pid ")
+            && m.ends_with(
+                "; its files (1 temp file, 1 journal, 1 backup not yet in the manifest) are not reported while it works"
+            ),
+        "{m}"
+    );
+    // Repair waits for the lock (here: fails at once) and touches nothing.
+    assert_eq!(repaired.code, 3, "{repaired:?}");
+    assert_eq!(after, before, "repair changed a live writer's files");
+    // With the holder gone they are leftovers again.
+    let mut got = codes(&dead.json());
+    got.sort();
+    assert_eq!(got, ["SW031", "SW032", "SW033", "SW037"], "{dead:?}");
 }

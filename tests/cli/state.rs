@@ -64,8 +64,13 @@ pub fn examples() -> State {
 /// The example state with `docs` stamped by the store and written twice,
 /// so each has a backup and the audit log has lines.
 pub fn written(docs: &[&str]) -> State {
+    written_with(docs, StoreOptions::default())
+}
+
+/// Like [`written`], with a store opened with `opts`.
+pub fn written_with(docs: &[&str], opts: StoreOptions) -> State {
     let s = examples();
-    let store = open(&s.dir);
+    let store = Store::open(&catalog(), &s.dir, opts).unwrap().0;
     let g = store.lock(&LockOptions::default()).unwrap();
     let mut force = WriteContext::new("fixture");
     force.force = true;

@@ -112,9 +112,11 @@ pub fn print_open_report(report: &OpenReport) {
 }
 
 /// The exit code a store error means: 3 lock held; 4 refused (downgrade,
-/// newer version, conflict, secret, schema-invalid write, illegal state
-/// transition, lock break);
-/// 1 the state itself is bad (corrupt, no good backup, audit chain); 2
+/// newer version, conflict, a document rolled back below a recorded
+/// serial, secret, schema-invalid write, illegal state transition, lock
+/// break);
+/// 1 the state itself is bad (corrupt, no good backup, audit chain or log
+/// missing); 2
 /// anything else (usage, environment).
 pub fn exit_for(e: &StoreError) -> Exit {
     match e {
@@ -122,13 +124,15 @@ pub fn exit_for(e: &StoreError) -> Exit {
         StoreError::NewerVersion { .. }
         | StoreError::Downgrade { .. }
         | StoreError::Conflict { .. }
+        | StoreError::SerialBehind { .. }
         | StoreError::Secret { .. }
         | StoreError::Invalid { .. }
         | StoreError::Transition { .. }
         | StoreError::LockBreak { .. } => Exit::Refused,
         StoreError::Corrupt { .. }
         | StoreError::NoGoodBackup { .. }
-        | StoreError::AuditBroken { .. } => Exit::Findings,
+        | StoreError::AuditBroken { .. }
+        | StoreError::AuditMissing { .. } => Exit::Findings,
         _ => Exit::Usage,
     }
 }
