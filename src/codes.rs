@@ -103,6 +103,8 @@ codes! {
         "the log was removed or emptied outside statewright; restore audit.log (and its rotated files) from a copy you trust and find out who removed it (`check --repair` does not recreate it; the next write starts a new log)";
     WRITE_IN_PROGRESS = "SW048", Info, "a write is in progress",
         "a live process holds the lock; its temp files, journal and new backups are not reported while it works: run `statewright check` again when it is done";
+    SECRET_STORED = "SW049", Error, "a value looks like a credential",
+        "secrets are never persisted: move the value to a secret store and keep a reference in its place (`vault://…`, `${ENV_VAR}`), and rotate the credential, which has been on disk; if the field is meant to hold one, mark it `\"x-statewright-secret\": true` in the schema";
 }
 
 /// Looks a code up by its id.

@@ -163,6 +163,7 @@ pub fn document_findings(
         );
     }
     out.extend(serial_behind(cx, kind, rel, source, value));
+    out.extend(secret_finding(kind, source, value));
     if let (Some(set), Some(Value::Array(history))) =
         (cx.migrations, value.pointer(&fields.history))
     {
@@ -184,6 +185,28 @@ pub fn document_findings(
         ));
     }
     out
+}
+
+/// SW049 for the first string that looks like a credential, by the rules
+/// the store refuses to write one with (`store::secrets`): a document
+/// edited by hand, or written before a rule existed.
+fn secret_finding(kind: &Kind, source: &SourceText, value: &Value) -> Option<Finding> {
+    let version = statewright_spec::catalog::version_of(value, &kind.spec.fields.version).ok();
+    let schema = version
+        .and_then(|v| kind.version(v))
+        .unwrap_or_else(|| kind.latest());
+    let found = crate::store::secrets::scan(value, &schema.schema)?;
+    // No line:col: a finding with a position is shown with its source
+    // line, and the credential must not land in a CI log.
+    Some(Finding::new(
+        codes::SECRET_STORED,
+        &source.path,
+        found.pointer,
+        format!(
+            "the value looks like {} (not shown; the pointer says where)",
+            found.what
+        ),
+    ))
 }
 
 /// The serial and lineage an envelope records, for messages.

@@ -808,3 +808,32 @@ fn a_live_writers_files_are_not_reported_while_it_holds_the_lock() {
     got.sort();
     assert_eq!(got, ["SW031", "SW032", "SW033", "SW037"], "{dead:?}");
 }
+
+/// A credential put into a document by hand (past the store, which
+/// refuses to write one) is an error, reported by pointer without the
+/// value: neither the human report nor the JSON carries it.
+#[test]
+fn a_credential_added_by_hand_is_found_and_not_shown() {
+    let s = examples();
+    let key = "AKIAIOSFODNN7EXAMPLE";
+    restamp(&s.path("config/prod.json"), |v| {
+        v["vars"]["upload_key"] = json!(key);
+    });
+    let r = check(&s, &[]);
+    assert_eq!(r.code, 1, "{r:?}");
+    let f = only(&r.json(), "SW049");
+    assert!(ends_with(&f, "config/prod.json"), "{f}");
+    assert_eq!(f["pointer"], "/vars/upload_key");
+    assert_eq!(
+        f["message"],
+        "the value looks like an AWS access key id (not shown; the pointer says where)"
+    );
+    assert!(!r.stdout.contains(key), "{}", r.stdout);
+    let human = s.run(&["check"]);
+    assert_eq!(human.code, 1, "{human:?}");
+    assert!(flat(&human.stdout).contains("[SW049]"), "{}", human.stdout);
+    assert!(
+        !human.stdout.contains(key) && !human.stderr.contains(key),
+        "{human:?}"
+    );
+}
