@@ -209,6 +209,18 @@ pub enum StoreError {
         /// The kind of credential recognised.
         what: &'static str,
     },
+    /// The kind's schema cannot check any document: it does not compile,
+    /// or a `$ref` cannot be served offline. The schema is at fault, not
+    /// the document.
+    #[error("{}: cannot be checked: {message}; fix: correct the schema (`statewright validate` reports where), or map the `$ref`'s URL prefix to a folder in [project] schema_dirs", path.display())]
+    SchemaBroken {
+        /// The document being read or written.
+        path: PathBuf,
+        /// The schema version.
+        version: u32,
+        /// What is wrong with the schema.
+        message: String,
+    },
     /// The new document does not match its schema.
     #[error("{}: not written, it does not match schema version {version}: {}", path.display(), problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; "))]
     Invalid {

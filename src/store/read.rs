@@ -250,6 +250,13 @@ impl Store {
             return Err(c.fail(Check::Version, Some(fields.version.clone()), msg));
         }
         if let Err(problems) = self.verifier.verify(kind, envelope.version, &value) {
+            if let Some(message) = self.verifier.schema_error(kind, envelope.version) {
+                return Err(StoreError::SchemaBroken {
+                    path: c.path.clone(),
+                    version: envelope.version,
+                    message,
+                });
+            }
             let first = problems.first().map(|p| p.pointer.clone());
             let msg = problems
                 .iter()

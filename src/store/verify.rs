@@ -35,6 +35,15 @@ impl std::fmt::Display for Problem {
 pub trait Verifier: Send + Sync {
     /// `Ok` when `doc` matches `kind`'s schema `version`.
     fn verify(&self, kind: &Kind, version: u32, doc: &Value) -> Result<(), Vec<Problem>>;
+
+    /// Why `kind`'s schema `version` cannot check any document (it does
+    /// not compile, a `$ref` cannot be served), if that is why `verify`
+    /// failed: then the schema is at fault, not the document. The default
+    /// knows of no such failure.
+    fn schema_error(&self, kind: &Kind, version: u32) -> Option<String> {
+        let _ = (kind, version);
+        None
+    }
 }
 
 /// The default verifier: JSON Schema via the `jsonschema` crate.
@@ -86,6 +95,10 @@ impl SchemaVerifier {
 }
 
 impl Verifier for SchemaVerifier {
+    fn schema_error(&self, kind: &Kind, version: u32) -> Option<String> {
+        self.validator(kind, version).err().map(|p| p.message)
+    }
+
     fn verify(&self, kind: &Kind, version: u32, doc: &Value) -> Result<(), Vec<Problem>> {
         let validator = self.validator(kind, version).map_err(|p| vec![p])?;
         let problems: Vec<Problem> = validator

@@ -713,10 +713,17 @@ impl Store {
         }
         self.verifier
             .verify(kind, version, value)
-            .map_err(|problems| StoreError::Invalid {
-                path,
-                version,
-                problems,
+            .map_err(|problems| match self.verifier.schema_error(kind, version) {
+                Some(message) => StoreError::SchemaBroken {
+                    path,
+                    version,
+                    message,
+                },
+                None => StoreError::Invalid {
+                    path,
+                    version,
+                    problems,
+                },
             })
     }
 

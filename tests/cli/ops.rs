@@ -958,6 +958,27 @@ fn schemas_refer_to_each_other_by_their_own_id_in_every_command() {
         "{}",
         r.stderr
     );
+    // A schema that cannot compile is the schema's fault: exit 2 with the
+    // schema's fix, never the corrupt-document remedy.
+    write(
+        "schemas/common.json",
+        r#"{"$id": "https://example.com/schemas/common.json", "$defs": {}}"#,
+    );
+    for args in [
+        &["get", "pins.json", "/replicas"][..],
+        &["set", "pins.json", "/replicas", "4"],
+    ] {
+        let r = run_in(d, args);
+        assert_eq!(r.code, 2, "{args:?}: {r:?}");
+        let err = flat(&r.stderr);
+        assert!(
+            err.contains("pins.json: cannot be checked: schema")
+                && err.contains("does not compile")
+                && err.contains("correct the schema"),
+            "{err}"
+        );
+        assert!(!err.contains("backup"), "{err}");
+    }
 }
 
 /// `--recover` restores a corrupt document from its newest good backup,
