@@ -144,6 +144,23 @@ pub fn check_state(
             ),
         ));
     }
+    if let Some(catalog) = validator.catalog() {
+        for kind in catalog.kinds.values() {
+            if !docs.iter().any(|(_, k)| k.name == kind.name) {
+                report.findings.push(Finding::new(
+                    codes::KIND_EMPTY,
+                    &catalog.project.file,
+                    format!("/kinds/{}/path", kind.name),
+                    format!(
+                        "kind `{}` (path `{}`) matches no document in {}",
+                        kind.name,
+                        kind.spec.path,
+                        state_dir.display()
+                    ),
+                ));
+            }
+        }
+    }
     if let (true, Some(catalog)) = (opts.store, validator.catalog()) {
         let found = store::dir_findings(catalog, state_dir, &backups, &temps);
         report

@@ -65,6 +65,8 @@ codes! {
         "record the test suite, timestamp and artifact links that produced this document";
     UNMATCHED = "SW020", Warning, "file matches no kind in the catalog",
         "add a [kinds.<name>] table whose `path` matches it, or pass --kind / --schema";
+    KIND_EMPTY = "SW021", Info, "kind matches no document in the state dir",
+        "nothing to do if no document of this kind exists yet; otherwise check the kind's `path` pattern (it is matched inside the state dir: `*` within one folder, `**` across folders)";
     CHECKSUM_MISMATCH = "SW030", Error, "recorded checksum does not match the content",
         "the file was changed outside statewright or damaged; restore the newest good backup with `statewright check --repair`, or write it again through statewright";
     LEFTOVER_TEMP = "SW031", Warning, "temp file of an interrupted write is left",
