@@ -20,8 +20,8 @@ pub use statewright_spec::SCHEMA_PREFIX;
 /// One problem `verify` found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
-    /// Stable code: `MV001` sum, `MV002` gap, `MV003` step beyond the
-    /// catalog, `MV004` fixture fails a step, `MV005` fixture invalid after
+    /// Stable code: `MV001` sum, `MV002` gap, `MV003` step from or to a
+    /// version the catalog has no schema for, `MV004` fixture fails a step, `MV005` fixture invalid after
     /// upgrade, `MV006` fixture differs from the later fixture, `MV007`
     /// round trip differs, `MV008` schema unusable.
     pub code: &'static str,
@@ -79,15 +79,17 @@ pub fn verify(catalog: &Catalog, migrations: &MigrationSet, hooks: &Hooks) -> Ve
         }
     }
     for m in &migrations.migrations {
-        let known = catalog
-            .kind(&m.file.kind)
-            .is_some_and(|k| k.version(m.file.to).is_some());
-        if !known {
-            let msg = format!(
-                "`{}` steps to {} v{}, which the catalog has no schema for; add schemas/{}/v{}.json or remove the file",
-                m.relative, m.file.kind, m.file.to, m.file.kind, m.file.to
-            );
-            report.add("MV003", &m.path, msg);
+        for (end, version) in [("from", m.file.from), ("to", m.file.to)] {
+            let known = catalog
+                .kind(&m.file.kind)
+                .is_some_and(|k| k.version(version).is_some());
+            if !known {
+                let msg = format!(
+                    "`{}` steps {end} {} v{version}, which the catalog has no schema for; add schemas/{}/v{version}.json or remove the file",
+                    m.relative, m.file.kind, m.file.kind
+                );
+                report.add("MV003", &m.path, msg);
+            }
         }
     }
     report

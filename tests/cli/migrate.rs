@@ -278,6 +278,21 @@ fn verify_passes_on_the_shipped_migrations_and_hash_rewrites_the_sum() {
 }
 
 #[test]
+fn verify_reports_a_step_from_a_version_with_no_schema() {
+    let t = project(0);
+    let d = t.path();
+    std::fs::remove_file(d.join("schemas/rec/v1.json")).unwrap();
+    let r = run_in(d, &["migrate", "verify"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    let out = flat(&r.stdout);
+    assert!(
+        out.contains("MV003")
+            && out.contains("`rec/0001_title_and_tags.yaml` steps from rec v1, which the catalog has no schema for; add schemas/rec/v1.json or remove the file"),
+        "{out}"
+    );
+}
+
+#[test]
 fn refuses_a_document_newer_than_the_newest_schema() {
     let t = project(2);
     let d = t.path();
