@@ -462,9 +462,25 @@ pub fn schema_findings(
     validator
         .iter_errors(value)
         .map(|e| {
-            let pointer = e.instance_path().as_str().to_owned();
+            let mut pointer = e.instance_path().as_str().to_owned();
+            let mut extra = None;
+            // A member the schema does not allow: point at the (first)
+            // member, not at the object that holds it.
+            if let jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected }
+            | jsonschema::error::ValidationErrorKind::UnevaluatedProperties { unexpected } =
+                e.kind()
+                && let Some(key) = unexpected.first()
+            {
+                pointer = statewright_spec::pointer::join(&pointer, key);
+                extra = Some(format!(
+                    "remove `{key}` (and any other member named), or rename it to a member the schema declares"
+                ));
+            }
             let mut f = Finding::new(codes::SCHEMA, &source.path, pointer.clone(), e.to_string())
                 .at(locate::locate(source, &pointer));
+            if let Some(remedy) = extra {
+                f = f.remedy(remedy);
+            }
             f.keyword = Some(e.kind().keyword().to_owned());
             f.schema_location = Some(e.schema_path().as_str().to_owned());
             f.schema_file = Some(schema_file.to_owned());

@@ -249,12 +249,32 @@ fn parse_yaml(source: &SourceText, limits: ParseLimits) -> Result<Value, ParseEr
             ParseError::Syntax {
                 path: source.path.clone(),
                 at,
-                message: first_line(&e.to_string()),
+                message: yaml_message(&first_line(&e.to_string())),
                 pointer: None,
             }
         })?;
     check_depth(source, &value.0, limits)?;
     Ok(value.0)
+}
+
+/// The YAML reader's message in this crate's words: a duplicate key as
+/// JSON's is said, and no position (the error carries it) or advice meant
+/// for the reader's API.
+fn yaml_message(message: &str) -> String {
+    let message = match message.rfind(" at line ") {
+        Some(i) if message[i..].contains(", column ") => &message[..i],
+        _ => message,
+    };
+    match message.strip_prefix("duplicate mapping key: ").map(|rest| {
+        rest.split(", set DuplicateKeyPolicy")
+            .next()
+            .unwrap_or(rest)
+    }) {
+        Some(key) => format!(
+            "duplicate key `{key}`: each key may appear once in a mapping; remove or rename one"
+        ),
+        None => message.to_owned(),
+    }
 }
 
 /// A YAML document as a JSON value. Mapping keys that are not strings

@@ -408,3 +408,52 @@ fn json_output_contract() {
         insta::assert_json_snapshot!("validate_json_contract", out.json());
     });
 }
+
+/// A member the schema does not allow is pointed at, in JSON and YAML,
+/// with a remedy that says to remove or rename it; a duplicate YAML key
+/// is said as a duplicate JSON key is.
+#[test]
+fn an_unexpected_member_is_pointed_at_and_a_duplicate_yaml_key_is_named() {
+    let t = tempdir();
+    let d = t.path();
+    let write = |name: &str, text: &str| std::fs::write(d.join(name), text).unwrap();
+    write(
+        "s.json",
+        r#"{"type": "object", "additionalProperties": false, "properties": {"a": {"type": "integer"}}}"#,
+    );
+    write("e.json", "{\"a\": 1,\n \"extra\": 2}\n");
+    write("e.yaml", "a: 1\nextra: 2\n");
+    write("dup.yaml", "a: 1\na: 2\n");
+    for (file, line, col) in [("e.json", 2, 11), ("e.yaml", 2, 8)] {
+        let r = run_in(
+            d,
+            &["--format", "json", "validate", "--schema", "s.json", file],
+        );
+        assert_eq!(r.code, 1, "{r:?}");
+        let f = &r.json()["documents"][0]["findings"][0];
+        assert_eq!(f["pointer"], "/extra", "{f}");
+        let at = &f["position"];
+        assert_eq!(
+            (at["line"].clone(), at["column"].clone()),
+            (line.into(), col.into()),
+            "{f}"
+        );
+        assert!(
+            f["remedy"]
+                .as_str()
+                .unwrap()
+                .starts_with("remove `extra` (and any other member named)"),
+            "{f}"
+        );
+    }
+    let r = run_in(d, &["validate", "--schema", "s.json", "dup.yaml"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    let out = flat(&r.stdout);
+    assert!(
+        out.contains(
+            "duplicate key `a`: each key may appear once in a mapping; remove or rename one"
+        ),
+        "{out}"
+    );
+    assert!(!out.contains("DuplicateKeyPolicy"), "{out}");
+}
