@@ -81,7 +81,9 @@ pub fn repair(
             }
             Err(e) => out
                 .unrepaired
-                .push(format!("{rel}: not repaired, left as it is: {e}")),
+                .push(format!(
+                    "{rel}: left as it is: {e}; fix it by hand where its finding says, or put back a copy you trust"
+                )),
         }
     }
     Ok(out)

@@ -570,15 +570,28 @@ fn lock_finding(state_dir: &Path, out: &mut Vec<Finding>) {
             format!(
                 "the lock is held, but its recorded holder {h} is gone: a process that inherited its descriptor keeps it"
             ),
-        )),
-        Ok(LockStatus::Held { holder: None, .. }) => out.push(Finding::new(
-            codes::LOCK_ORPHANED,
-            &path,
-            "",
-            "the lock is held by a process that left no holder record".to_owned(),
-        )),
+        )
+        .remedy(find_holder(&path))),
+        Ok(LockStatus::Held { holder: None, .. }) => out.push(
+            Finding::new(
+                codes::LOCK_ORPHANED,
+                &path,
+                "",
+                "the lock is held by a process that left no holder record".to_owned(),
+            )
+            .remedy(find_holder(&path)),
+        ),
         _ => {}
     }
+}
+
+/// How to find the process that keeps the lock at `path`.
+fn find_holder(path: &Path) -> String {
+    format!(
+        "find the process that keeps it with `fuser -v {}` (or `lsof {}`) and stop it; the lock is free as soon as it exits",
+        path.display(),
+        path.display()
+    )
 }
 
 fn backup_findings(catalog: &Catalog, state_dir: &Path, idx: &BackupIndex, out: &mut Vec<Finding>) {

@@ -178,7 +178,7 @@ pub enum StoreError {
         evidence: String,
     },
     /// The lock is held by someone else.
-    #[error("state lock {} is held by {}; retry later, wait with --lock-timeout SECONDS, or if the holder is gone run `statewright lock break {}`", path.display(), holder.as_ref().as_ref().map_or("an unknown holder".to_owned(), |h| h.to_string()), holder.as_ref().as_ref().map_or("<lock id>", |h| h.lock_id.as_str()))]
+    #[error("state lock {} is held by {}; retry later, wait with --lock-timeout SECONDS, or {}", path.display(), holder.as_ref().as_ref().map_or("a process that left no holder record".to_owned(), |h| h.to_string()), holder.as_ref().as_ref().map_or_else(|| format!("find the process with `fuser -v {}` (the lock is free as soon as it exits)", path.display()), |h| format!("if the holder is gone run `statewright lock break {}`", h.lock_id)))]
     LockHeld {
         /// The lock file.
         path: PathBuf,

@@ -340,6 +340,7 @@ impl Store {
                 Err(e) => tried.push(format!("{}: {e}", b.backup)),
             }
         }
+        let failure = reason_of(failure);
         let message = if tried.is_empty() {
             format!("there are no backups; the document failed: {failure}")
         } else {

@@ -2,6 +2,7 @@
 //! holder process.
 
 use std::io::Write;
+use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 
 use crate::state::{examples, holder, sigkill};
@@ -241,4 +242,57 @@ fn verbose_says_whom_it_waits_for_and_whom_it_reclaims_from() {
         .unwrap_or_else(|| panic!("{}", r.stderr));
     assert_eq!(reclaimed["previous"]["pid"], pid);
     assert_eq!(reclaimed["previous"]["command"], "test holder");
+}
+
+/// A lock held by a process that wrote no holder record (here `flock(1)`,
+/// as any other tool could): the refusal and `check` say how to find the
+/// process, and offer no `lock break` there is no id for.
+#[test]
+fn a_lock_held_without_a_record_says_how_to_find_the_process() {
+    use std::io::{BufRead, BufReader};
+    let s = examples();
+    let lock = s.path(".lock");
+    // Its own process group, so that the shell's `sleep`, which inherits
+    // the locked descriptor, goes with it.
+    let mut child = Command::new("flock")
+        .arg(&lock)
+        .args(["-c", "echo locked; sleep 60"])
+        .stdout(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .expect("flock(1) runs");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    assert_eq!(lines.next().unwrap().unwrap(), "locked");
+    let r = s.run(&["--format", "json", "set", "config/dev.json", "/vars/x", "1"]);
+    assert_eq!(r.code, 3, "{r:?}");
+    let j = r.json();
+    let err = format!("{} {}", j["error"]["message"], j["error"]["help"]);
+    assert!(
+        err.contains("is held by a process that left no holder record")
+            && err.contains(&format!(
+                "find the process with `fuser -v {}`",
+                lock.display()
+            )),
+        "{err}"
+    );
+    assert!(!err.contains("lock break"), "{err}");
+    let r = s.run(&["--format", "json", "check"]);
+    let j = r.json();
+    let f = j["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "SW034")
+        .unwrap_or_else(|| panic!("no SW034 in {j}"))
+        .clone();
+    assert!(
+        f["remedy"].as_str().unwrap().starts_with(&format!(
+            "find the process that keeps it with `fuser -v {}`",
+            lock.display()
+        )),
+        "{f}"
+    );
+    // SAFETY: signalling the process group of our own child.
+    unsafe { libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL) };
+    let _ = child.wait();
 }
