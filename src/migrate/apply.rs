@@ -48,6 +48,7 @@ impl StepRunner for Interpreter<'_> {
 /// The error for an op that failed during `step`.
 pub fn op_error(step: &PlannedStep<'_>, f: OpFailure) -> MigrateError {
     MigrateError::Op {
+        file: step.migration.relative.clone(),
         migration: step.migration.id.clone(),
         from: step.from(),
         to: step.to(),

@@ -125,6 +125,7 @@ pub fn upgrade(
                 to: v + 1,
             })?;
         (step.up)(value).map_err(|f| MigrateError::Op {
+            file: format!("{}/{}", step.kind, step.id),
             migration: step.id.into(),
             from: step.from,
             to: step.to,

@@ -98,8 +98,13 @@ pub enum MigrateError {
         current: String,
     },
     /// An op could not be applied.
-    #[error("migration `{migration}` ({from} → {to}): {op_pointer}: {message}")]
+    #[error(
+        "migration `{migration}` (migrations/{file}, v{from} → v{to}) failed at {op_pointer}: {message}; fix: correct that value in the document, or the op in the migration file (then `statewright migrate hash`)"
+    )]
     Op {
+        /// The migration file relative to the migrations dir
+        /// (`<kind>/<id>` and its extension when known).
+        file: String,
         /// The migration id.
         migration: String,
         /// Version before the step.

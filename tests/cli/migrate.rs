@@ -608,3 +608,38 @@ fn an_explicit_target_without_paths_takes_the_kinds_that_have_it() {
         r.stdout
     );
 }
+
+#[test]
+fn an_op_that_fails_names_the_migration_file_the_pointer_and_the_fix() {
+    let t = project(1);
+    let d = t.path();
+    let int = json!({ "type": "integer" });
+    write_json(
+        &d.join("schemas/rec/v4.json"),
+        &schema(
+            4,
+            json!({ "title": int, "tags": { "type": "array" } }),
+            &["title", "tags"],
+        ),
+    );
+    write(
+        &d.join("migrations/rec/0003_numbered.yaml"),
+        "kind: rec\nfrom: 3\nto: 4\ndescription: titles become numbers\nops:\n  - convert: { path: /title, cast: { from: string, to: integer } }\n",
+    );
+    assert_eq!(run_in(d, &["migrate", "hash"]).code, 0);
+    run_in(d, &["migrate", "status"]); // creates `.lock` once
+    let before = snapshot(&d.join("state"));
+    let r = run_in(d, &["migrate"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    let err = flat(&r.stderr);
+    assert!(
+        err.contains("recs/r0000.json")
+            && err.contains("migration `0003_numbered` (migrations/rec/0003_numbered.yaml, v3 → v4) failed at /title: cannot convert \"record 0\" to Integer"),
+        "{err}"
+    );
+    assert!(
+        err.contains("correct that value in the document, or the op in the migration file"),
+        "{err}"
+    );
+    assert!(snapshot(&d.join("state")) == before, "nothing is written");
+}
