@@ -282,6 +282,46 @@ fn error_stays_small() {
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 impl StoreError {
+    /// The file the error is about (for annotations), when it names one.
+    pub fn file(&self) -> Option<&std::path::Path> {
+        use StoreError::*;
+        match self {
+            Io { path, .. }
+            | Sync { path, .. }
+            | MissingDir { path, .. }
+            | ReadOnly { path, .. }
+            | DiskFull { path, .. }
+            | Symlink { path, .. }
+            | NotFound { path, .. }
+            | Corrupt { path, .. }
+            | NewerVersion { path, .. }
+            | Downgrade { path, .. }
+            | Conflict { path, .. }
+            | SerialBehind { path, .. }
+            | AuditMissing { path, .. }
+            | LockHeld { path, .. }
+            | LockBreak { path, .. }
+            | NotLocked { path, .. }
+            | Secret { path, .. }
+            | SchemaBroken { path, .. }
+            | Invalid { path, .. }
+            | Transition { path, .. }
+            | Encode { path, .. }
+            | NoGoodBackup { path, .. }
+            | AuditBroken { path, .. } => Some(path),
+            BadPath { .. } | UnknownKind { .. } => None,
+        }
+    }
+
+    /// Line and column in [`StoreError::file`], when known.
+    pub fn line_col(&self) -> Option<(usize, usize)> {
+        match self {
+            StoreError::Corrupt { at, .. } => *at,
+            StoreError::AuditBroken { line, .. } if *line > 0 => Some((*line, 1)),
+            _ => None,
+        }
+    }
+
     /// Maps an I/O error of a write to the clearest variant.
     pub(crate) fn write_io(op: &'static str, path: PathBuf, source: std::io::Error) -> StoreError {
         match source.raw_os_error() {

@@ -66,7 +66,18 @@ fn parse_failure(c: &Checker<'_>, e: ParseError) -> StoreError {
         ParseError::Syntax { pointer, .. } => pointer.clone(),
         _ => None,
     };
-    let mut err = c.fail(Check::Parse, None, e.to_string());
+    // The error's own `path:line:col: ` prefix is dropped: the corrupt
+    // document's message says where once.
+    let text = e.to_string();
+    let rest = text
+        .strip_prefix(&c.path.display().to_string())
+        .unwrap_or(&text);
+    let rest = match e.position() {
+        Some(pos) => rest.strip_prefix(&format!(":{pos}")).unwrap_or(rest),
+        None => rest,
+    };
+    let message = rest.strip_prefix(": ").unwrap_or(rest).to_owned();
+    let mut err = c.fail(Check::Parse, None, message);
     if let StoreError::Corrupt { at, pointer: p, .. } = &mut err {
         *at = e.position().map(|pos| (pos.line, pos.column));
         *p = pointer;

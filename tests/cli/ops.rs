@@ -1031,3 +1031,31 @@ fn a_recovery_is_said_and_keeps_the_failed_version() {
     let r = p.run(&["--format", "json", "list"]);
     assert!(!r.stdout.contains(".corrupt"), "{}", r.stdout);
 }
+
+/// An error that stops an operator command is a GitHub annotation on the
+/// file (and line, when known), with the remedy, and says the place once.
+#[test]
+fn github_errors_name_the_file_and_line() {
+    let p = Project::new();
+    std::fs::write(
+        p.state().join("sources.json"),
+        "{\"schema_version\": 1, \"sour",
+    )
+    .unwrap();
+    let r = p.run(&["--format", "github", "get", "sources.json", "/x"]);
+    code(&r, 1);
+    let line = r.stdout.lines().next().unwrap_or_default();
+    assert!(
+        line.starts_with("::error file=state/sources.json,line=1,col=")
+            && line.contains(",title=statewright::")
+            && line.contains("parse check failed: ")
+            && line.contains("statewright check --repair"),
+        "{line}"
+    );
+    assert_eq!(
+        flat(&r.stderr).matches("sources.json").count(),
+        1,
+        "the place is said once: {}",
+        r.stderr
+    );
+}

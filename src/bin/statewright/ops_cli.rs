@@ -61,7 +61,11 @@ pub fn exit_for_ops(e: &OpsError) -> Exit {
 
 /// Prints an operator error and returns its exit code.
 pub fn fail(global: &Global, e: &OpsError) -> Exit {
-    output::print_error(global, &e.to_string(), None);
+    let file = match e {
+        OpsError::Store(s) => s.file().map(|f| (f, s.line_col())),
+        _ => None,
+    };
+    output::print_error_in(global, file, &e.to_string(), None);
     exit_for_ops(e)
 }
 

@@ -180,13 +180,35 @@ pub fn human_error(message: &str, help: Option<&str>, color: bool) -> String {
 /// Prints an error that stopped the command, in the chosen format, to stderr
 /// (and as a JSON object on stdout for `--format json`).
 pub fn print_error(global: &Global, message: &str, help: Option<&str>) {
+    print_error_in(global, None, message, help);
+}
+
+/// [`print_error`] for an error about `file` (at line:col when known): the
+/// GitHub annotation names the place, so it shows on the file.
+pub fn print_error_in(
+    global: &Global,
+    file: Option<(&std::path::Path, Option<(usize, usize)>)>,
+    message: &str,
+    help: Option<&str>,
+) {
     match global.format {
         crate::args::OutputFormat::Json => {
             let v = serde_json::json!({ "error": { "message": message, "help": help } });
             println!("{v}");
         }
         crate::args::OutputFormat::Github => {
-            println!("::error title=statewright::{}", gh_data(message));
+            let mut props = String::new();
+            if let Some((path, at)) = file {
+                let _ = write!(props, "file={},", gh_prop(&display_path(path)));
+                if let Some((line, col)) = at {
+                    let _ = write!(props, "line={line},col={col},");
+                }
+            }
+            let text = match help {
+                Some(h) => format!("{message}. {h}"),
+                None => message.to_owned(),
+            };
+            println!("::error {props}title=statewright::{}", gh_data(&text));
         }
         crate::args::OutputFormat::Human => {}
     }

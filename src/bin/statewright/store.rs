@@ -139,7 +139,8 @@ pub fn exit_for(e: &StoreError) -> Exit {
 
 /// Prints a store error and returns its exit code.
 pub fn error(global: &Global, e: &StoreError) -> Exit {
-    output::print_error(global, &e.to_string(), None);
+    let file = e.file().map(|f| (f, e.line_col()));
+    output::print_error_in(global, file, &e.to_string(), None);
     exit_for(e)
 }
 
