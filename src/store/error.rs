@@ -222,7 +222,7 @@ pub enum StoreError {
         message: String,
     },
     /// The new document does not match its schema.
-    #[error("{}: not written, it does not match schema version {version}: {}", path.display(), problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; "))]
+    #[error("{}: not written, it does not match schema version {version}: {}; fix: give a value the schema accepts at that pointer (or change the schema and add a migration)", path.display(), problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; "))]
     Invalid {
         /// The document.
         path: PathBuf,

@@ -209,6 +209,10 @@ fn set_reads_json_literals_else_strings_and_the_schema_refuses_bad_values() {
     code(&r, 4);
     let e = r.json()["error"]["message"].as_str().unwrap().to_owned();
     assert!(e.contains("processed.json: not written, it does not match schema version 1: at `/processed/B0CX7W3N1T/title`: 42 is not of type \"string\""), "{e}");
+    assert_eq!(
+        r.json()["error"]["help"],
+        "fix: give a value the schema accepts at that pointer (or change the schema and add a migration)"
+    );
     assert_eq!(p.bytes(P), before);
     // --string takes it as text.
     ok(&p.run(&["set", P, t, "42", "--string"]));

@@ -191,6 +191,12 @@ pub fn print_error_in(
     message: &str,
     help: Option<&str>,
 ) {
+    // A message that carries its own `; fix: …` gives it as the help.
+    let (message, help) = match (help, message.rsplit_once("; fix: ")) {
+        (None, Some((m, fix))) => (m, Some(format!("fix: {fix}"))),
+        (help, _) => (message, help.map(str::to_owned)),
+    };
+    let help = help.as_deref();
     match global.format {
         crate::args::OutputFormat::Json => {
             let v = serde_json::json!({ "error": { "message": message, "help": help } });
