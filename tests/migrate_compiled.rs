@@ -205,19 +205,19 @@ fn random_doc(r: &mut Rng) -> Value {
         "processed",
         "failed",
         "audit",
-        "hoisted",
     ];
     r.object(&top, &mut |r, k| match k {
         "meta" => Some(
-            r.object(&["date", "created", "owner", "name", "day"], &mut |_, _| {
-                None
-            }),
+            // No `day` (nor `name` in items, nor a top-level `hoisted`):
+            // an op onto a member that is there is refused, which
+            // `tests/migrate_ops.rs` covers; here most documents pass.
+            r.object(&["date", "created", "owner", "name"], &mut |_, _| None),
         ),
         "deep" => Some(json!({"a": {"b": r.scalar()}})),
         "items" => Some(Value::Array(
             (0..r.next() % 4)
                 .map(|_| {
-                    r.object(&["n", "name", "kind", "tags"], &mut |r, k| {
+                    r.object(&["n", "kind", "tags"], &mut |r, k| {
                         (k == "tags").then(|| json!([r.scalar(), r.scalar()]))
                     })
                 })

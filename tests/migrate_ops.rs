@@ -258,3 +258,40 @@ fn lossy_ops_inside_each_name_every_entry() {
         json!({"m": {"k": {"a": 1}}})
     );
 }
+
+/// `rename`, `move` and `copy` never put a value where one already is:
+/// the value there would be lost without a word. A hoist (a member of
+/// the target replacing it) is not that.
+#[test]
+fn ops_refuse_to_overwrite_a_member_that_is_there() {
+    for (op, doc, pointer, message) in [
+        (
+            "  - rename: { path: /name, to: title }\n",
+            json!({"name": "n", "title": "kept"}),
+            "/title",
+            "cannot rename `name` to `title`: `title` already holds a value, which would be lost; remove it first (a `remove` op before this one) if it is to be replaced",
+        ),
+        (
+            "  - move: { from: /a, to: /b }\n",
+            json!({"a": 1, "b": 2}),
+            "/b",
+            "cannot move `/a` to `/b`: `/b` already holds a value, which would be lost; remove it first (a `remove` op before this one) if it is to be replaced",
+        ),
+        (
+            "  - copy: { from: /a, to: /b }\n",
+            json!({"a": 1, "b": 2}),
+            "/b",
+            "cannot copy `/a` to `/b`: `/b` already holds a value, which would be lost; remove it first (a `remove` op before this one) if it is to be replaced",
+        ),
+    ] {
+        let m = step(op);
+        let mut v = doc.clone();
+        let e = run_ops(&m.file.ops, &mut v, &Hooks::new()).unwrap_err();
+        assert_eq!((e.pointer.as_str(), e.message.as_str()), (pointer, message));
+        assert_eq!(v, doc, "nothing changed");
+    }
+    let m = step("  - move: { from: /image/name, to: /image }\n");
+    let mut v = json!({"image": {"name": "api", "version": "1"}});
+    run_ops(&m.file.ops, &mut v, &Hooks::new()).unwrap();
+    assert_eq!(v, json!({"image": "api"}));
+}

@@ -94,8 +94,7 @@ fn remove(o: &RemoveOp, v: &mut Value, _: &Hooks) -> Result<(), OpFailure> {
 fn rename(o: &RenameOp, v: &mut Value, _: &Hooks) -> Result<(), OpFailure> {
     let t = toks(&o.path);
     let (old, parent) = t.split_last().expect("checked: rename has a field");
-    prim::rename(v, &refs(parent), old, &o.to);
-    Ok(())
+    prim::rename(v, &refs(parent), old, &o.to)
 }
 
 fn copy(o: &FromToOp, v: &mut Value, _: &Hooks) -> Result<(), OpFailure> {

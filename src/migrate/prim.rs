@@ -212,9 +212,9 @@ pub fn type_name(v: &Value) -> &'static str {
 }
 
 /// Renames key `old` to `new` in the object at `parent`, keeping its place.
-pub fn rename(v: &mut Value, parent: &[&str], old: &str, new: &str) {
+pub fn rename(v: &mut Value, parent: &[&str], old: &str, new: &str) -> Result<(), OpFailure> {
     let Some(Value::Object(m)) = get_mut(v, parent) else {
-        return;
+        return Ok(());
     };
     // One scan finds the key's place and whether `new` is taken, so the
     // usual case (a free name) costs one removal and one insertion.
@@ -227,33 +227,55 @@ pub fn rename(v: &mut Value, parent: &[&str], old: &str, new: &str) {
         }
     }
     let Some(index) = index else {
-        return;
+        return Ok(());
     };
-    if !taken {
-        // A free name: append it with the value and swap it into the old
-        // key's slot, which keeps the order without shifting entries.
-        let value = m
-            .values_mut()
-            .nth(index)
-            .map(Value::take)
-            .unwrap_or_default();
-        m.insert(new.to_owned(), value);
-        m.swap_remove(old);
-        return;
+    if taken {
+        let mut at = parent.to_vec();
+        at.push(new);
+        return Err(OpFailure::at(&at, taken_message("rename", old, new)));
     }
-    if let Some((k, value)) = m.shift_remove_entry(old) {
-        m.shift_remove(new);
-        let k = key(&mut Some(k), new);
-        let index = index.min(m.len());
-        match index == m.len() {
-            true => m.insert(k, value),
-            false => m.shift_insert(index, k, value),
-        };
+    // A free name: append it with the value and swap it into the old
+    // key's slot, which keeps the order without shifting entries.
+    let value = m
+        .values_mut()
+        .nth(index)
+        .map(Value::take)
+        .unwrap_or_default();
+    m.insert(new.to_owned(), value);
+    m.swap_remove(old);
+    Ok(())
+}
+
+/// Why an op that would put a value where one already is refuses: the
+/// value there would be lost without a word.
+fn taken_message(op: &str, from: &str, to: &str) -> String {
+    format!(
+        "cannot {op} `{from}` to `{to}`: `{to}` already holds a value, which would be lost; remove it first (a `remove` op before this one) if it is to be replaced"
+    )
+}
+
+fn pointer_of(tokens: &[&str]) -> String {
+    tokens.iter().map(|t| format!("/{t}")).collect()
+}
+
+/// Refuses to put a value at `to` when one is there, unless `to` holds
+/// `from` (a hoist: the container is replaced by a member of it).
+fn ensure_free(v: &Value, op: &str, from: &[&str], to: &[&str]) -> Result<(), OpFailure> {
+    match get(v, to) {
+        Some(_) if !from.starts_with(to) => Err(OpFailure::at(
+            to,
+            taken_message(op, &pointer_of(from), &pointer_of(to)),
+        )),
+        _ => Ok(()),
     }
 }
 
 /// Moves the value at `from` to `to` (nothing to do when `from` is missing).
 pub fn move_value(v: &mut Value, from: &[&str], to: &[&str]) -> Result<(), OpFailure> {
+    if from == to || get(v, from).is_none() {
+        return Ok(());
+    }
+    ensure_free(v, "move", from, to)?;
     match take_entry(v, from) {
         Some((k, x)) => put_with(v, to, x, k),
         None => Ok(()),
@@ -262,6 +284,10 @@ pub fn move_value(v: &mut Value, from: &[&str], to: &[&str]) -> Result<(), OpFai
 
 /// Copies the value at `from` to `to` (nothing to do when `from` is missing).
 pub fn copy_value(v: &mut Value, from: &[&str], to: &[&str]) -> Result<(), OpFailure> {
+    if from == to || get(v, from).is_none() {
+        return Ok(());
+    }
+    ensure_free(v, "copy", from, to)?;
     match get(v, from).cloned() {
         Some(x) => put(v, to, x),
         None => Ok(()),

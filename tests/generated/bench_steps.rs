@@ -5,7 +5,7 @@
 #[allow(unused_variables, clippy::all)]
 pub fn bench_pins_0001_structured_images_up(v0: &mut ::serde_json::Value) -> ::std::result::Result<(), ::statewright::migrate::OpFailure> {
     ::statewright::migrate::prim::each(v0, &["services"], |v1| {
-        ::statewright::migrate::prim::rename(v1, &[], "tag", "version");
+        ::statewright::migrate::prim::rename(v1, &[], "tag", "version")?;
         ::statewright::migrate::prim::move_value(v1, &["image"], &["image", "name"])?;
         ::statewright::migrate::prim::move_value(v1, &["version"], &["image", "version"])?;
         ::statewright::migrate::cast::cast(v1, &["replicas"], ::statewright::migrate::ScalarType::String, ::statewright::migrate::ScalarType::Integer)?;
@@ -21,7 +21,7 @@ pub fn bench_pins_0001_structured_images_down(v0: &mut ::serde_json::Value) -> :
         ::statewright::migrate::cast::cast(v1, &["replicas"], ::statewright::migrate::ScalarType::Integer, ::statewright::migrate::ScalarType::String)?;
         ::statewright::migrate::prim::move_value(v1, &["image", "version"], &["version"])?;
         ::statewright::migrate::prim::move_value(v1, &["image", "name"], &["image"])?;
-        ::statewright::migrate::prim::rename(v1, &[], "version", "tag");
+        ::statewright::migrate::prim::rename(v1, &[], "version", "tag")?;
         Ok(())
     })?;
     Ok(())
@@ -40,7 +40,7 @@ pub fn bench_pins_0002_tiers_regions_channel_up(v0: &mut ::serde_json::Value) ->
                 ::statewright::migrate::prim::set_str(x, "best_effort");
             }
         }
-        ::statewright::migrate::prim::rename(v1, &[], "region", "regions");
+        ::statewright::migrate::prim::rename(v1, &[], "region", "regions")?;
         ::statewright::migrate::prim::wrap(v1, &["regions"]);
         Ok(())
     })?;
@@ -56,7 +56,7 @@ pub fn bench_pins_0002_tiers_regions_channel_down(v0: &mut ::serde_json::Value) 
     ::statewright::migrate::prim::move_value(v0, &["channel"], &["defaults", "channel"])?;
     ::statewright::migrate::prim::each(v0, &["services"], |v1| {
         ::statewright::migrate::prim::head(v1, &["regions"]);
-        ::statewright::migrate::prim::rename(v1, &[], "regions", "region");
+        ::statewright::migrate::prim::rename(v1, &[], "regions", "region")?;
         if let Some(x) = ::statewright::migrate::prim::get_mut(v1, &["tier"]) {
             if *x == "critical" {
                 ::statewright::migrate::prim::set_str(x, "gold");
@@ -75,7 +75,7 @@ pub fn bench_pins_0002_tiers_regions_channel_down(v0: &mut ::serde_json::Value) 
 #[allow(unused_variables, clippy::all)]
 pub fn bench_pins_0003_owners_and_instances_up(v0: &mut ::serde_json::Value) -> ::std::result::Result<(), ::statewright::migrate::OpFailure> {
     ::statewright::migrate::prim::each(v0, &["services"], |v1| {
-        ::statewright::migrate::prim::rename(v1, &[], "replicas", "instances");
+        ::statewright::migrate::prim::rename(v1, &[], "replicas", "instances")?;
         ::statewright::migrate::prim::fill(v1, &["owner"], || ::serde_json::Value::Object({ let mut m = ::serde_json::Map::with_capacity(2); m.insert(::std::string::String::from("team"), ::serde_json::Value::String(::std::string::String::from("platform"))); m.insert(::std::string::String::from("pager"), ::serde_json::Value::Bool(false)); m }))?;
         ::statewright::migrate::prim::fill(v1, &["paused"], || ::serde_json::Value::Bool(false))?;
         ::statewright::migrate::prim::copy_value(v1, &["image", "version"], &["last_deployed"])?;
@@ -90,7 +90,7 @@ pub fn bench_pins_0003_owners_and_instances_down(v0: &mut ::serde_json::Value) -
     ::statewright::migrate::prim::each(v0, &["services"], |v1| {
         ::statewright::migrate::prim::take(v1, &["last_deployed"]);
         ::statewright::migrate::prim::take(v1, &["owner"]);
-        ::statewright::migrate::prim::rename(v1, &[], "instances", "replicas");
+        ::statewright::migrate::prim::rename(v1, &[], "instances", "replicas")?;
         Ok(())
     })?;
     Ok(())

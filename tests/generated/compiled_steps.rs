@@ -5,7 +5,7 @@
 #[allow(unused_variables, clippy::all)]
 pub fn deploy_pins_0001_structured_images_up(v0: &mut ::serde_json::Value) -> ::std::result::Result<(), ::statewright::migrate::OpFailure> {
     ::statewright::migrate::prim::each(v0, &["services"], |v1| {
-        ::statewright::migrate::prim::rename(v1, &[], "tag", "version");
+        ::statewright::migrate::prim::rename(v1, &[], "tag", "version")?;
         ::statewright::migrate::prim::move_value(v1, &["image"], &["image", "name"])?;
         ::statewright::migrate::prim::move_value(v1, &["version"], &["image", "version"])?;
         ::statewright::migrate::cast::cast(v1, &["replicas"], ::statewright::migrate::ScalarType::String, ::statewright::migrate::ScalarType::Integer)?;
@@ -21,7 +21,7 @@ pub fn deploy_pins_0001_structured_images_down(v0: &mut ::serde_json::Value) -> 
         ::statewright::migrate::cast::cast(v1, &["replicas"], ::statewright::migrate::ScalarType::Integer, ::statewright::migrate::ScalarType::String)?;
         ::statewright::migrate::prim::move_value(v1, &["image", "version"], &["version"])?;
         ::statewright::migrate::prim::move_value(v1, &["image", "name"], &["image"])?;
-        ::statewright::migrate::prim::rename(v1, &[], "version", "tag");
+        ::statewright::migrate::prim::rename(v1, &[], "version", "tag")?;
         Ok(())
     })?;
     Ok(())
@@ -40,7 +40,7 @@ pub fn deploy_pins_0002_tiers_regions_channel_up(v0: &mut ::serde_json::Value) -
                 ::statewright::migrate::prim::set_str(x, "best_effort");
             }
         }
-        ::statewright::migrate::prim::rename(v1, &[], "region", "regions");
+        ::statewright::migrate::prim::rename(v1, &[], "region", "regions")?;
         ::statewright::migrate::prim::wrap(v1, &["regions"]);
         Ok(())
     })?;
@@ -56,7 +56,7 @@ pub fn deploy_pins_0002_tiers_regions_channel_down(v0: &mut ::serde_json::Value)
     ::statewright::migrate::prim::move_value(v0, &["channel"], &["defaults", "channel"])?;
     ::statewright::migrate::prim::each(v0, &["services"], |v1| {
         ::statewright::migrate::prim::head(v1, &["regions"]);
-        ::statewright::migrate::prim::rename(v1, &[], "regions", "region");
+        ::statewright::migrate::prim::rename(v1, &[], "regions", "region")?;
         if let Some(x) = ::statewright::migrate::prim::get_mut(v1, &["tier"]) {
             if *x == "critical" {
                 ::statewright::migrate::prim::set_str(x, "gold");

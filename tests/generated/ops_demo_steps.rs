@@ -10,7 +10,7 @@ pub fn ops_demo_0001_every_op_up(v0: &mut ::serde_json::Value) -> ::std::result:
     }
     ::statewright::migrate::prim::fill(v0, &["meta", "owner"], || ::serde_json::Value::Object({ let mut m = ::serde_json::Map::with_capacity(1); m.insert(::std::string::String::from("team"), ::serde_json::Value::String(::std::string::String::from("core"))); m }))?;
     ::statewright::migrate::prim::take(v0, &["legacy"]);
-    ::statewright::migrate::prim::rename(v0, &["meta"], "date", "day");
+    ::statewright::migrate::prim::rename(v0, &["meta"], "date", "day")?;
     ::statewright::migrate::prim::copy_value(v0, &["meta", "day"], &["audit", "first_day"])?;
     ::statewright::migrate::prim::move_value(v0, &["deep", "a", "b"], &["hoisted"])?;
     ::statewright::migrate::prim::wrap(v0, &["single"]);
@@ -28,7 +28,7 @@ pub fn ops_demo_0001_every_op_up(v0: &mut ::serde_json::Value) -> ::std::result:
         crate::migration_hooks::upper_name(x).map_err(|m| ::statewright::migrate::OpFailure::at(&["meta"], format!("hook `upper_name` failed: {m}")))?;
     }
     ::statewright::migrate::prim::each(v0, &["items"], |v1| {
-        ::statewright::migrate::prim::rename(v1, &[], "n", "name");
+        ::statewright::migrate::prim::rename(v1, &[], "n", "name")?;
         if let Some(x) = ::statewright::migrate::prim::get_mut(v1, &["kind"]) {
             if *x == "a" {
                 ::statewright::migrate::prim::set_str(x, "alpha");
@@ -66,7 +66,7 @@ pub fn ops_demo_0001_every_op_down(v0: &mut ::serde_json::Value) -> ::std::resul
                 ::statewright::migrate::prim::set_str(x, "a");
             }
         }
-        ::statewright::migrate::prim::rename(v1, &[], "name", "n");
+        ::statewright::migrate::prim::rename(v1, &[], "name", "n")?;
         Ok(())
     })?;
     if let Some(x) = ::statewright::migrate::prim::get_mut(v0, &["meta"]) {
@@ -85,7 +85,7 @@ pub fn ops_demo_0001_every_op_down(v0: &mut ::serde_json::Value) -> ::std::resul
     ::statewright::migrate::prim::head(v0, &["single"]);
     ::statewright::migrate::prim::move_value(v0, &["hoisted"], &["deep", "a", "b"])?;
     ::statewright::migrate::prim::take(v0, &["audit", "first_day"]);
-    ::statewright::migrate::prim::rename(v0, &["meta"], "day", "date");
+    ::statewright::migrate::prim::rename(v0, &["meta"], "day", "date")?;
     ::statewright::migrate::prim::fill(v0, &["legacy"], || ::serde_json::Value::from(0i64))?;
     ::statewright::migrate::prim::take(v0, &["meta", "created"]);
     Ok(())

@@ -75,7 +75,7 @@ const OPS: &[(&str, &str)] = &[
     ("remove", "{{ rt }}::prim::take({{ v }}, {{ path }});"),
     (
         "rename",
-        "{{ rt }}::prim::rename({{ v }}, {{ parent }}, {{ old }}, {{ new }});",
+        "{{ rt }}::prim::rename({{ v }}, {{ parent }}, {{ old }}, {{ new }})?;",
     ),
     (
         "copy",
