@@ -39,12 +39,16 @@ pub enum Op {
     /// Removes a field. Inverse: `add` with `default`, when one is given;
     /// otherwise the step is lossy.
     Remove(RemoveOp),
-    /// Renames a field within its object. Inverse: the rename back.
+    /// Renames a field within its object; refused when the new name
+    /// already holds a value. Inverse: the rename back.
     Rename(RenameOp),
-    /// Copies a value to another pointer. Inverse: `remove` of the copy.
+    /// Copies a value to another pointer; refused when the target already
+    /// holds a value. Inverse: `remove` of the copy.
     Copy(FromToOp),
     /// Moves a value to another pointer, at any nesting level (hoist,
-    /// plunge). Inverse: the move back.
+    /// plunge); refused when the target already holds a value, unless the
+    /// target holds the value moved (a hoist replaces its container).
+    /// Inverse: the move back.
     Move(FromToOp),
     /// Turns a scalar into a one-item array. Inverse: `head`.
     Wrap(PathOp),
