@@ -124,6 +124,9 @@ fn ms(d: Duration) -> String {
     format!("{v:.decimals$}")
 }
 
+#[path = "../tests/common/corpus.rs"]
+mod shared_corpus;
+
 fn main() {
     let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
     let budget = Duration::from_secs_f64(
@@ -132,10 +135,7 @@ fn main() {
             .and_then(|s| s.parse().ok())
             .unwrap_or(1.0),
     );
-    let root = std::env::var_os("STATEWRIGHT_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"))
-        .join("jsonschema-rs-bench");
+    let root = shared_corpus::corpus().join("jsonschema-rs-bench");
 
     let pairs = pairs(&root);
     println!(

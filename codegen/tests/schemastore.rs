@@ -1,5 +1,5 @@
 //! Code generation over the SchemaStore corpus (82 real-world schemas,
-//! `/work/shared/corpus/schemastore` or `$STATEWRIGHT_CORPUS/schemastore`):
+//! `../shared/corpus/schemastore` or `$STATEWRIGHT_CORPUS/schemastore`):
 //! no panic escapes, every outcome is reported, and the generated modules
 //! are compiled together in a scratch crate. Prints a table: which schemas
 //! give compiling types, which needed `serde_json::Value` fallbacks (where),
@@ -16,11 +16,11 @@ use statewright_spec::OfflineRegistry;
 /// Schemas whose types must compile; raise it when codegen improves.
 const COMPILING_FLOOR: usize = 82;
 
+#[path = "../../tests/common/corpus.rs"]
+mod shared_corpus;
+
 fn corpus() -> PathBuf {
-    let base = std::env::var_os("STATEWRIGHT_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/work/shared/corpus"));
-    base.join("schemastore/schemas")
+    shared_corpus::corpus().join("schemastore/schemas")
 }
 
 #[derive(Debug)]

@@ -28,10 +28,9 @@ pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The shared external corpus (never edited by tests).
-pub fn corpus() -> PathBuf {
-    repo().join("../shared/corpus")
-}
+#[path = "../common/corpus.rs"]
+mod shared_corpus;
+pub use shared_corpus::corpus;
 
 /// Runs `statewright ARGS` in `cwd` with colors off.
 pub fn run_in(cwd: &Path, args: &[&str]) -> Run {

@@ -1,25 +1,8 @@
 //! Shared helpers: where the external corpus lives.
 
-use std::path::PathBuf;
-
-/// The shared corpus folder: `$STATEWRIGHT_CORPUS`, else `shared/corpus`
-/// beside or above the repository.
-pub fn corpus() -> PathBuf {
-    if let Ok(p) = std::env::var("STATEWRIGHT_CORPUS") {
-        return PathBuf::from(p);
-    }
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    for dir in root.ancestors() {
-        let c = dir.join("shared/corpus");
-        if c.is_dir() {
-            return c;
-        }
-    }
-    panic!(
-        "shared/corpus not found above {}; set STATEWRIGHT_CORPUS",
-        root.display()
-    );
-}
+#[path = "../common/corpus.rs"]
+mod shared_corpus;
+pub use shared_corpus::corpus;
 
 /// Reads a JSON file.
 pub fn read_json(path: &std::path::Path) -> serde_json::Value {
