@@ -344,7 +344,7 @@ fn deploy_pins_chain_goes_up_and_back_down() {
 }
 
 #[test]
-fn refuses_a_lossy_downgrade_without_the_flag() {
+fn a_downgrade_through_a_step_without_an_inverse_that_loses_nothing_runs() {
     let dir = scratch();
     let mig = dir.path().join("migrations");
     let file = mig.join("deploy-pins/0002_tiers_regions_channel.yaml");
@@ -366,31 +366,20 @@ fn refuses_a_lossy_downgrade_without_the_flag() {
         to: Target::Version(2),
         ..opts()
     };
-    let e = m.prepare(&docs, &down).unwrap_err();
-    assert!(e.is_refusal());
-    let msg = e.to_string();
-    assert!(
-        msg.contains("downgrading `deploy-pins` from v3 to v2 is lossy"),
-        "{msg}"
-    );
-    assert!(
-        msg.contains("0002_tiers_regions_channel: remove at /defaults loses the removed value"),
-        "{msg}"
-    );
-    assert!(msg.contains("pass --allow-lossy"), "{msg}");
-    let lossy = MigrateOptions {
-        allow_lossy: true,
-        ..down
-    };
+    // The `remove` has no inverse now, but this document loses nothing
+    // through it: `defaults` held only the channel, which the move gives
+    // back. So the downgrade runs without the flag, says nothing is lost,
+    // and still backs up first (a step without an inverse).
     let mut batches = Vec::new();
     let mut writer = |b: &WriteBatch| -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         batches.push(b.backup_first);
         Ok(())
     };
-    let summary = m.migrate(&docs, &lossy, &mut writer).unwrap();
+    let summary = m.migrate(&docs, &down, &mut writer).unwrap();
     assert!(summary.backup_first);
     assert_eq!(batches, [true]);
-    assert_eq!(summary.migrated[0].steps[0].lost[0].pointer, "/defaults");
+    assert!(summary.migrated[0].steps[0].lost.is_empty());
+    assert!(summary.migrated[0].steps[0].lossy_step);
     assert_eq!(
         summary.migrated[0].value["defaults"],
         json!({"channel": "stable"})

@@ -129,12 +129,27 @@ fn ops_on_large_objects_match_small_ones() {
 
 #[test]
 fn copy_and_its_inverse() {
-    // Parents created on the way up stay (empty) on the way down: copy into
-    // an existing object for an exact round trip.
+    // Parents created on the way up are removed (when empty) on the way
+    // down: a copy into a new object round trips exactly.
     both_ways(
         "  - copy: {from: /a/x, to: /b/y}\n",
-        json!({"a": {"x": 1}, "b": {}}),
+        json!({"a": {"x": 1}}),
         json!({"a": {"x": 1}, "b": {"y": 1}}),
+    );
+    // Into an object that holds other members: the object stays.
+    both_ways(
+        "  - copy: {from: /a/x, to: /b/y}\n",
+        json!({"a": {"x": 1}, "b": {"z": 2}}),
+        json!({"a": {"x": 1}, "b": {"z": 2, "y": 1}}),
+    );
+}
+
+#[test]
+fn a_move_into_a_new_object_round_trips() {
+    both_ways(
+        "  - each: {path: /devices, ops: [{move: {from: /site, to: /location/site}}]}\n",
+        json!({"devices": {"a": {"site": "n"}, "b": {"site": "s", "notes": "x"}}}),
+        json!({"devices": {"a": {"location": {"site": "n"}}, "b": {"notes": "x", "location": {"site": "s"}}}}),
     );
 }
 

@@ -305,12 +305,8 @@ fn compiled(
     // Checked against `statewright.sum` as `statewright migrate` checks
     // them: a step compiled from an edited file would record a file hash
     // in documents' history that the released migration does not have.
-    let set = load_checked(dir).map_err(|e| {
-        fail(match e.help() {
-            Some(help) => format!("{e}; fix: {help}"),
-            None => e.to_string(),
-        })
-    })?;
+    // The error's text already ends in its `; fix: …`.
+    let set = load_checked(dir).map_err(|e| fail(e.to_string()))?;
     let steps = render_steps(&set, opts).map_err(|e| fail(e.to_string()))?;
     let kinds: Vec<render::CompiledKind> = catalog
         .kinds

@@ -14,7 +14,8 @@
 //! makes its ops' pointers `/services/*/..`). Then:
 //!
 //! - a newly required property (`SD211`, `SD212`) needs an op that fills
-//!   it: `add`, `set_default`, or a `copy`, `move` or `rename` into it;
+//!   it: `add`, `set_default`, or a `copy`, `move` or `rename` into it (an
+//!   `add`, `copy` or `move` below it creates it too);
 //! - a property removed from a closed object (`SD203`) needs `remove`, or
 //!   a `move` or `rename` away from it;
 //! - a change to the values a field admits (its type, enum or const,
@@ -369,9 +370,12 @@ impl FlatOp {
             return on_it || into_it;
         }
         match needs {
+            // An op that puts a value below a missing object creates the
+            // object too (`move /site → /location/site` fills `/location`).
             Need::Fill => match self.name {
-                "add" | "set_default" => same(&self.from, p),
-                "copy" | "move" | "rename" => self.to.as_deref().is_some_and(|t| same(t, p)),
+                "add" | "set_default" => within(&self.from, p),
+                "copy" | "move" => self.to.as_deref().is_some_and(|t| within(t, p)),
+                "rename" => self.to.as_deref().is_some_and(|t| same(t, p)),
                 _ => false,
             },
             Need::Remove => match self.name {
@@ -482,5 +486,43 @@ mod tests {
         );
         let c = run(a, b, "[{hook: {name: fix, path: /other}}]");
         assert_eq!(c[0].2, None);
+    }
+}
+
+#[cfg(test)]
+mod created {
+    use super::*;
+    use crate::diff::{SchemaDiffOptions, diff_schemas};
+    use serde_json::json;
+    use statewright_spec::migration::parse_str;
+
+    #[test]
+    fn a_move_into_a_new_object_creates_it() {
+        let item = |props: Value, req: Value| {
+            json!({"properties": {"v": {"const": 1}, "devices": {"type": "object",
+                "additionalProperties": {"type": "object", "properties": props, "required": req,
+                "additionalProperties": false}}}})
+        };
+        let a = item(json!({"site": {"type": "string"}}), json!(["site"]));
+        let mut b = item(
+            json!({"location": {"type": "object", "properties": {"site": {"type": "string"}},
+                "required": ["site"]}}),
+            json!(["location"]),
+        );
+        b["properties"]["v"]["const"] = json!(2);
+        let d = diff_schemas(&a, &b, &SchemaDiffOptions::new()).unwrap();
+        let text = "kind: k\nfrom: 1\nto: 2\ndescription: d\nops:\n  - each: {path: /devices, ops: [{move: {from: /site, to: /location/site}}]}\n";
+        let m = parse_str("0001_m.yaml", text).unwrap();
+        let c = coverage(&a, &b, &d, &m.file, "/v");
+        let loc = c
+            .iter()
+            .find(|c| c.document_path.as_deref() == Some("/devices/*/location"))
+            .expect("the new object is a change");
+        assert_eq!(
+            loc.covered_by.as_deref(),
+            Some("move /devices/*/site → /devices/*/location/site"),
+            "{c:?}"
+        );
+        assert!(uncovered(&c).next().is_none(), "{c:?}");
     }
 }

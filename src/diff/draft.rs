@@ -6,7 +6,10 @@
 //!   when B declares none);
 //! - a property B no longer declares becomes `remove`;
 //! - a removed and an added property of the same type in the same object
-//!   are suggested, in comments, as a `rename` the author confirms;
+//!   are suggested, in comments, as a `rename` the author confirms; a
+//!   removed property and a value of its type added anywhere else in the
+//!   same item (inside a new object too) as a `move`;
+//! - every `remove` is marked `# LOSSY` (it drops the value on upgrade);
 //! - other backward-incompatible changes (a type or enum narrowed) are
 //!   listed as `TODO` comments naming the op they need.
 //!
@@ -71,6 +74,57 @@ impl Block {
     }
 }
 
+/// The path up to and including its last `*`: the item an `each` block
+/// runs on (empty at the top level).
+fn item_of(path: &[String]) -> &[String] {
+    let end = path.iter().rposition(|t| t == "*").map_or(0, |i| i + 1);
+    &path[..end]
+}
+
+/// Every property an added value declares, itself included, with its
+/// schema: where a removed value may have gone (`/location/site` inside
+/// a new `/location`).
+fn targets<'a>(path: &[String], schema: &'a Value, out: &mut Vec<(Vec<String>, &'a Value)>) {
+    out.push((path.to_vec(), schema));
+    if let Some(Value::Object(props)) = schema.get("properties") {
+        for (name, s) in props {
+            let mut p = path.to_vec();
+            p.push(name.clone());
+            targets(&p, s, out);
+        }
+    }
+}
+
+/// Comments suggesting a `move` of the removed `r` to each value of its
+/// type added anywhere in the same item (other than a plain rename).
+fn move_suggestions(r: &Prop, added: &BTreeMap<Vec<String>, Prop>, blk: &mut Block, rel: &str) {
+    let item = item_of(&r.path);
+    let Some(ty) = r.schema.get("type") else {
+        return;
+    };
+    let mut found = Vec::new();
+    for p in added.values().filter(|p| item_of(&p.path) == item) {
+        targets(&p.path, &p.schema, &mut found);
+    }
+    let parent = &r.path[..r.path.len() - 1];
+    for (to, schema) in found {
+        let renamed = to.len() == r.path.len() && to[..to.len() - 1] == *parent;
+        if renamed || schema.get("type") != Some(ty) || to.len() <= item.len() {
+            continue;
+        }
+        blk.lines.push(format!(
+            "# possible move: if {} went to {}, replace this `remove` (and any `add` above it) with",
+            show(&r.path),
+            show(&to)
+        ));
+        blk.lines.push(format!(
+            "#   - move: {{ from: {}, to: {} }}",
+            quote(rel),
+            quote(&show(&to[item.len()..]))
+        ));
+    }
+}
+
 /// A value of the property's type to start from: `null` when the type
 /// allows it, an empty object or array for those, else `null`.
 fn placeholder(schema: &Value) -> &'static str {
@@ -131,6 +185,21 @@ pub fn draft_migration(
     diff: &SchemaDiff,
     version_pointer: &str,
 ) -> String {
+    let changes = collect(a, b, diff, version_pointer);
+    let mut root = Block::default();
+    draft_removes(&changes, &mut root);
+    draft_adds_and_todos(&changes, &mut root);
+    render_file(kind, from, &root)
+}
+
+/// The properties added and removed, and the changes left to the author.
+struct Changes<'d> {
+    added: BTreeMap<Vec<String>, Prop>,
+    removed: BTreeMap<Vec<String>, Prop>,
+    todo: Vec<(Vec<String>, &'d Change)>,
+}
+
+fn collect<'d>(a: &Value, b: &Value, diff: &'d SchemaDiff, version_pointer: &str) -> Changes<'d> {
     let version = tokens(version_pointer);
     let mut added: BTreeMap<Vec<String>, Prop> = BTreeMap::new();
     let mut removed: BTreeMap<Vec<String>, Prop> = BTreeMap::new();
@@ -173,7 +242,15 @@ pub fn draft_migration(
             }
         }
     }
-    let mut root = Block::default();
+    Changes {
+        added,
+        removed,
+        todo,
+    }
+}
+
+fn draft_removes(changes: &Changes<'_>, root: &mut Block) {
+    let Changes { added, removed, .. } = changes;
     for r in removed.values() {
         let (blk, rel) = root.at(&r.path);
         let twins: Vec<&Prop> = added
@@ -197,9 +274,18 @@ pub fn draft_migration(
                 quote(&name)
             ));
         }
+        move_suggestions(r, added, blk, &rel);
+        blk.lines.push(format!(
+            "# LOSSY: this `remove` drops {} on upgrade, and a downgrade cannot restore it; keep the value with a `move`/`rename`, or give `default:` for a downgrade to put back",
+            show(&r.path)
+        ));
         blk.lines
             .push(format!("- remove: {{ path: {} }}", quote(&rel)));
     }
+}
+
+fn draft_adds_and_todos(changes: &Changes<'_>, root: &mut Block) {
+    let Changes { added, todo, .. } = changes;
     for p in added.values() {
         let default = p.schema.get("default");
         if !p.required && default.is_none() {
@@ -222,7 +308,7 @@ pub fn draft_migration(
             quote(&rel)
         ));
     }
-    for (path, c) in &todo {
+    for (path, c) in todo.iter() {
         let (blk, rel) = root.at(path);
         blk.lines.push(format!(
             "# TODO: {} ({}): {}; needs {} at {}",
@@ -233,6 +319,9 @@ pub fn draft_migration(
             quote(&rel)
         ));
     }
+}
+
+fn render_file(kind: &str, from: u32, root: &Block) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -312,6 +401,38 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("TODO: /m/*/k (SD103)"), "{text}");
+    }
+
+    #[test]
+    fn a_scalar_moved_into_a_new_object_is_suggested_as_a_move_and_marked_lossy() {
+        let schema = |v: u32, props: Value, req: Value| {
+            json!({"type": "object", "properties": {
+                "schema_version": {"const": v},
+                "devices": {"type": "object", "additionalProperties": {
+                    "type": "object", "properties": props, "required": req, "additionalProperties": false}}
+            }})
+        };
+        let a = schema(1, json!({"site": {"type": "string"}}), json!(["site"]));
+        let b = schema(
+            2,
+            json!({"location": {"type": "object", "properties": {"site": {"type": "string"}}, "required": ["site"]}}),
+            json!(["location"]),
+        );
+        let d = diff_schemas(&a, &b, &SchemaDiffOptions::new()).unwrap();
+        let text = draft_migration("k", 1, &a, &b, &d, "/schema_version");
+        parse_str("0001_x.yaml", &text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        assert!(
+            text.contains("#   - move: { from: \"/site\", to: \"/location/site\" }"),
+            "{text}"
+        );
+        assert!(
+            text.contains("# LOSSY: this `remove` drops /devices/*/site on upgrade"),
+            "{text}"
+        );
+        assert!(
+            text.starts_with("# yaml-language-server: $schema=../migration.schema.json\n"),
+            "{text}"
+        );
     }
 
     #[test]

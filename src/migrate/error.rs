@@ -85,7 +85,7 @@ pub enum MigrateError {
     },
     /// The document's history names a migration that differs now.
     #[error(
-        "provenance mismatch: the document's history records migration `{migration}` with {recorded}, but {current}; refusing to migrate a document whose past steps cannot be trusted; fix: restore migrations/{kind}/{migration} as released (from version control), or restore the document from a backup"
+        "provenance mismatch: the document's history records migration `{migration}` with {recorded}, but {current}; refusing to migrate a document whose past steps cannot be trusted; fix: restore migrations/{kind}/{migration}.yaml as released (from version control), or restore the document from a backup"
     )]
     Provenance {
         /// The kind.
@@ -144,6 +144,74 @@ pub enum MigrateError {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// `migrate new`: the kind has a single version, nothing to migrate to.
+    #[error("`{kind}` has only v{latest}: there is no version to migrate to; fix: add {add} first")]
+    NothingToDraft {
+        /// The kind.
+        kind: String,
+        /// Its only version.
+        latest: u32,
+        /// The schema file to add.
+        add: String,
+    },
+    /// `migrate new`: every version already has its migration.
+    #[error("v{latest} of `{kind}` already has its migration {}; not overwritten; fix: edit that file, or add {add} and draft its migration", file.display())]
+    AlreadyDrafted {
+        /// The kind.
+        kind: String,
+        /// Its newest version.
+        latest: u32,
+        /// The migration file that reaches it.
+        file: PathBuf,
+        /// The schema file to add for a next version.
+        add: String,
+    },
+    /// `migrate new`: a version to draft has no previous version to diff with.
+    #[error(
+        "kind `{kind}` has v{to} but no v{from} to diff it with; fix: add schemas/{kind}/v{from}.json"
+    )]
+    NoPreviousSchema {
+        /// The kind.
+        kind: String,
+        /// The missing version.
+        from: u32,
+        /// The version to draft.
+        to: u32,
+    },
+    /// `migrate new`: the name is not a migration name.
+    #[error(
+        "--name `{name}` is not a migration name; fix: use lower-case letters, digits and `_` (owners_and_instances)"
+    )]
+    BadName {
+        /// The name given.
+        name: String,
+    },
+    /// `migrate new`: the two schemas could not be diffed, or the draft
+    /// does not parse (a bug: report it with the two schemas).
+    #[error("cannot draft the migration of `{kind}` v{from} → v{}: {message}", from + 1)]
+    Draft {
+        /// The kind.
+        kind: String,
+        /// The version drafted from.
+        from: u32,
+        /// What went wrong.
+        message: String,
+    },
+    /// `migrate new`: the file exists; it is never overwritten.
+    #[error("{} already exists; not overwritten; fix: edit that file, or choose another --name", path.display())]
+    Exists {
+        /// The file.
+        path: PathBuf,
+    },
+    /// `migrate new`: the draft could not be written.
+    #[error("cannot write {}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
     /// The writer (the store) failed; nothing was written.
     #[error("writing the migrated documents failed: {source}")]
     Write {
@@ -179,7 +247,9 @@ impl MigrateError {
             ) => true,
             MigrateError::NewerThanKnown { .. }
             | MigrateError::LossyDowngrade { .. }
-            | MigrateError::Provenance { .. } => true,
+            | MigrateError::Provenance { .. }
+            | MigrateError::AlreadyDrafted { .. }
+            | MigrateError::Exists { .. } => true,
             _ => false,
         }
     }

@@ -87,7 +87,13 @@ fn fill(o: &FillOp, v: &mut Value, _: &Hooks) -> Result<(), OpFailure> {
 }
 
 fn remove(o: &RemoveOp, v: &mut Value, _: &Hooks) -> Result<(), OpFailure> {
-    prim::take(v, &refs(&toks(&o.path)));
+    let path = toks(&o.path);
+    match o.if_empty {
+        true => prim::take_if_empty(v, &refs(&path)),
+        false => {
+            prim::take(v, &refs(&path));
+        }
+    }
     Ok(())
 }
 

@@ -8,10 +8,14 @@ pub mod apply;
 pub mod cast;
 pub mod compiled;
 pub mod error;
+pub mod generate;
+mod generated;
 pub mod interp;
+pub mod new;
 pub mod plan;
 pub mod prim;
 pub mod run;
+pub mod select;
 pub mod verify;
 
 pub use apply::{
@@ -20,13 +24,16 @@ pub use apply::{
 };
 pub use compiled::{Compiled, CompiledCatalog, CompiledKind, CompiledStep, StepFn, upgrade};
 pub use error::MigrateError;
+pub use generated::VerifyOptions;
 pub use interp::{HookFn, Hooks, run_ops};
+pub use new::{NewMigration, new_migration};
 pub use plan::{Direction, Plan, PlannedStep, plan};
 pub use prim::OpFailure;
 pub use run::{
     DocumentPlan, DocumentStatus, MigrateOptions, Migrated, Migrator, StateWriter, StatusState,
     StepSummary, Summary, Target, WriteBatch,
 };
+pub use select::{select_documents, with_version};
 pub use statewright_spec::migration::ScalarType;
 pub use statewright_spec::migration::{MigrationSet, load_checked, rehash};
-pub use verify::{Finding, VerifyReport, verify};
+pub use verify::{Finding, VerifyReport, verify, verify_with};

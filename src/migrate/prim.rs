@@ -71,6 +71,19 @@ pub fn take(v: &mut Value, tokens: &[&str]) -> Option<Value> {
     take_entry(v, tokens).map(|(_, x)| x)
 }
 
+/// Removes the value at `tokens` when it is an empty object or array (a
+/// container an upgrade created, taken away by the downgrade).
+pub fn take_if_empty(v: &mut Value, tokens: &[&str]) {
+    let empty = match get(v, tokens) {
+        Some(Value::Object(m)) => m.is_empty(),
+        Some(Value::Array(a)) => a.is_empty(),
+        _ => false,
+    };
+    if empty {
+        take(v, tokens);
+    }
+}
+
 /// Like [`take`], with the removed key (objects only), whose buffer a
 /// following insertion can reuse.
 fn take_entry(v: &mut Value, tokens: &[&str]) -> Option<(Option<String>, Value)> {

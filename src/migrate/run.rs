@@ -49,8 +49,12 @@ pub struct StepSummary {
     pub to: u32,
     /// Up or down.
     pub direction: Direction,
-    /// What the step loses (downgrades only).
+    /// What the step loses on this document (downgrades only): each
+    /// value with its pointer; empty when nothing is lost.
     pub lost: Vec<Lossy>,
+    /// A downgrade through a step that has ops without an inverse (which
+    /// may or may not lose anything on a given document).
+    pub lossy_step: bool,
 }
 
 /// What one document would receive (`--dry-run`).
@@ -224,7 +228,8 @@ impl<'a> Migrator<'a> {
         };
         let p = plan(self.catalog, self.migrations, &kind, from, to)?;
         check_provenance(&kind, value, &p.fields.history, self.migrations)?;
-        p.ensure_allowed(opts.allow_lossy)?;
+        // A step without an inverse is refused only when this document
+        // loses a value through it (found when the plan is applied).
         Ok(p)
     }
 
@@ -401,7 +406,7 @@ fn plans_of(migrated: Vec<Migrated>, docs: &[(PathBuf, Value)]) -> Vec<DocumentP
 }
 
 /// The batch that writes `migrated`, backed up first when a step loses
-/// anything.
+/// anything or a downgrade passes through a step without an inverse.
 fn batch_of<'m>(migrated: impl Iterator<Item = &'m Migrated> + Clone) -> WriteBatch {
     WriteBatch {
         documents: migrated
@@ -410,7 +415,7 @@ fn batch_of<'m>(migrated: impl Iterator<Item = &'m Migrated> + Clone) -> WriteBa
             .collect(),
         backup_first: migrated
             .into_iter()
-            .any(|m| m.steps.iter().any(|s| !s.lost.is_empty())),
+            .any(|m| m.steps.iter().any(|s| !s.lost.is_empty() || s.lossy_step)),
     }
 }
 
@@ -422,7 +427,8 @@ fn summarize(p: &Plan<'_>) -> Vec<StepSummary> {
             from: s.from(),
             to: s.to(),
             direction: s.direction,
-            lost: s.lossy().to_vec(),
+            lost: Vec::new(),
+            lossy_step: !s.lossy().is_empty(),
         })
         .collect()
 }

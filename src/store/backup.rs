@@ -3,7 +3,8 @@
 //! copied), listed in `.backup/manifest.json` with file, serial, checksum
 //! and time. The newest `keep` per document are kept.
 //!
-//! A backup is named `<file>.<serial>.<checksum prefix>` with `/` in the
+//! A backup is named `<file>.<serial>.<checksum prefix>` (`unstamped`
+//! for an adopted document that has no checksum yet) with `/` in the
 //! document's path written `%2F`. The manifest is an index, not the truth:
 //! backups found on disk but missing from it are still listed (and
 //! pruned), and every backup is fully verified before it is restored.
@@ -78,12 +79,12 @@ pub fn take(fs: &dyn Fs, state: &Path, src: &Source<'_>, keep: usize) -> Result<
     fs.create_dir(&bdir)
         .map_err(|e| StoreError::write_io("create", bdir.clone(), e))?;
     let hex = src.checksum.strip_prefix("sha256:").unwrap_or(src.checksum);
-    let name = format!(
-        "{}.{}.{}",
-        flat(src.rel),
-        src.serial,
-        &hex[..hex.len().min(12)]
-    );
+    // An adopted document has no checksum yet: its backup says so.
+    let tag = match hex.is_empty() {
+        true => "unstamped",
+        false => &hex[..hex.len().min(12)],
+    };
+    let name = format!("{}.{}.{tag}", flat(src.rel), src.serial);
     match fs.hard_link(src.path, &bdir.join(&name)) {
         Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
             return Err(StoreError::write_io("link backup", bdir.join(&name), e));

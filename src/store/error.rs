@@ -127,7 +127,7 @@ pub enum StoreError {
         remedy: &'static str,
     },
     /// The document's version is newer than the catalog knows.
-    #[error("{} has schema version {found}, newer than the newest known ({known}); upgrade statewright (or the catalog) before touching it", path.display())]
+    #[error("{} has schema version {found}, newer than the newest known ({known}){}", path.display(), newer_remedy(*checksum_mismatch))]
     NewerVersion {
         /// The document.
         path: PathBuf,
@@ -135,6 +135,9 @@ pub enum StoreError {
         found: u32,
         /// The newest version the catalog has.
         known: u32,
+        /// The document's checksum does not match its content either: the
+        /// version may have been edited by hand.
+        checksum_mismatch: bool,
     },
     /// A write would lower the schema version.
     #[error("refusing to downgrade {} from version {from} to {to}; pass force to override", path.display())]
@@ -333,6 +336,17 @@ impl StoreError {
             },
             Some(libc::ELOOP) => StoreError::Symlink { path },
             _ => StoreError::Io { op, path, source },
+        }
+    }
+}
+
+/// What to do about a document newer than the catalog; when its checksum
+/// fails too, which of the two to trust.
+fn newer_remedy(checksum_mismatch: bool) -> &'static str {
+    match checksum_mismatch {
+        false => "; upgrade statewright (or the catalog) before touching it",
+        true => {
+            ", and its checksum does not match its content; if the version was edited by hand, trust the checksum and restore the newest good backup with `statewright check --repair`; if a newer statewright wrote it, upgrade statewright (or the catalog) before touching it"
         }
     }
 }

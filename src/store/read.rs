@@ -223,6 +223,19 @@ impl Store {
             c.fail(Check::Envelope, Some(pointer.clone()), p.to_string())
         })?;
         let actual = checksum(&value, &fields.checksum);
+        let mismatch = envelope.checksum.as_ref().is_some_and(|s| *s != actual);
+        let known = kind.latest().version;
+        // The version first: a document from a newer release is refused as
+        // such (exit 4), saying whether its checksum fails too. Recovery
+        // still restores a document whose checksum fails.
+        if envelope.version > known && !(mismatch && self.opts.recover) {
+            return Err(StoreError::NewerVersion {
+                path,
+                found: envelope.version,
+                known,
+                checksum_mismatch: mismatch,
+            });
+        }
         match &envelope.checksum {
             // An adopted document that statewright never wrote: no checksum,
             // serial or lineage at all. It is read as serial 0; the first
@@ -245,12 +258,12 @@ impl Store {
             }
             Some(_) => {}
         }
-        let known = kind.latest().version;
         if envelope.version > known {
             return Err(StoreError::NewerVersion {
                 path,
                 found: envelope.version,
                 known,
+                checksum_mismatch: false,
             });
         }
         if kind.version(envelope.version).is_none() {

@@ -601,6 +601,7 @@ impl Store {
                 path,
                 found: version,
                 known,
+                checksum_mismatch: false,
             });
         }
         if kind.version(version).is_none() {

@@ -654,8 +654,8 @@ fn migrate_new_drafts_a_parsable_file_and_never_overwrites() {
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     assert_eq!(
         out.stdout,
-        "drafted migrations/deploy-pins/0003_owners.yaml (deploy-pins v3 → v4): 1 op, 0 rename suggestions, 1 TODO\n\
-         review it (description, defaults, suggested renames), then run `statewright migrate hash`\n"
+        "drafted migrations/deploy-pins/0003_owners.yaml (deploy-pins v3 → v4): 1 op, 0 lossy ops, 0 rename suggestions, 0 move suggestions, 1 TODO\n\
+         review it (description, defaults, lossy ops, suggested renames and moves), then run `statewright migrate hash`\n"
     );
     let path = t.path().join("migrations/deploy-pins/0003_owners.yaml");
     let text = std::fs::read_to_string(&path).expect("draft");

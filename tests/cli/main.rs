@@ -6,6 +6,7 @@ mod diff;
 mod import;
 mod lock;
 mod migrate;
+mod migrate_authoring;
 mod migrate_kill;
 mod ops;
 mod schemastore;

@@ -33,7 +33,8 @@ fn schema(version: u32, props: Value, required: &[&str]) -> Value {
     })
 }
 
-fn write(path: &Path, text: &str) {
+/// Writes `text` to `path`, creating its folder.
+pub fn write(path: &Path, text: &str) {
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(path, text).unwrap();
 }
@@ -384,6 +385,10 @@ fn refuses_a_lossy_downgrade_unless_allowed_and_then_backs_up_first() {
     let d = t.path();
     let doc = d.join("state/recs/r0000.json");
     assert_eq!(run_in(d, &["migrate"]).code, 0);
+    // A `note` written at v3 (which allows it): upgrading again through
+    // `0002` removes it, so the downgrade would lose it.
+    let r = run_in(d, &["set", "recs/r0000.json", "/note", "written at v3"]);
+    assert_eq!(r.code, 0, "{r:?}");
     let at_v3 = std::fs::read(&doc).unwrap();
     refused(
         d,
@@ -391,14 +396,16 @@ fn refuses_a_lossy_downgrade_unless_allowed_and_then_backs_up_first() {
         4,
         &[
             "downgrading `rec` from v3 to v2 is lossy",
-            "0002_drop_note: remove at /note",
+            r#"0002_drop_note: downgrade at /note loses the value "written at v3""#,
             "pass --allow-lossy",
         ],
     );
     let r = run_in(d, &["migrate", "--to", "2", "--allow-lossy"]);
     assert_eq!(r.code, 0, "{r:?}");
     assert!(
-        r.stdout.contains("lost: 0002_drop_note: remove at /note"),
+        r.stdout.contains(
+            r#"lost: 0002_drop_note: downgrade at /note loses the value "written at v3""#
+        ),
         "{}",
         r.stdout
     );
@@ -543,6 +550,9 @@ fn json_output_of_a_run_and_of_a_refusal() {
     );
     assert_eq!(doc["steps"][1]["migration"], "0002_drop_note");
     assert!(doc["checksum"].as_str().unwrap().starts_with("sha256:"));
+    // A note written at v3 would be lost by the downgrade.
+    let r = run_in(d, &["set", "recs/r0000.json", "/note", "kept"]);
+    assert_eq!(r.code, 0, "{r:?}");
     let r = run_in(d, &["migrate", "--to", "2", "--format", "json"]);
     assert_eq!(r.code, 4, "{r:?}");
     let e = r.json();

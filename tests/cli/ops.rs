@@ -211,7 +211,7 @@ fn set_reads_json_literals_else_strings_and_the_schema_refuses_bad_values() {
     assert!(e.contains("processed.json: not written, it does not match schema version 1: at `/processed/B0CX7W3N1T/title`: 42 is not of type \"string\""), "{e}");
     assert_eq!(
         r.json()["error"]["help"],
-        "fix: give a value the schema accepts at that pointer (or change the schema and add a migration)"
+        "give a value the schema accepts at that pointer (or change the schema and add a migration)"
     );
     assert_eq!(p.bytes(P), before);
     // --string takes it as text.

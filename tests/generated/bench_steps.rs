@@ -20,7 +20,9 @@ pub fn bench_pins_0001_structured_images_down(v0: &mut ::serde_json::Value) -> :
     ::statewright::migrate::prim::each(v0, &["services"], |v1| {
         ::statewright::migrate::cast::cast(v1, &["replicas"], ::statewright::migrate::ScalarType::Integer, ::statewright::migrate::ScalarType::String)?;
         ::statewright::migrate::prim::move_value(v1, &["image", "version"], &["version"])?;
+        ::statewright::migrate::prim::take_if_empty(v1, &["image"]);
         ::statewright::migrate::prim::move_value(v1, &["image", "name"], &["image"])?;
+        ::statewright::migrate::prim::take_if_empty(v1, &["image"]);
         ::statewright::migrate::prim::rename(v1, &[], "version", "tag")?;
         Ok(())
     })?;

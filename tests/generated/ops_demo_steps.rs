@@ -54,6 +54,7 @@ pub fn ops_demo_0001_every_op_down(v0: &mut ::serde_json::Value) -> ::std::resul
     ::statewright::migrate::prim::each(v0, &["by_id"], |v1| {
         ::statewright::migrate::cast::cast(v1, &["score"], ::statewright::migrate::ScalarType::String, ::statewright::migrate::ScalarType::Integer)?;
         ::statewright::migrate::prim::move_value(v1, &["pos", "x"], &["x"])?;
+        ::statewright::migrate::prim::take_if_empty(v1, &["pos"]);
         Ok(())
     })?;
     ::statewright::migrate::prim::each(v0, &["items"], |v1| {
@@ -85,6 +86,7 @@ pub fn ops_demo_0001_every_op_down(v0: &mut ::serde_json::Value) -> ::std::resul
     ::statewright::migrate::prim::head(v0, &["single"]);
     ::statewright::migrate::prim::move_value(v0, &["hoisted"], &["deep", "a", "b"])?;
     ::statewright::migrate::prim::take(v0, &["audit", "first_day"]);
+    ::statewright::migrate::prim::take_if_empty(v0, &["audit"]);
     ::statewright::migrate::prim::rename(v0, &["meta"], "day", "date")?;
     ::statewright::migrate::prim::fill(v0, &["legacy"], || ::serde_json::Value::from(0i64))?;
     ::statewright::migrate::prim::take(v0, &["meta", "created"]);

@@ -37,18 +37,21 @@ pub enum Op {
     /// Inverse: nothing to undo (the old version accepts the value).
     SetDefault(FillOp),
     /// Removes a field. Inverse: `add` with `default`, when one is given;
-    /// otherwise the step is lossy.
+    /// otherwise the step is lossy (`if_empty`: an empty container, nothing
+    /// to undo).
     Remove(RemoveOp),
     /// Renames a field within its object; refused when the new name
     /// already holds a value. Inverse: the rename back.
     Rename(RenameOp),
     /// Copies a value to another pointer; refused when the target already
-    /// holds a value. Inverse: `remove` of the copy.
+    /// holds a value. Inverse: `remove` of the copy, then the parent
+    /// objects it created when they are empty.
     Copy(FromToOp),
     /// Moves a value to another pointer, at any nesting level (hoist,
     /// plunge); refused when the target already holds a value, unless the
     /// target holds the value moved (a hoist replaces its container).
-    /// Inverse: the move back.
+    /// Inverse: the move back, then the parent objects it created when
+    /// they are empty.
     Move(FromToOp),
     /// Turns a scalar into a one-item array. Inverse: `head`.
     Wrap(PathOp),
@@ -90,6 +93,11 @@ pub struct RemoveOp {
         skip_serializing_if = "Option::is_none"
     )]
     pub default: Option<Value>,
+    /// Remove the value only when it is an empty object or array: how a
+    /// downgrade takes away a container its upgrade created (the derived
+    /// inverse of a `move` or `copy` into a new object).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub if_empty: bool,
 }
 
 /// `rename`: give a field a new name in the same object.

@@ -25,10 +25,12 @@ pub fn invert(ops: &[Op]) -> (Vec<Op>, Vec<Lossy>) {
 }
 
 /// Whether running `ops` and then their inverse gives back every document
-/// exactly (`set_default` keeps the filled value on the way down).
+/// exactly (`set_default` keeps the filled value on the way down; a
+/// `remove` with `if_empty` does not put the empty container back).
 pub fn round_trips(ops: &[Op]) -> bool {
     ops.iter().all(|op| match op {
         Op::SetDefault(_) => false,
+        Op::Remove(r) if r.if_empty => false,
         Op::Each(e) => round_trips(&e.ops),
         _ => true,
     })
@@ -60,21 +62,33 @@ fn invert_at(base: &str, ops: &[Op]) -> (Vec<Op>, Vec<Lossy>) {
 fn inverse(base: &str, op: &Op) -> Result<Vec<Op>, Vec<Lossy>> {
     let one = |op: Op| Ok(vec![op]);
     match op {
+        // `add` fills fields of objects the document has (which may be
+        // empty): its parents are left on the way down.
         Op::Add(o) => one(Op::Remove(RemoveOp {
             path: o.path.clone(),
             default: Some(o.default.clone()),
+            if_empty: false,
         })),
         Op::SetDefault(_) => Ok(Vec::new()),
         Op::Remove(o) => remove_inverse(base, o),
         Op::Rename(o) => one(Op::Rename(rename_back(o))),
-        Op::Copy(o) => one(Op::Remove(RemoveOp {
-            path: o.to.clone(),
-            default: None,
-        })),
-        Op::Move(o) => one(Op::Move(FromToOp {
-            from: o.to.clone(),
-            to: o.from.clone(),
-        })),
+        Op::Copy(o) => Ok(with_created(
+            Op::Remove(RemoveOp {
+                path: o.to.clone(),
+                default: None,
+                if_empty: false,
+            }),
+            Some(&o.from),
+            &o.to,
+        )),
+        Op::Move(o) => Ok(with_created(
+            Op::Move(FromToOp {
+                from: o.to.clone(),
+                to: o.from.clone(),
+            }),
+            Some(&o.from),
+            &o.to,
+        )),
         Op::Wrap(o) => one(Op::Head(PathOp {
             path: o.path.clone(),
         })),
@@ -87,7 +101,37 @@ fn inverse(base: &str, op: &Op) -> Result<Vec<Op>, Vec<Lossy>> {
     }
 }
 
+/// `undo` followed by the removal, when empty, of each parent object of
+/// `to` that the forward op may have created: those below the deepest
+/// parent `to` shares with `from` (all of them without a `from`), deepest
+/// first.
+fn with_created(undo: Op, from: Option<&str>, to: &str) -> Vec<Op> {
+    let to = pointer::tokens(to);
+    let from = from.map(pointer::tokens).unwrap_or_default();
+    let from_parents = &from[..from.len().saturating_sub(1)];
+    let shared = to[..to.len().saturating_sub(1)]
+        .iter()
+        .zip(from_parents)
+        .take_while(|(a, b)| a == b)
+        .count();
+    let mut out = vec![undo];
+    for depth in (shared + 1..to.len()).rev() {
+        out.push(Op::Remove(RemoveOp {
+            path: to[..depth]
+                .iter()
+                .map(|t| format!("/{}", pointer::escape_token(t)))
+                .collect(),
+            default: None,
+            if_empty: true,
+        }));
+    }
+    out
+}
+
 fn remove_inverse(base: &str, o: &RemoveOp) -> Result<Vec<Op>, Vec<Lossy>> {
+    if o.if_empty {
+        return Ok(Vec::new());
+    }
     match &o.default {
         Some(d) => Ok(vec![Op::Add(FillOp {
             path: o.path.clone(),
@@ -210,12 +254,34 @@ mod tests {
     }
 
     #[test]
+    fn a_move_into_a_new_object_is_undone_with_the_object() {
+        let ops = vec![Op::Move(FromToOp {
+            from: "/site".into(),
+            to: "/location/site".into(),
+        })];
+        let (inv, lossy) = invert(&ops);
+        assert!(lossy.is_empty());
+        assert_eq!(inv.len(), 2);
+        assert_eq!(inv[0].target(), "/location/site");
+        match &inv[1] {
+            Op::Remove(r) => assert!(r.if_empty && r.path == "/location"),
+            other => panic!("expected remove, got {other:?}"),
+        }
+        let within = vec![Op::Move(FromToOp {
+            from: "/a/x".into(),
+            to: "/a/y".into(),
+        })];
+        assert_eq!(invert(&within).0.len(), 1);
+    }
+
+    #[test]
     fn lossy_ops_are_named_with_their_pointer() {
         let ops = vec![Op::Each(super::super::file::EachOp {
             path: "/items".into(),
             ops: vec![Op::Remove(RemoveOp {
                 path: "/gone".into(),
                 default: None,
+                if_empty: false,
             })],
         })];
         let (_, lossy) = invert(&ops);

@@ -74,6 +74,10 @@ const OPS: &[(&str, &str)] = &[
     ),
     ("remove", "{{ rt }}::prim::take({{ v }}, {{ path }});"),
     (
+        "remove_empty",
+        "{{ rt }}::prim::take_if_empty({{ v }}, {{ path }});",
+    ),
+    (
         "rename",
         "{{ rt }}::prim::rename({{ v }}, {{ parent }}, {{ old }}, {{ new }})?;",
     ),
@@ -213,7 +217,7 @@ impl Renderer<'_> {
 
     fn remove(&self, o: &RemoveOp, depth: usize) -> Result<String, minijinja::Error> {
         self.render(
-            "remove",
+            if o.if_empty { "remove_empty" } else { "remove" },
             context! { rt => self.opts.runtime, v => var(depth), path => tokens(&o.path) },
         )
     }

@@ -1,22 +1,19 @@
 //! `statewright migrate new`: draft the migration file of a kind's newest
 //! schema version from the schema diff.
 
-use std::io::Write as _;
-use std::path::Path;
-
 use clap::Args;
 use serde_json::json;
-use statewright::diff::{SchemaDiffOptions, diff_schemas, draft_migration};
-use statewright::spec::migration::{Op, load_dir, parse_str};
+use statewright::migrate::{MigrateError, NewMigration, new_migration};
+use statewright::spec::migration::load_dir;
 
 use crate::args::{Global, OutputFormat};
-use crate::cmd_diff::{Fail, catalog, file_uri, kind, registry};
+use crate::cmd_diff::catalog;
 use crate::exit::Exit;
 use crate::output;
 
 /// Draft the migration file for the newest schema version of a kind.
 ///
-/// Picks the newest version vN of KIND that no migration file reaches yet,
+/// Picks the oldest version vN of KIND that no migration file reaches yet,
 /// diffs v(N-1) and vN, and writes migrations/<kind>/<NNNN>_<name>.yaml:
 /// `add` with the schema's default for each new required (or defaulted)
 /// property, `remove` for each removed one, candidate renames (a removed
@@ -40,172 +37,46 @@ pub struct NewArgs {
 }
 
 pub fn run(global: &Global, args: NewArgs) -> Exit {
-    match draft(global, &args) {
-        Ok(exit) => exit,
+    let (project, catalog) = match catalog(global, "`migrate new`") {
+        Ok(x) => x,
         Err((message, help)) => {
             output::print_error(global, &message, help.as_deref());
-            Exit::Usage
+            return Exit::Usage;
         }
+    };
+    let set = match load_dir(&project.migrations_dir) {
+        Ok(s) => s,
+        Err(e) => return crate::cmd_migrate::fail(global, &MigrateError::Files(e)),
+    };
+    match new_migration(&project, &catalog, &set, &args.kind, args.name.as_deref()) {
+        Ok(drafted) => {
+            print(global, &drafted);
+            Exit::Clean
+        }
+        Err(e) => crate::cmd_migrate::fail(global, &e),
     }
 }
 
-fn draft(global: &Global, args: &NewArgs) -> Result<Exit, Fail> {
-    let (project, catalog) = catalog(global, "`migrate new`")?;
-    let k = kind(&catalog, &args.kind)?;
-    let set = load_dir(&project.migrations_dir)
-        .map_err(|e| (e.to_string(), e.help().map(str::to_owned)))?;
-    let latest = k.latest().version;
-    let Some(to) = k
-        .versions
-        .keys()
-        .rev()
-        .copied()
-        .find(|&v| v > 1 && set.step_from(&args.kind, v - 1).is_none())
-    else {
-        let add = format!(
-            "{}/{}/v{}.json",
-            output::display_path(&project.schemas_dir),
-            args.kind,
-            latest + 1
-        );
-        let Some(m) = set.step_from(&args.kind, latest.saturating_sub(1)) else {
-            return Err((
-                format!(
-                    "`{}` has only v{latest}: there is no version to migrate to",
-                    args.kind
-                ),
-                Some(format!("add {add} first")),
-            ));
-        };
-        let message = format!(
-            "v{latest} of `{}` already has its migration {}; not overwritten",
-            args.kind,
-            output::display_path(&m.path)
-        );
-        let help = format!("edit that file, or add {add} and draft its migration");
-        output::print_error(global, &message, Some(&help));
-        return Ok(Exit::Refused);
-    };
-    let from = to - 1;
-    let Some(sa) = k.version(from) else {
-        return Err((
-            format!(
-                "kind `{}` has v{to} but no v{from} to diff it with",
-                args.kind
-            ),
-            Some(format!("add schemas/{}/v{from}.json", args.kind)),
-        ));
-    };
-    let sb = k.version(to).expect("a listed version");
-    let name = args.name.clone().unwrap_or_else(|| format!("to_v{to}"));
-    if name.is_empty()
-        || !name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-    {
-        return Err((
-            format!("--name `{name}` is not a migration name"),
-            Some("use lower-case letters, digits and `_` (owners_and_instances)".into()),
-        ));
+fn print(global: &Global, d: &NewMigration) {
+    let shown = output::display_path(&d.file);
+    if global.format == OutputFormat::Json {
+        let mut v = serde_json::to_value(d).unwrap_or_default();
+        v["file"] = json!(shown);
+        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        return;
     }
-    let dir = project.migrations_dir.join(&args.kind);
-    let number = set
-        .of_kind(&args.kind)
-        .filter_map(|m| m.id.get(..4)?.parse::<u32>().ok())
-        .max()
-        .unwrap_or(0)
-        + 1;
-    let path = dir.join(format!("{number:04}_{name}.yaml"));
-    let opts = SchemaDiffOptions::new()
-        .with_registry(registry(Some(&project)))
-        .with_bases(file_uri(&sa.path), file_uri(&sb.path));
-    let diff = diff_schemas(&sa.schema, &sb.schema, &opts).map_err(|e| (e.to_string(), None))?;
-    let text = draft_migration(
-        &args.kind,
-        from,
-        &sa.schema,
-        &sb.schema,
-        &diff,
-        &k.spec.fields.version,
+    println!(
+        "drafted {shown} ({} v{} → v{}): {}, {}, {}, {}, {}",
+        d.kind,
+        d.from,
+        d.to,
+        output::plural(d.ops, "op"),
+        output::plural(d.lossy, "lossy op"),
+        output::plural(d.rename_suggestions, "rename suggestion"),
+        output::plural(d.move_suggestions, "move suggestion"),
+        output::plural(d.todos, "TODO"),
     );
-    let parsed = parse_str(&format!("{number:04}_{name}.yaml"), &text).map_err(|e| {
-        (
-            format!("the drafted migration does not parse: {e}"),
-            Some("report this as a bug, with the two schemas".into()),
-        )
-    })?;
-    if let Err(e) = write_new(&path, &text) {
-        return Ok(if e.kind() == std::io::ErrorKind::AlreadyExists {
-            output::print_error(
-                global,
-                &format!(
-                    "{} already exists; not overwritten",
-                    output::display_path(&path)
-                ),
-                Some("edit that file, or choose another --name"),
-            );
-            Exit::Refused
-        } else {
-            output::print_error(
-                global,
-                &format!("cannot write {}: {e}", output::display_path(&path)),
-                None,
-            );
-            Exit::Usage
-        });
-    }
-    let ops = count_ops(&parsed.file.ops);
-    let suggestions = text.matches("# possible rename").count();
-    let todos = text.matches("# TODO").count();
-    let shown = output::display_path(&path);
-    match global.format {
-        OutputFormat::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&json!({
-                "file": shown,
-                "kind": args.kind,
-                "from": from,
-                "to": to,
-                "ops": ops,
-                "rename_suggestions": suggestions,
-                "todos": todos,
-            }))
-            .unwrap_or_default()
-        ),
-        _ => {
-            println!(
-                "drafted {shown} ({} v{from} → v{to}): {}, {}, {}",
-                args.kind,
-                output::plural(ops, "op"),
-                output::plural(suggestions, "rename suggestion"),
-                output::plural(todos, "TODO"),
-            );
-            println!(
-                "review it (description, defaults, suggested renames), then run `statewright migrate hash`"
-            );
-        }
-    }
-    Ok(Exit::Clean)
-}
-
-fn count_ops(ops: &[Op]) -> usize {
-    ops.iter()
-        .map(|o| match o {
-            Op::Each(e) => count_ops(&e.ops),
-            _ => 1,
-        })
-        .sum()
-}
-
-/// Writes a new file, refusing to replace one (`AlreadyExists`).
-fn write_new(path: &Path, text: &str) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)?;
-    f.write_all(text.as_bytes())?;
-    f.sync_all()
+    println!(
+        "review it (description, defaults, lossy ops, suggested renames and moves), then run `statewright migrate hash`"
+    );
 }

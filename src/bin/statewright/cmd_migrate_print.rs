@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 use statewright::migrate::{
-    DocumentPlan, DocumentStatus, StatusState, StepSummary, Summary, VerifyReport,
+    Direction, DocumentPlan, DocumentStatus, StatusState, StepSummary, Summary, VerifyReport,
 };
 use statewright::spec::migration::SumFile;
 use statewright::store::WriteOutcome;
@@ -89,16 +89,27 @@ fn steps_line(steps: &[StepSummary]) -> String {
         .join(", ")
 }
 
+/// What each downgrade step loses on the document: one line per value
+/// (its pointer and the value), or `nothing lost` for the step.
 fn lost_lines(steps: &[StepSummary]) -> Vec<String> {
     steps
         .iter()
+        .filter(|s| s.direction == Direction::Down)
         .flat_map(|s| {
-            s.lost.iter().map(move |l| {
-                format!(
-                    "{}: {} at {} loses {}",
-                    s.migration, l.op, l.pointer, l.lost
-                )
-            })
+            let lines: Vec<String> = match s.lost.is_empty() {
+                true => vec![format!("{}: nothing lost", s.migration)],
+                false => s
+                    .lost
+                    .iter()
+                    .map(|l| {
+                        format!(
+                            "{}: {} at {} loses {}",
+                            s.migration, l.op, l.pointer, l.lost
+                        )
+                    })
+                    .collect(),
+            };
+            lines
         })
         .collect()
 }
@@ -142,7 +153,7 @@ pub fn plans(global: &Global, plans: &[DocumentPlan]) {
         );
         println!("  steps: {}", steps_line(&p.steps));
         for l in lost_lines(&p.steps) {
-            println!("  loses: {l}");
+            println!("  lost: {l}");
         }
         println!("  patch (RFC 6902):");
         for l in patch_lines(&p.patch) {
@@ -300,12 +311,21 @@ pub fn verify(global: &Global, r: &VerifyReport) {
     for f in &r.findings {
         println!("{} {}: {}", f.code, display_path(&f.file), f.message);
     }
+    for w in &r.warnings {
+        println!(
+            "warning {} {}: {}",
+            w.code,
+            display_path(&w.file),
+            w.message
+        );
+    }
     println!(
-        "{}; {} and {} checked",
+        "{}; {}, {} and {} checked",
         match r.findings.len() {
             0 => "migrations verified".to_owned(),
             n => plural(n, "finding"),
         },
+        plural(r.generated_checked, "generated document"),
         plural(r.upgrades_checked, "fixture upgrade"),
         plural(r.round_trips_checked, "round trip")
     );

@@ -193,7 +193,7 @@ pub fn print_error_in(
 ) {
     // A message that carries its own `; fix: …` gives it as the help.
     let (message, help) = match (help, message.rsplit_once("; fix: ")) {
-        (None, Some((m, fix))) => (m, Some(format!("fix: {fix}"))),
+        (None, Some((m, fix))) => (m, Some(fix.to_owned())),
         (help, _) => (message, help.map(str::to_owned)),
     };
     let help = help.as_deref();
