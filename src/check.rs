@@ -5,6 +5,7 @@
 //! temp files, journals, locks, backups, the audit chain) ask the store.
 //! Checks only read; repairs are the store's business.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -14,6 +15,9 @@ use statewright_spec::migration::MigrationSet;
 use statewright_spec::{ArtifactRule, Kind, SourceText, locate};
 
 use crate::codes;
+use crate::store::RealFs;
+use crate::store::fs::read_regular;
+use crate::store::layout::{self, Listing};
 
 pub mod repair;
 pub mod store;
@@ -74,7 +78,11 @@ pub fn check_state(
     opts: &CheckOptions<'_>,
 ) -> Result<CheckReport, ValidateError> {
     let mut temps = Vec::new();
-    let (docs, unmatched) = collect(validator, state_dir, &mut temps)?;
+    let Collected {
+        docs,
+        unmatched,
+        listing,
+    } = collect(validator, state_dir, &mut temps)?;
     let backups = match opts.store {
         true => store::BackupIndex::load(state_dir),
         false => store::BackupIndex::default(),
@@ -128,6 +136,16 @@ pub fn check_state(
         }
     }
     settle_audit_gaps(state_dir, &audit, &mut report.documents);
+    let recorded: BTreeSet<String> = match opts.store {
+        true => backups
+            .recorded()
+            .chain(audit.serials.keys().cloned())
+            .collect(),
+        false => BTreeSet::new(),
+    };
+    report
+        .findings
+        .extend(layout_findings(validator, state_dir, &listing, &recorded));
     if opts.store && !held {
         report.findings.extend(store::audit_log_missing(
             state_dir, &audit, stamped, &backups,
@@ -208,58 +226,98 @@ pub(crate) fn rel_of(state_dir: &Path, path: &Path) -> String {
 /// Documents with their kinds.
 type Documents<'v> = Vec<(PathBuf, &'v Kind)>;
 
-/// The documents of a state dir with their kinds (matched on the path
-/// relative to the state dir), and the files no kind matches. The store's
-/// own files are skipped; temp files of interrupted writes are put in
-/// `temps`.
+/// What the walk of a state dir found: documents with their kinds, files
+/// no kind matches, temp files, and entries that are not regular files
+/// (with what they are) or folders too deep to read.
+struct Collected<'v> {
+    docs: Documents<'v>,
+    unmatched: Vec<PathBuf>,
+    listing: Listing,
+}
+
+/// Lists a state dir through [`crate::store::layout`] (the one owner of
+/// its layout) and matches each regular file with its kind. Temp files of
+/// interrupted writes are put in `temps`.
 fn collect<'v>(
     validator: &'v Validator,
     state_dir: &Path,
     temps: &mut Vec<PathBuf>,
-) -> Result<(Documents<'v>, Vec<PathBuf>), ValidateError> {
-    let mut files = Vec::new();
-    walk(state_dir, &mut files, temps, 0)?;
-    files.sort();
-    temps.sort();
+) -> Result<Collected<'v>, ValidateError> {
+    let listing = layout::list(&RealFs, state_dir)
+        .map_err(|(path, source)| ValidateError::Read { path, source })?;
+    temps.extend(listing.temps.iter().map(|t| state_dir.join(&t.temp)));
     let (mut docs, mut unmatched) = (Vec::new(), Vec::new());
-    for f in files {
-        let rel = f.strip_prefix(state_dir).unwrap_or(&f);
-        match validator.catalog().and_then(|c| c.kind_for(rel)) {
+    for rel in &listing.files {
+        let f = state_dir.join(rel);
+        match validator.catalog().and_then(|c| c.kind_for(Path::new(rel))) {
             Some(kind) => docs.push((f, kind)),
             None => unmatched.push(f),
         }
     }
-    Ok((docs, unmatched))
+    Ok(Collected {
+        docs,
+        unmatched,
+        listing,
+    })
 }
 
-fn walk(
-    dir: &Path,
-    out: &mut Vec<PathBuf>,
-    temps: &mut Vec<PathBuf>,
-    depth: usize,
-) -> Result<(), ValidateError> {
-    let read = |source| ValidateError::Read {
-        path: dir.to_owned(),
-        source,
-    };
-    for entry in std::fs::read_dir(dir).map_err(read)? {
-        let entry = entry.map_err(read)?;
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if crate::validate::is_store_file(&name) {
-            if crate::store::atomic::temp_target(&name).is_some() {
-                temps.push(entry.path());
-            }
+/// Findings for what a document path holds instead of a regular file,
+/// for folders too deep to read, and for documents the store recorded
+/// (backups, audit lines) that are gone.
+fn layout_findings(
+    validator: &Validator,
+    state_dir: &Path,
+    listing: &Listing,
+    recorded: &BTreeSet<String>,
+) -> Vec<Finding> {
+    let catalog = validator.catalog();
+    let kind_of = |rel: &str| catalog.and_then(|c| c.kind_for(Path::new(rel)));
+    let mut out = Vec::new();
+    for (rel, what) in &listing.special {
+        let path = state_dir.join(rel);
+        out.push(match kind_of(rel) {
+            Some(kind) => Finding::new(
+                codes::NOT_REGULAR,
+                &path,
+                "",
+                format!(
+                    "{rel} is {what} where a `{}` document belongs; it was not opened",
+                    kind.name
+                ),
+            ),
+            None => Finding::new(
+                codes::UNMATCHED,
+                &path,
+                "",
+                format!("{rel} is {what} and matches no kind in the catalog; it was not opened"),
+            ),
+        });
+    }
+    for rel in &listing.too_deep {
+        out.push(Finding::new(
+            codes::UNMATCHED,
+            state_dir.join(rel),
+            "",
+            format!(
+                "{rel} is deeper than {} folders; it was not read",
+                layout::MAX_DEPTH
+            ),
+        ));
+    }
+    let present =
+        |rel: &String| listing.files.contains(rel) || listing.special.iter().any(|(s, _)| s == rel);
+    for rel in recorded.iter().filter(|r| !present(r)) {
+        if layout::check_document(rel).is_err() || kind_of(rel).is_none() {
             continue;
         }
-        let ty = entry.file_type().map_err(read)?;
-        if ty.is_dir() && depth < 64 {
-            walk(&entry.path(), out, temps, depth + 1)?;
-        } else if ty.is_file() {
-            out.push(entry.path());
-        }
+        out.push(Finding::new(
+            codes::DOCUMENT_GONE,
+            state_dir.join(rel),
+            "",
+            format!("{rel} has backups or audit lines, but it is gone"),
+        ));
     }
-    Ok(())
+    out
 }
 
 /// Checks one document; with it, the serial its envelope records (when
@@ -271,7 +329,7 @@ fn check_one(
     d: &Path,
     kind: &Kind,
 ) -> Result<(DocumentReport, Option<u64>), ValidateError> {
-    let bytes = std::fs::read(d).map_err(|source| ValidateError::Read {
+    let bytes = read_regular(d, false).map_err(|source| ValidateError::Read {
         path: d.to_owned(),
         source,
     })?;

@@ -107,6 +107,12 @@ codes! {
         "a live process holds the lock; its temp files, journal and new backups are not reported while it works: run `statewright check` again when it is done";
     SECRET_STORED = "SW049", Error, "a value looks like a credential",
         "secrets are never persisted: move the value to a secret store and keep a reference in its place (`vault://…`, `${ENV_VAR}`), and rotate the credential, which has been on disk; if the field is meant to hold one, mark it `\"x-statewright-secret\": true` in the schema";
+    JOURNAL_INVALID = "SW060", Error, "journal is not one the store wrote",
+        "a path in it is outside the state dir or not of the store's naming, or a line was edited; the store does not act on it: inspect it, put back the documents it names from .backup/ if needed, and remove it by hand";
+    NOT_REGULAR = "SW061", Error, "a document path is not a regular file",
+        "a FIFO, socket, device or symbolic link is where a document belongs; the store never opens it: move it away, then restore the document with `statewright check --repair` (from its newest backup) or put back a copy you trust";
+    DOCUMENT_GONE = "SW062", Error, "a document the store recorded is gone",
+        "it has backups or audit lines but no longer exists (deleted, or replaced by a folder): restore it with `statewright check --repair` (from its newest good backup), or, if it was removed on purpose, remove its backups from .backup/ as well";
 }
 
 /// Looks a code up by its id.

@@ -18,6 +18,9 @@ use statewright_spec::{
 
 use crate::codes;
 use crate::finding::{DocumentReport, Finding};
+use crate::store::RealFs;
+use crate::store::fs::{NotRegular, read_regular};
+use crate::store::layout;
 
 /// What to validate a document against.
 #[derive(Debug, Clone)]
@@ -169,10 +172,18 @@ impl Validator {
         path: &Path,
         target: &Target,
     ) -> Result<DocumentReport, ValidateError> {
-        let bytes = std::fs::read(path).map_err(|source| ValidateError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
+        let bytes = match read_regular(path, true) {
+            Ok(bytes) => bytes,
+            Err(e) if NotRegular::of(&e).is_some() => {
+                return Ok(not_regular_report(path, &e));
+            }
+            Err(source) => {
+                return Err(ValidateError::Read {
+                    path: path.to_owned(),
+                    source,
+                });
+            }
+        };
         self.validate_bytes(path, bytes, target)
     }
 
@@ -362,10 +373,12 @@ impl Validator {
         })
     }
 
-    /// Expands paths: files stay, folders are walked for documents that
-    /// some kind matches (statewright's own files — locks, backups,
-    /// journals, temp files, the audit log — are skipped). Returns the
-    /// documents and the files no kind matched.
+    /// Expands paths: files stay, folders are listed for documents that
+    /// some kind matches through [`crate::store::layout`] (statewright's
+    /// own files — locks, backups, journals, temp files, the audit log —
+    /// are skipped; entries that are not regular files are kept, and
+    /// reported by [`Validator::validate_file`] without being opened).
+    /// Returns the documents and the files no kind matched.
     pub fn collect(
         &self,
         paths: &[PathBuf],
@@ -373,56 +386,51 @@ impl Validator {
         let mut docs = Vec::new();
         let mut unmatched = Vec::new();
         for p in paths {
-            if p.is_dir() {
-                let mut files = Vec::new();
-                walk(p, &mut files)?;
-                files.sort();
-                for f in files {
-                    if self.kind_for(&f).is_some() {
-                        docs.push(f);
-                    } else {
-                        unmatched.push(f);
-                    }
-                }
-            } else {
+            if !p.is_dir() {
                 docs.push(p.clone());
+                continue;
+            }
+            let listing = layout::list(&RealFs, p)
+                .map_err(|(path, source)| ValidateError::Read { path, source })?;
+            let mut files: Vec<PathBuf> = listing.files.iter().map(|f| p.join(f)).collect();
+            files.extend(listing.special.iter().map(|(f, _)| p.join(f)));
+            files.sort();
+            for f in files {
+                if self.kind_for(&f).is_some() {
+                    docs.push(f);
+                } else {
+                    unmatched.push(f);
+                }
             }
         }
         Ok((docs, unmatched))
     }
 }
 
-/// Files and folders the store keeps for itself inside a state dir.
+/// Files and folders the store keeps for itself inside a state dir (see
+/// [`crate::store::layout`], which owns the rule).
 pub fn is_store_file(name: &str) -> bool {
-    name == ".lock"
-        || name == ".lock.json"
-        || name == ".journal"
-        || name == ".backup"
-        || name == ".corrupt"
-        || name.starts_with("audit.log")
-        || name.ends_with(".tmp")
+    layout::is_store_name(name, true)
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ValidateError> {
-    let read = |source| ValidateError::Read {
-        path: dir.to_owned(),
-        source,
-    };
-    for entry in std::fs::read_dir(dir).map_err(read)? {
-        let entry = entry.map_err(read)?;
-        let name = entry.file_name();
-        if is_store_file(&name.to_string_lossy()) {
-            continue;
-        }
-        let path = entry.path();
-        let ty = entry.file_type().map_err(read)?;
-        if ty.is_dir() {
-            walk(&path, out)?;
-        } else if ty.is_file() {
-            out.push(path);
-        }
+/// The report of a path that is not a regular file: one SW061 finding.
+fn not_regular_report(path: &Path, e: &std::io::Error) -> DocumentReport {
+    let what = NotRegular::of(e).map_or("not a regular file", |n| n.0);
+    DocumentReport {
+        file: path.to_owned(),
+        kind: None,
+        version: None,
+        schema: None,
+        findings: vec![Finding::new(
+            codes::NOT_REGULAR,
+            path,
+            "",
+            format!(
+                "{} is {what}, not a regular file; it was not opened",
+                path.display()
+            ),
+        )],
     }
-    Ok(())
 }
 
 /// A finding for a document that could not be parsed.

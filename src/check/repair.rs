@@ -70,21 +70,33 @@ pub fn repair(
         if !restorable {
             continue;
         }
-        match store.recover(&guard, &rel) {
-            Ok(loaded) => {
-                if let Some(r) = loaded.restored {
-                    out.actions.push(format!(
-                        "restored {rel} from backup {} (serial {}), written as serial {}; it had failed: {}",
-                        r.backup, r.backup_serial, r.serial, r.reason
-                    ));
-                }
-            }
-            Err(e) => out
-                .unrepaired
-                .push(format!(
-                    "{rel}: left as it is: {e}; fix it by hand where its finding says, or put back a copy you trust"
-                )),
-        }
+        restore(store, &guard, &rel, &mut out);
+    }
+    for f in report
+        .findings
+        .iter()
+        .filter(|f| f.code == codes::DOCUMENT_GONE.id)
+    {
+        let rel = crate::check::rel_of(&report.state_dir, &f.file);
+        restore(store, &guard, &rel, &mut out);
     }
     Ok(out)
+}
+
+/// Restores `rel` (which fails a read check, or is gone) from its newest
+/// good backup, saying what was done or why not.
+fn restore(store: &Store, guard: &crate::store::LockGuard, rel: &str, out: &mut RepairReport) {
+    match store.recover(guard, rel) {
+        Ok(loaded) => {
+            if let Some(r) = loaded.restored {
+                out.actions.push(format!(
+                    "restored {rel} from backup {} (serial {}), written as serial {}; it had failed: {}",
+                    r.backup, r.backup_serial, r.serial, r.reason
+                ));
+            }
+        }
+        Err(e) => out.unrepaired.push(format!(
+            "{rel}: left as it is: {e}; fix it by hand where its finding says, or put back a copy you trust"
+        )),
+    }
 }

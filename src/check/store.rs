@@ -104,6 +104,14 @@ impl BackupIndex {
         listed.map(|b| b.serial).chain(on_disk).max()
     }
 
+    /// Every document with a backup file or a manifest entry.
+    pub fn recorded(&self) -> impl Iterator<Item = String> + '_ {
+        self.newest
+            .keys()
+            .cloned()
+            .chain(self.manifest.iter().map(|b| b.file.clone()))
+    }
+
     /// How many documents have a backup file.
     pub fn documents(&self) -> usize {
         self.newest.len()
@@ -521,17 +529,46 @@ pub fn temp_finding(path: &Path) -> Option<Finding> {
 }
 
 fn journal_finding(state_dir: &Path, out: &mut Vec<Finding>) {
-    let path = state_dir.join(JOURNAL);
-    if !path.exists() {
-        return;
-    }
     let state = match journal::find(&RealFs, state_dir) {
-        Some(f) if f.committed => "committed: repair rolls it forward",
-        _ => "not committed: repair rolls it back",
+        Ok(None) => return,
+        Ok(Some(f)) if f.committed => "committed: repair rolls it forward",
+        Ok(Some(_)) => "not committed: repair rolls it back",
+        Err(StoreError::Journal {
+            path,
+            line,
+            field,
+            message,
+        }) => {
+            let at = (line > 0).then_some(Position {
+                line,
+                column: 1,
+                offset: 0,
+            });
+            out.push(
+                Finding::new(
+                    codes::JOURNAL_INVALID,
+                    &path,
+                    field,
+                    format!("{message}; it was not acted on"),
+                )
+                .at(at),
+            );
+            return;
+        }
+        Err(e) => {
+            let path = state_dir.join(JOURNAL);
+            out.push(Finding::new(
+                codes::JOURNAL_INVALID,
+                &path,
+                "",
+                e.to_string(),
+            ));
+            return;
+        }
     };
     out.push(Finding::new(
         codes::LEFTOVER_JOURNAL,
-        &path,
+        state_dir.join(JOURNAL),
         "",
         format!("the journal of an interrupted transaction is left ({state})"),
     ));

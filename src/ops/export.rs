@@ -28,8 +28,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::check::hex;
-use crate::ops::{OpsError, Result, all_files};
-use crate::store::{LockGuard, Store};
+use crate::ops::{OpsError, Result};
+use crate::store::{LockGuard, Store, StoreError};
 
 /// The bundle format's name and version.
 pub const BUNDLE_FORMAT: &str = "statewright-export/1";
@@ -123,13 +123,16 @@ pub fn export(
     let dir = store.dir();
     let mut manifest = Vec::new();
     let mut files = Vec::new();
-    for path in all_files(dir)? {
-        let full = dir.join(&path);
-        let bytes = std::fs::read(&full).map_err(|source| OpsError::Io {
-            op: "read",
-            path: full.clone(),
-            source,
-        })?;
+    let listing = store.listing(true)?;
+    if let Some((rel, what)) = listing.special.first() {
+        return Err(StoreError::NotRegular {
+            path: dir.join(rel),
+            what,
+        }
+        .into());
+    }
+    for path in listing.files {
+        let bytes = store.read_raw(&path)?;
         let is_doc = catalog.kind_for(Path::new(&path)).is_some();
         let role = match role(&path) {
             "other" if is_doc => "document",

@@ -48,7 +48,7 @@ pub fn list_documents(
         });
     }
     let mut rows = Vec::new();
-    for file in document_files(store.dir())? {
+    for file in document_files(store)? {
         let Some(k) = catalog.kind_for(std::path::Path::new(&file)) else {
             continue;
         };

@@ -25,9 +25,11 @@ mod import;
 mod list;
 mod prune;
 
-use std::path::{Component, Path, PathBuf};
+use std::path::{Component, Path};
 
 use serde_json::Value;
+
+use crate::store::Store;
 
 pub use edit::{Change, Edit, RmOutcome, SetRequest, get, rm, set};
 pub use error::{OpsError, Result};
@@ -117,47 +119,16 @@ pub fn describe(v: &Value) -> &'static str {
     }
 }
 
-/// The documents of a state dir (relative paths, sorted), leaving out the
-/// store's own files: lock, journal, backups, audit log, temps.
-pub fn document_files(dir: &Path) -> Result<Vec<String>> {
-    let mut out = Vec::new();
-    walk(dir, dir, &mut out, false)?;
+/// The documents of the store's state dir (relative paths, sorted) as
+/// [`crate::store::layout`] lists them, leaving out the store's own files:
+/// lock, journal, backups, audit log, temps. Entries that are not regular
+/// files are listed too, so that reading them reports what they are.
+pub fn document_files(store: &Store) -> Result<Vec<String>> {
+    let listing = store.listing(false)?;
+    let mut out = listing.files;
+    out.extend(listing.special.into_iter().map(|(rel, _)| rel));
     out.sort();
     Ok(out)
-}
-
-/// Every regular file of a state dir (relative paths, sorted) except the
-/// lock, the journal and temps: what an export bundles.
-pub(crate) fn all_files(dir: &Path) -> Result<Vec<String>> {
-    let mut out = Vec::new();
-    walk(dir, dir, &mut out, true)?;
-    out.sort();
-    Ok(out)
-}
-
-fn walk(root: &Path, dir: &Path, out: &mut Vec<String>, store_files: bool) -> Result<()> {
-    let io = |source| OpsError::Io {
-        op: "list",
-        path: dir.to_owned(),
-        source,
-    };
-    for entry in std::fs::read_dir(dir).map_err(io)? {
-        let entry = entry.map_err(io)?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let transient = name == ".lock" || name == ".lock.json" || name == ".journal";
-        let transient = transient || name.ends_with(".tmp");
-        if transient || (!store_files && crate::validate::is_store_file(&name)) {
-            continue;
-        }
-        let path: PathBuf = entry.path();
-        let ty = entry.file_type().map_err(io)?;
-        if ty.is_dir() {
-            walk(root, &path, out, store_files)?;
-        } else if ty.is_file() {
-            out.push(slashes(path.strip_prefix(root).unwrap_or(&path)));
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

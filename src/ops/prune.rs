@@ -118,7 +118,7 @@ fn targets<'c>(
 ) -> Result<BTreeMap<String, Vec<&'c PruneRule>>> {
     let files = match req.file {
         Some(f) => vec![f.to_owned()],
-        None => document_files(store.dir())?,
+        None => document_files(store)?,
     };
     let mut out = BTreeMap::new();
     let mut known = Vec::new();

@@ -13,8 +13,9 @@ use crate::store::atomic::{self, parent};
 use crate::store::audit::{AUDIT_FILE, AuditEntry, AuditLog};
 use crate::store::backup::{self, BACKUP_DIR, BackupEntry};
 use crate::store::error::{Result, StoreError};
-use crate::store::fs::Fs;
+use crate::store::fs::{Fs, NotRegular};
 use crate::store::journal::{self, JOURNAL, Journal, Rename};
+use crate::store::layout::{self, Listing};
 use crate::store::lock::{self, Broken, LOCK_FILE, LockGuard, LockOptions, LockStatus};
 
 /// The version a commit replaces.
@@ -98,7 +99,14 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     fn discard(&self, guard: &LockGuard, l: &Leftover) -> Result<()>;
     /// The paths (inside the state dir) of every file that is not the
     /// store's own: documents and anything else a user put there.
-    fn files(&self) -> Result<Vec<String>>;
+    fn files(&self) -> Result<Vec<String>> {
+        Ok(self.listing(false)?.files)
+    }
+    /// What the state dir holds besides the store's own files (see
+    /// [`layout::list`]): regular files, temps, entries that are not
+    /// regular files, folders too deep to read. With `kept`, the store's
+    /// files that hold state are listed too ([`layout::list_kept`]).
+    fn listing(&self, kept: bool) -> Result<Listing>;
     /// Appends audit lines for changes already committed (recovery).
     fn append_audit(&self, guard: &LockGuard, entries: Vec<AuditEntry>) -> Result<()>;
     /// Repairs the audit log's tail after a crash; a warning when it did.
@@ -228,7 +236,7 @@ impl LocalBackend {
             });
             match made {
                 Ok(temp) => renames.push(Rename {
-                    temp: self.relative(&temp),
+                    temp: relative(&self.dir, &temp),
                     target: s.rel.clone(),
                 }),
                 Err(e) => {
@@ -281,54 +289,24 @@ impl LocalBackend {
         }
         journal::end(&*self.fs, &self.dir)
     }
+}
 
-    fn relative(&self, p: &Path) -> String {
-        p.strip_prefix(&self.dir)
-            .unwrap_or(p)
-            .to_string_lossy()
-            .replace('\\', "/")
-    }
-
-    /// Collects the temps under `dir` into `temps` and the other files
-    /// into `files` (the store's own names at the top level left out).
-    fn walk(
-        &self,
-        dir: &Path,
-        depth: usize,
-        temps: &mut Vec<Leftover>,
-        files: &mut Vec<String>,
-    ) -> Result<()> {
-        let names = self
-            .fs
-            .list(dir)
-            .map_err(|e| StoreError::write_io("list", dir.to_owned(), e))?;
-        for name in names {
-            let path = dir.join(&name);
-            if let Some((target, tx)) = atomic::temp_target(&name) {
-                temps.push(Leftover {
-                    temp: self.relative(&path),
-                    target: self.relative(&dir.join(target)),
-                    tx,
-                });
-                continue;
-            }
-            if depth == 0 && RESERVED.contains(&name.as_str()) || depth >= 16 {
-                continue;
-            }
-            match self.fs.meta(&path).ok().flatten() {
-                Some(m) if m.is_dir => self.walk(&path, depth + 1, temps, files)?,
-                Some(m) if m.is_file => files.push(self.relative(&path)),
-                _ => {}
-            }
-        }
-        Ok(())
-    }
+/// `p` relative to `dir`, with `/` separators.
+fn relative(dir: &Path, p: &Path) -> String {
+    p.strip_prefix(dir)
+        .unwrap_or(p)
+        .to_string_lossy()
+        .replace('\\', "/")
 }
 
 fn read_opt(fs: &dyn Fs, path: &Path) -> Result<Option<Vec<u8>>> {
     match fs.read(path) {
         Ok(b) => Ok(Some(b)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) if NotRegular::of(&e).is_some() => Err(StoreError::NotRegular {
+            path: path.to_owned(),
+            what: NotRegular::of(&e).map_or("", |n| n.0),
+        }),
         Err(e) if e.raw_os_error() == Some(libc::ELOOP) => Err(StoreError::Symlink {
             path: path.to_owned(),
         }),
@@ -410,7 +388,7 @@ impl Backend for LocalBackend {
 
     fn resolve_journal(&self, guard: &LockGuard) -> Result<Option<String>> {
         self.check_guard(guard)?;
-        let Some(found) = journal::find(&*self.fs, &self.dir) else {
+        let Some(found) = journal::find(&*self.fs, &self.dir)? else {
             return Ok(None);
         };
         match (found.journal, found.committed) {
@@ -433,16 +411,29 @@ impl Backend for LocalBackend {
     }
 
     fn leftovers(&self) -> Result<Vec<Leftover>> {
-        let mut out = Vec::new();
-        self.walk(&self.dir, 0, &mut out, &mut Vec::new())?;
-        Ok(out)
+        Ok(self
+            .listing(false)?
+            .temps
+            .into_iter()
+            .map(|t| Leftover {
+                temp: t.temp,
+                target: t.target,
+                tx: t.tx,
+            })
+            .collect())
     }
 
-    fn files(&self) -> Result<Vec<String>> {
-        let mut out = Vec::new();
-        self.walk(&self.dir, 0, &mut Vec::new(), &mut out)?;
-        out.sort();
-        Ok(out)
+    fn listing(&self, kept: bool) -> Result<Listing> {
+        let list = if kept {
+            layout::list_kept
+        } else {
+            layout::list
+        };
+        list(&*self.fs, &self.dir).map_err(|(path, source)| StoreError::Io {
+            op: "list",
+            path,
+            source,
+        })
     }
 
     fn append_audit(&self, guard: &LockGuard, entries: Vec<AuditEntry>) -> Result<()> {

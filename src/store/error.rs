@@ -63,6 +63,17 @@ pub enum StoreError {
         /// The folder.
         path: PathBuf,
     },
+    /// The state directory is not a plain folder (a symbolic link, a
+    /// file, ...): the store never follows links for its state.
+    #[error("state directory {} is {what}, not a folder; the store never follows links for state; point --state at the folder itself{}", path.display(), target.as_ref().map(|t| format!(" ({})", t.display())).unwrap_or_default())]
+    StateNotDir {
+        /// The path given.
+        path: PathBuf,
+        /// What it is.
+        what: &'static str,
+        /// Where a link points.
+        target: Option<PathBuf>,
+    },
     /// The state directory cannot be written (read-only file system, no
     /// permission).
     #[error("cannot write in {}: {source}; {remedy}", path.display())]
@@ -259,6 +270,29 @@ pub enum StoreError {
         /// What was tried.
         message: String,
     },
+    /// The transaction journal is not one the store wrote (a path outside
+    /// the state dir or not of the store's naming, an edited line, ...):
+    /// it was not acted on.
+    #[error("{}:{line}{}: {message}; the journal is not one statewright wrote, so nothing it names was renamed or removed; fix: inspect it and remove it by hand (`statewright check` reports it as SW060)", path.display(), if field.is_empty() { String::new() } else { format!(" at `{field}`") })]
+    Journal {
+        /// The journal file.
+        path: PathBuf,
+        /// The 1-based line (0: the file as a whole).
+        line: usize,
+        /// The JSON pointer of the field at fault, empty for the line.
+        field: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A path where the store expects a regular file is something else
+    /// (a FIFO, socket, device or directory): it is never opened.
+    #[error("{} is {what}, not a regular file; the store never opens it; fix: move it away and put the document back (`statewright check --repair` restores it from a backup)", path.display())]
+    NotRegular {
+        /// The path.
+        path: PathBuf,
+        /// What it is.
+        what: &'static str,
+    },
     /// The audit log's chain is broken.
     #[error("{}:{line}: audit chain broken: {message}", path.display())]
     AuditBroken {
@@ -292,6 +326,7 @@ impl StoreError {
             Io { path, .. }
             | Sync { path, .. }
             | MissingDir { path, .. }
+            | StateNotDir { path, .. }
             | ReadOnly { path, .. }
             | DiskFull { path, .. }
             | Symlink { path, .. }
@@ -311,7 +346,9 @@ impl StoreError {
             | Transition { path, .. }
             | Encode { path, .. }
             | NoGoodBackup { path, .. }
-            | AuditBroken { path, .. } => Some(path),
+            | AuditBroken { path, .. }
+            | Journal { path, .. }
+            | NotRegular { path, .. } => Some(path),
             BadPath { .. } | UnknownKind { .. } => None,
         }
     }
@@ -320,7 +357,11 @@ impl StoreError {
     pub fn line_col(&self) -> Option<(usize, usize)> {
         match self {
             StoreError::Corrupt { at, .. } => *at,
-            StoreError::AuditBroken { line, .. } if *line > 0 => Some((*line, 1)),
+            StoreError::AuditBroken { line, .. } | StoreError::Journal { line, .. }
+                if *line > 0 =>
+            {
+                Some((*line, 1))
+            }
             _ => None,
         }
     }
@@ -329,8 +370,13 @@ impl StoreError {
     pub(crate) fn write_io(op: &'static str, path: PathBuf, source: std::io::Error) -> StoreError {
         match source.raw_os_error() {
             Some(libc::ENOSPC) | Some(libc::EDQUOT) => StoreError::DiskFull { path, source },
-            Some(libc::EROFS) | Some(libc::EACCES) | Some(libc::EPERM) => StoreError::ReadOnly {
-                remedy: "remount read-write or fix the folder's permissions; nothing was changed",
+            Some(libc::EROFS) => StoreError::ReadOnly {
+                remedy: "the file system is mounted read-only: remount it read-write; nothing was changed",
+                path,
+                source,
+            },
+            Some(libc::EACCES) | Some(libc::EPERM) => StoreError::ReadOnly {
+                remedy: "you lack permission to write there: run as the state dir's owner or grant write permission (`chmod u+w` on the folder); nothing was changed",
                 path,
                 source,
             },

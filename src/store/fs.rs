@@ -25,6 +25,65 @@ pub struct Meta {
     pub mode: u32,
     /// Size in bytes.
     pub len: u64,
+    /// For an entry that is none of the above: what it is ("a FIFO", "a
+    /// socket", "a device").
+    pub special: Option<&'static str>,
+}
+
+/// The error [`Fs::read`] gives for a path that is not a regular file (a
+/// FIFO, socket, device or directory), found without blocking; its
+/// payload says what the path is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{0}, not a regular file")]
+pub struct NotRegular(pub &'static str);
+
+impl NotRegular {
+    /// The [`NotRegular`] inside an I/O error, if it is one.
+    pub fn of(e: &io::Error) -> Option<NotRegular> {
+        e.get_ref()?.downcast_ref::<NotRegular>().copied()
+    }
+}
+
+fn special_of(ft: std::fs::FileType) -> Option<&'static str> {
+    use std::os::unix::fs::FileTypeExt;
+    if ft.is_fifo() {
+        Some("a FIFO")
+    } else if ft.is_socket() {
+        Some("a socket")
+    } else if ft.is_block_device() || ft.is_char_device() {
+        Some("a device")
+    } else {
+        None
+    }
+}
+
+/// Reads a whole regular file: never blocks on a FIFO (opened with
+/// `O_NONBLOCK`), refuses anything but a regular file after opening it
+/// ([`NotRegular`]), and, unless `follow`, refuses a symbolic link
+/// (`ELOOP`).
+pub fn read_regular(path: &Path, follow: bool) -> io::Result<Vec<u8>> {
+    let mut flags = libc::O_CLOEXEC | libc::O_NONBLOCK;
+    if !follow {
+        flags |= libc::O_NOFOLLOW;
+    }
+    let mut f = OpenOptions::new()
+        .read(true)
+        .custom_flags(flags)
+        .open(path)?;
+    let m = f.metadata()?;
+    if !m.is_file() {
+        let what = match m.is_dir() {
+            true => "a directory",
+            false => special_of(m.file_type()).unwrap_or("a special file"),
+        };
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            NotRegular(what),
+        ));
+    }
+    let mut out = Vec::with_capacity(m.len() as usize);
+    f.read_to_end(&mut out)?;
+    Ok(out)
 }
 
 /// An open file the store writes to.
@@ -56,7 +115,8 @@ pub trait Fs: Send + Sync + std::fmt::Debug {
     fn open_append(&self, path: &Path) -> io::Result<Box<dyn FsFile>>;
     /// Opens (creating) the lock file.
     fn open_lock(&self, path: &Path) -> io::Result<Box<dyn FsLock>>;
-    /// Reads a whole file, refusing symbolic links.
+    /// Reads a whole file, refusing symbolic links (`ELOOP`) and anything
+    /// but a regular file ([`NotRegular`]) without blocking on it.
     fn read(&self, path: &Path) -> io::Result<Vec<u8>>;
     /// Facts about a path, `None` when it does not exist.
     fn meta(&self, path: &Path) -> io::Result<Option<Meta>>;
@@ -72,6 +132,13 @@ pub trait Fs: Send + Sync + std::fmt::Debug {
     fn list(&self, dir: &Path) -> io::Result<Vec<String>>;
     /// Creates a directory (no error if it exists).
     fn create_dir(&self, dir: &Path) -> io::Result<()>;
+    /// Where a symbolic link points (for messages).
+    fn read_link(&self, path: &Path) -> io::Result<std::path::PathBuf> {
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            path.display().to_string(),
+        ))
+    }
 }
 
 /// The local file system.
@@ -153,13 +220,7 @@ impl Fs for RealFs {
     }
 
     fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
-        let mut f = OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
-            .open(path)?;
-        let mut out = Vec::with_capacity(f.metadata().map(|m| m.len() as usize).unwrap_or(0));
-        f.read_to_end(&mut out)?;
-        Ok(out)
+        read_regular(path, false)
     }
 
     fn meta(&self, path: &Path) -> io::Result<Option<Meta>> {
@@ -170,6 +231,7 @@ impl Fs for RealFs {
                 is_symlink: m.file_type().is_symlink(),
                 mode: m.mode() & 0o7777,
                 len: m.len(),
+                special: special_of(m.file_type()),
             })),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e),
@@ -204,6 +266,10 @@ impl Fs for RealFs {
         }
         out.sort();
         Ok(out)
+    }
+
+    fn read_link(&self, path: &Path) -> io::Result<std::path::PathBuf> {
+        std::fs::read_link(path)
     }
 
     fn create_dir(&self, dir: &Path) -> io::Result<()> {

@@ -6,11 +6,10 @@
 use std::path::Path;
 
 use crate::migrate::{StateWriter, WriteBatch};
-use crate::store::backend::RESERVED;
+use crate::store::Store;
 use crate::store::error::{Result, StoreError};
 use crate::store::lock::LockGuard;
 use crate::store::write::{Transaction, WriteContext, WriteOutcome};
-use crate::store::{Store, atomic};
 
 /// Writes a migration batch through the store: one transaction per batch,
 /// adopted (unstamped) documents accepted as the versions replaced.
@@ -98,38 +97,14 @@ impl Store {
     /// to the state dir with `/` separators, sorted. The store's own files
     /// (lock, journal, backups, audit log) and temp files are skipped.
     pub fn document_paths(&self) -> Result<Vec<String>> {
-        let mut out = Vec::new();
-        self.list_into(&self.dir, "", 0, &mut out)?;
+        let listing = self.listing(false)?;
+        let mut out: Vec<String> = listing
+            .files
+            .into_iter()
+            .chain(listing.special.into_iter().map(|(rel, _)| rel))
+            .filter(|rel| self.catalog.kind_for(Path::new(rel)).is_some())
+            .collect();
         out.sort();
         Ok(out)
-    }
-
-    fn list_into(
-        &self,
-        dir: &Path,
-        prefix: &str,
-        depth: usize,
-        out: &mut Vec<String>,
-    ) -> Result<()> {
-        let entries = std::fs::read_dir(dir).map_err(|e| StoreError::Io {
-            op: "list",
-            path: dir.to_owned(),
-            source: e,
-        })?;
-        for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let is_reserved = depth == 0 && RESERVED.contains(&name.as_str());
-            if is_reserved || atomic::temp_target(&name).is_some() || depth >= 16 {
-                continue;
-            }
-            let rel = format!("{prefix}{name}");
-            let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
-            if is_dir {
-                self.list_into(&entry.path(), &format!("{rel}/"), depth + 1, out)?;
-            } else if self.catalog.kind_for(Path::new(&rel)).is_some() {
-                out.push(rel);
-            }
-        }
-        Ok(())
     }
 }

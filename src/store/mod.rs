@@ -119,6 +119,7 @@ pub mod error;
 pub mod events;
 pub mod fs;
 pub mod journal;
+pub mod layout;
 pub mod lock;
 pub mod migrating;
 mod read;
@@ -186,6 +187,27 @@ impl StoreOptions {
     }
 }
 
+/// Checks that `dir` is a folder (not a link to one): the one test of a
+/// state dir, with the message that says what it is instead.
+fn check_state_dir(fs: &dyn Fs, dir: &Path) -> Result<()> {
+    match fs.meta(dir) {
+        Ok(Some(m)) if m.is_dir => Ok(()),
+        Ok(Some(m)) => Err(StoreError::StateNotDir {
+            path: dir.to_owned(),
+            what: layout::describe(&m),
+            target: m.is_symlink.then(|| fs.read_link(dir).ok()).flatten(),
+        }),
+        Ok(None) => Err(StoreError::MissingDir {
+            path: dir.to_owned(),
+        }),
+        Err(source) => Err(StoreError::Io {
+            op: "stat",
+            path: dir.to_owned(),
+            source,
+        }),
+    }
+}
+
 /// A state dir opened for reading and writing.
 pub struct Store {
     catalog: Catalog,
@@ -222,11 +244,7 @@ impl Store {
     /// taking the lock: for commands that only look (`check`, `lock
     /// status`, `audit verify`). Nothing on disk is changed by opening.
     pub fn open_read_only(catalog: &Catalog, dir: &Path, opts: StoreOptions) -> Result<Store> {
-        if !dir.is_dir() {
-            return Err(StoreError::MissingDir {
-                path: dir.to_owned(),
-            });
-        }
+        check_state_dir(&RealFs, dir)?;
         let backend = Arc::new(LocalBackend::new(
             Arc::new(RealFs),
             dir,
@@ -251,14 +269,7 @@ impl Store {
         fs: Arc<dyn Fs>,
         verifier: Arc<dyn Verifier>,
     ) -> Result<(Store, OpenReport)> {
-        match fs.meta(dir) {
-            Ok(Some(m)) if m.is_dir => {}
-            _ => {
-                return Err(StoreError::MissingDir {
-                    path: dir.to_owned(),
-                });
-            }
-        }
+        check_state_dir(&*fs, dir)?;
         let backend = Arc::new(LocalBackend::new(
             fs,
             dir,
@@ -286,6 +297,26 @@ impl Store {
         };
         let report = store.recover_on_open()?;
         Ok((store, report))
+    }
+
+    /// What the state dir holds besides the store's own files (through
+    /// [`layout`], the one owner of the layout): regular files, temps,
+    /// entries that are not regular files, folders too deep to read.
+    /// With `kept`, the store's files that hold state (backups, manifest,
+    /// `.corrupt/`, audit log) are listed too: what an export bundles.
+    pub fn listing(&self, kept: bool) -> Result<layout::Listing> {
+        self.backend.listing(kept)
+    }
+
+    /// The bytes of the file `rel` inside the state dir, unverified (for
+    /// an export): a path that is not relative and normalized, a link or
+    /// anything but a regular file is refused.
+    pub fn read_raw(&self, rel: &str) -> Result<Vec<u8>> {
+        layout::check_relative(rel).map_err(|_| StoreError::BadPath {
+            path: rel.to_owned(),
+        })?;
+        let path = self.backend.path_of(rel);
+        self.backend.read(rel)?.ok_or(StoreError::NotFound { path })
     }
 
     /// The catalog the store checks documents against.
@@ -383,14 +414,7 @@ impl Store {
         let bad = || StoreError::BadPath {
             path: rel.to_owned(),
         };
-        let reserved = rel.split('/').any(|p| backend::RESERVED.contains(&p));
-        if rel.is_empty()
-            || rel.starts_with('/')
-            || rel
-                .split('/')
-                .any(|p| p.is_empty() || p == "." || p == "..")
-            || reserved
-        {
+        if layout::check_document(rel).is_err() {
             return Err(bad());
         }
         self.catalog

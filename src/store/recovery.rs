@@ -67,7 +67,19 @@ impl Store {
             events: None,
         };
         match self.backend.lock(&self.with_events(&opts)) {
-            Ok(guard) => self.recover_pending(&guard),
+            // A journal the store did not write is never acted on: reads
+            // go on, recovery waits for someone to look at it.
+            Ok(guard) => match self.recover_pending(&guard) {
+                Err(e @ StoreError::Journal { .. }) => Ok(OpenReport {
+                    warnings: vec![e.to_string()],
+                    skipped: Some(
+                        "recovery of interrupted writes skipped: the journal is not the store's"
+                            .into(),
+                    ),
+                    ..OpenReport::default()
+                }),
+                other => other,
+            },
             Err(e @ (StoreError::LockHeld { .. } | StoreError::ReadOnly { .. })) => {
                 Ok(OpenReport {
                     skipped: Some(format!("recovery of interrupted writes skipped: {e}")),

@@ -3,6 +3,7 @@
 mod audit;
 mod check_store;
 mod diff;
+mod hostile;
 mod import;
 mod lock;
 mod migrate;

@@ -411,6 +411,7 @@ impl Fs for SimFs {
                 is_symlink: false,
                 mode: 0o755,
                 len: 0,
+                special: None,
             }));
         }
         Ok(s.lookup(path).map(|e| match e {
@@ -420,6 +421,7 @@ impl Fs for SimFs {
                 is_symlink: false,
                 mode: s.inodes[id].mode,
                 len: s.inodes[id].data.len() as u64,
+                special: None,
             },
             Entry::Dir => Meta {
                 is_file: false,
@@ -427,6 +429,7 @@ impl Fs for SimFs {
                 is_symlink: false,
                 mode: 0o755,
                 len: 0,
+                special: None,
             },
         }))
     }

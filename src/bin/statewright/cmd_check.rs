@@ -114,7 +114,9 @@ fn print(global: &Global, report: &CheckReport, repairs: Option<&RepairReport>) 
             }
             let color = output::use_color(global);
             for d in report.documents.iter().filter(|d| !d.findings.is_empty()) {
-                let text = std::fs::read_to_string(&d.file).ok();
+                let text = statewright::store::fs::read_regular(&d.file, true)
+                    .ok()
+                    .and_then(|b| String::from_utf8(b).ok());
                 print!(
                     "{}",
                     output::human_findings(&d.findings, text.as_deref(), color)

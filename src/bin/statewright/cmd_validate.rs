@@ -197,7 +197,9 @@ pub fn print_reports(global: &Global, reports: &[DocumentReport], unmatched: &[P
         OutputFormat::Human => {
             let color = output::use_color(global);
             for r in reports.iter().filter(|r| !r.findings.is_empty()) {
-                let text = std::fs::read_to_string(&r.file).ok();
+                let text = statewright::store::fs::read_regular(&r.file, true)
+                    .ok()
+                    .and_then(|b| String::from_utf8(b).ok());
                 print!(
                     "{}",
                     output::human_findings(&r.findings, text.as_deref(), color)

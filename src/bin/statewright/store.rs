@@ -132,7 +132,9 @@ pub fn exit_for(e: &StoreError) -> Exit {
         StoreError::Corrupt { .. }
         | StoreError::NoGoodBackup { .. }
         | StoreError::AuditBroken { .. }
-        | StoreError::AuditMissing { .. } => Exit::Findings,
+        | StoreError::AuditMissing { .. }
+        | StoreError::Journal { .. }
+        | StoreError::NotRegular { .. } => Exit::Findings,
         _ => Exit::Usage,
     }
 }
