@@ -3,12 +3,16 @@
 mod audit;
 mod check_store;
 mod diff;
+mod graph;
 mod import;
+mod init;
 mod lock;
 mod migrate;
 mod migrate_kill;
 mod ops;
+mod precommit;
 mod schemastore;
+mod shell;
 mod state;
 mod suite;
 mod util;
