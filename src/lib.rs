@@ -10,6 +10,8 @@ pub mod codes;
 pub mod diff;
 pub mod envelope;
 pub mod finding;
+pub mod graph;
+pub mod init;
 pub mod migrate;
 pub mod models;
 pub mod ops;

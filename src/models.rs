@@ -17,6 +17,9 @@ pub trait Document: Serialize + DeserializeOwned {
     const SCHEMA: &'static str;
 }
 
+// The models of this repository's own catalog; an application that
+// generates its own (default-features = false) does not compile them.
+#[cfg(feature = "shipped-models")]
 include!(concat!(env!("OUT_DIR"), "/statewright_models.rs"));
 
 /// Why a typed load failed.
@@ -64,6 +67,7 @@ pub enum LoadError {
     },
 }
 
+#[cfg(feature = "shipped-models")]
 /// Upgrades a document of `T`'s kind to `T::VERSION` with the compiled
 /// steps ([`compiled::STEPS`]: no migration file is read or interpreted)
 /// and deserializes it. A document already at `T::VERSION` is only
@@ -88,6 +92,7 @@ pub fn from_value_with<T: Document>(
     })
 }
 
+#[cfg(feature = "shipped-models")]
 /// Upgrades `value` in place to `T::VERSION` with the compiled steps; the
 /// history entries added.
 pub fn upgrade_value<T: Document>(
@@ -116,6 +121,7 @@ pub fn upgrade_value_with<T: Document>(
     )?)
 }
 
+#[cfg(feature = "shipped-models")]
 /// Reads a JSON or YAML document (strictly: duplicate keys and limits are
 /// errors) and loads it as `T` through [`from_value`].
 pub fn load<T: Document>(path: impl AsRef<std::path::Path>) -> Result<T, LoadError> {

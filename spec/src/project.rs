@@ -16,12 +16,27 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::document::{Format, Position, position_of};
 
 /// The project file's name.
 pub const PROJECT_FILE: &str = "statewright.toml";
+
+/// The JSON Schema of the project file, checked in at the repository root
+/// and written by `statewright init` next to the project file, where
+/// taplo's `#:schema` directive points editors at it.
+pub const SCHEMA_FILE: &str = "statewright.schema.json";
+
+/// The JSON Schema of `statewright.toml`, generated from the Rust types
+/// that read it, as pretty JSON with a trailing newline.
+pub fn json_schema() -> String {
+    let schema = schemars::schema_for!(ProjectFile);
+    let mut text = serde_json::to_string_pretty(&schema).expect("a schema serializes");
+    text.push('\n');
+    text
+}
 
 /// A loaded project file, with every path made absolute.
 #[derive(Debug, Clone)]
@@ -47,7 +62,7 @@ pub struct Project {
 }
 
 /// One `[kinds.<name>]` table.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KindSpec {
     /// What the documents of this kind are, for people.
@@ -75,7 +90,7 @@ pub struct KindSpec {
 /// `[[kinds.<name>.artifacts]]`: each entry of the map or array at `each`
 /// names a file (`path`, relative to the state dir) and the sha256 it must
 /// have (`sha256`, 64 hex digits, optionally prefixed `sha256:`).
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ArtifactRule {
     /// Pointer to the map or array of entries.
@@ -90,7 +105,7 @@ pub struct ArtifactRule {
 /// are stale. An entry is stale when a path its status requires is missing
 /// on disk (`paths`, keyed by the value at `status`), or when the time at
 /// `older_than.field` is more than `older_than.days` days ago.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PruneRule {
     /// The rule's name (`prune --rule NAME`).
@@ -109,7 +124,7 @@ pub struct PruneRule {
 }
 
 /// Entries whose timestamp is older than a number of days.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OlderThan {
     /// Pointer, inside an entry, to an RFC 3339 timestamp.
@@ -129,7 +144,7 @@ impl KindSpec {
 
 /// JSON pointers to the envelope fields inside a document, so that adopted
 /// files keep their own names (`/version`, `/schemaVersion`).
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct EnvelopeFields {
     /// The schema version (an integer, or a string whose major number counts).
@@ -180,23 +195,39 @@ impl EnvelopeFields {
     }
 }
 
-#[derive(Deserialize)]
+/// The file as written: what its JSON Schema ([`json_schema`]) describes.
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(
+    title = "statewright project file",
+    description = "statewright.toml: where the catalog and the state live, and one [kinds.<name>] table per document kind (docs/FORMATS.md)."
+)]
 struct ProjectFile {
+    /// Where schemas, migrations and the state directory live.
     #[serde(default)]
     project: ProjectSection,
+    /// The document kinds, by name: lower-case letters, digits and `-`,
+    /// starting with a letter (`env-config`).
     #[serde(default)]
+    #[schemars(extend("propertyNames" = { "pattern": "^[a-z][a-z0-9-]*$" }))]
     kinds: BTreeMap<String, KindSpec>,
 }
 
-#[derive(Deserialize)]
+/// `[project]`: paths are relative to the folder holding the project file.
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 struct ProjectSection {
+    /// Where `<kind>/v<N>.json` schemas live.
     schemas: PathBuf,
+    /// Where `<kind>/<NNNN>_<name>.yaml` migrations and `statewright.sum` live.
     migrations: PathBuf,
+    /// The state directory commands use by default.
     state: PathBuf,
+    /// Offline `$ref` mappings: URL prefix → folder.
     schema_dirs: BTreeMap<String, PathBuf>,
+    /// How many rolling backups the store keeps per document.
     backups: usize,
+    /// Whether reads restore a corrupt document from its newest good backup.
     recover: bool,
 }
 

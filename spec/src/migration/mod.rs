@@ -7,6 +7,7 @@ pub mod error;
 pub mod file;
 pub mod inverse;
 pub mod parse;
+#[cfg(feature = "render")]
 pub mod render;
 pub mod sum;
 
@@ -17,6 +18,7 @@ pub use file::{
 };
 pub use inverse::{Lossy, invert};
 pub use parse::{Migration, MigrationSet, load_dir, parse_migration, parse_str};
+#[cfg(feature = "render")]
 pub use render::{RenderOptions, render_steps};
 pub use sum::{SUM_FILE, SumFile, check_sum, file_hash, load_checked, rehash};
 

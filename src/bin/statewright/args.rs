@@ -146,6 +146,10 @@ pub enum Command {
     Prune(crate::cmd_prune::PruneArgs),
     Lock(crate::cmd_lock::LockArgs),
     Audit(crate::cmd_audit::AuditArgs),
+    Init(crate::cmd_init::InitArgs),
+    Graph(crate::cmd_graph::GraphArgs),
+    Completions(crate::cmd_completions::CompletionsArgs),
+    Man(crate::cmd_completions::ManArgs),
 }
 
 /// `statewright check`.

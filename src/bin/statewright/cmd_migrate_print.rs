@@ -2,7 +2,7 @@
 //! the run summary, status rows, verify findings and the sum file, for
 //! people and as JSON; a progress line on stderr when it is a terminal.
 
-use std::io::{IsTerminal, Write as _};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
@@ -18,49 +18,38 @@ use crate::output::{display_path, plural};
 /// Runs below this many documents print no progress.
 const PROGRESS_MIN: usize = 50;
 
-/// A `reading 120/300` line on stderr, redrawn in place; only when stderr
-/// is a terminal and the run is long.
+/// A `reading [####----] 120/300` bar on stderr (indicatif), redrawn in
+/// place; only for long runs, and hidden when stderr is not a terminal.
 pub struct Progress {
-    what: &'static str,
-    total: usize,
-    done: usize,
-    on: bool,
+    bar: indicatif::ProgressBar,
 }
 
 impl Progress {
-    /// A progress line for `total` items.
+    /// A progress bar for `total` items.
     pub fn new(what: &'static str, total: usize) -> Progress {
-        Progress {
-            what,
-            total,
-            done: 0,
-            on: total >= PROGRESS_MIN && std::io::stderr().is_terminal(),
+        let bar = match total >= PROGRESS_MIN {
+            // The stderr target draws nothing when stderr is not a terminal.
+            true => indicatif::ProgressBar::with_draw_target(
+                Some(total as u64),
+                indicatif::ProgressDrawTarget::stderr(),
+            ),
+            false => indicatif::ProgressBar::hidden(),
+        };
+        if let Ok(style) = indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len}") {
+            bar.set_style(style.progress_chars("#>-"));
         }
+        bar.set_message(what);
+        Progress { bar }
     }
 
     /// One more item done.
     pub fn tick(&mut self) {
-        self.done += 1;
-        if self.on && (self.done.is_multiple_of(10) || self.done == self.total) {
-            let width = 30;
-            let filled = width * self.done / self.total.max(1);
-            eprint!(
-                "\r{} [{}{}] {}/{}",
-                self.what,
-                "#".repeat(filled),
-                "-".repeat(width - filled),
-                self.done,
-                self.total
-            );
-            let _ = std::io::stderr().flush();
-        }
+        self.bar.inc(1);
     }
 
-    /// Ends the line.
+    /// Ends the bar, leaving it on screen.
     pub fn finish(&self) {
-        if self.on {
-            eprintln!();
-        }
+        self.bar.finish();
     }
 }
 

@@ -5,10 +5,13 @@
 mod args;
 mod cmd_audit;
 mod cmd_check;
+mod cmd_completions;
 mod cmd_diff;
 mod cmd_export;
 mod cmd_get;
+mod cmd_graph;
 mod cmd_import;
+mod cmd_init;
 mod cmd_list;
 mod cmd_lock;
 mod cmd_migrate;
@@ -56,6 +59,10 @@ fn main() {
         args::Command::Prune(a) => cmd_prune::run(&cli.global, a),
         args::Command::Lock(a) => cmd_lock::run(&cli.global, a),
         args::Command::Audit(a) => cmd_audit::run(&cli.global, a),
+        args::Command::Init(a) => cmd_init::run(&cli.global, a),
+        args::Command::Graph(a) => cmd_graph::run(&cli.global, a),
+        args::Command::Completions(a) => cmd_completions::completions(a),
+        args::Command::Man(a) => cmd_completions::man(&cli.global, a),
     };
     std::process::exit(code.into());
 }
