@@ -132,6 +132,7 @@ pub fn exit_for(e: &StoreError) -> Exit {
         StoreError::Corrupt { .. }
         | StoreError::NoGoodBackup { .. }
         | StoreError::AuditBroken { .. }
+        | StoreError::BackupIndex { .. }
         | StoreError::AuditMissing { .. } => Exit::Findings,
         _ => Exit::Usage,
     }
