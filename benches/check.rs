@@ -13,7 +13,9 @@
 //!
 //! Target: check ≤ 1.5× the floor.
 //!
-//! Run: `cargo bench --bench check` (`SW_BENCH_DOCS` sets the count).
+//! Run: `cargo bench --bench check` (`SW_BENCH_DOCS` sets the count;
+//! `SW_BENCH_SMOKE=1` runs once over 20 documents, to keep it from going
+//! stale).
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -26,7 +28,10 @@ use statewright::spec::{Catalog, OfflineRegistry, Project};
 use statewright::validate::{ValidateOptions, Validator};
 
 const TARGET: f64 = 1.5;
-const RUNS: usize = 7;
+/// Whether to run once over a tiny input (`SW_BENCH_SMOKE=1`).
+fn smoke() -> bool {
+    std::env::var_os("SW_BENCH_SMOKE").is_some_and(|v| v != "0")
+}
 
 fn generate(dir: &Path, n: usize) -> Vec<PathBuf> {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -62,7 +67,8 @@ fn main() {
     let n: usize = std::env::var("SW_BENCH_DOCS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(10_000);
+        .unwrap_or(if smoke() { 20 } else { 10_000 });
+    let runs = if smoke() { 1 } else { 7 };
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     let project = Project::load(&repo.join("statewright.toml")).unwrap();
     let catalog = Catalog::load(&project).unwrap();
@@ -72,7 +78,9 @@ fn main() {
     let files = generate(&state, n);
     let validator = Validator::new(
         Some(catalog),
-        OfflineRegistry::new(),
+        // The envelope schema and the project's schema dirs, as the CLI
+        // resolves them.
+        OfflineRegistry::for_project(&project),
         ValidateOptions::default(),
     );
     let opts = CheckOptions {
@@ -101,21 +109,21 @@ fn main() {
     check();
     floor();
     let (mut c, mut f) = (Vec::new(), Vec::new());
-    for _ in 0..RUNS {
+    for _ in 0..runs {
         f.push(floor());
         c.push(check());
     }
     let (c, f) = (median(c), median(f));
     let one = CheckOptions { threads: 1, ..opts };
-    let single = median((0..3).map(|_| check_with(&one)).collect());
+    let single = median((0..runs.min(3)).map(|_| check_with(&one)).collect());
     let docs_only = CheckOptions {
         store: false,
         ..opts
     };
-    let plain = median((0..3).map(|_| check_with(&docs_only)).collect());
+    let plain = median((0..runs.min(3)).map(|_| check_with(&docs_only)).collect());
     let ratio = c.as_secs_f64() / f.as_secs_f64();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    println!("check bench: {n} documents, {threads} threads, median of {RUNS} runs");
+    println!("check bench: {n} documents, {threads} threads, median of {runs} runs");
     println!("  floor (read + serde_json::from_slice, 1 thread): {f:.1?}");
     println!("  statewright check (store checks on):             {c:.1?}");
     println!("  (check on 1 thread: {single:.1?}; without the store checks: {plain:.1?})");

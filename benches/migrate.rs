@@ -3,7 +3,9 @@
 //! serialize of the same documents, measured in the same run.
 //!
 //! Targets: compiled ≤ 1.5× parse+serialize per document; compiled ≥ 2×
-//! faster than the interpreter. Run with `cargo bench --bench migrate`.
+//! faster than the interpreter. Run with `cargo bench --bench migrate`
+//! (`SW_BENCH_SMOKE=1`: one round over 50 documents, to keep it from
+//! going stale).
 
 use std::hint::black_box;
 use std::path::Path;
@@ -18,8 +20,10 @@ mod compiled {
     include!("../tests/generated/bench_steps.rs");
 }
 
-const DOCS: usize = 10_000;
-const ROUNDS: usize = 9;
+/// Whether to run once over a tiny input (`SW_BENCH_SMOKE=1`).
+fn smoke() -> bool {
+    std::env::var_os("SW_BENCH_SMOKE").is_some_and(|v| v != "0")
+}
 
 fn document(i: usize) -> Value {
     let tiers = ["gold", "silver", "bronze"];
@@ -51,9 +55,10 @@ fn once<T, R>(setup: impl FnOnce() -> T, f: impl FnOnce(T) -> R) -> Duration {
 }
 
 fn main() {
+    let (docs, rounds) = if smoke() { (50, 1) } else { (10_000, 9) };
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/bench-migrations");
     let set: MigrationSet = migration::load_dir(&dir).expect("bench migrations parse");
-    let texts: Vec<String> = (0..DOCS).map(|i| document(i).to_string()).collect();
+    let texts: Vec<String> = (0..docs).map(|i| document(i).to_string()).collect();
     let values: Vec<Value> = texts
         .iter()
         .map(|t| serde_json::from_str(t).unwrap())
@@ -69,7 +74,7 @@ fn main() {
     let mut compiled = Duration::MAX;
     let mut interpreted = Duration::MAX;
     let mut whole = Duration::MAX;
-    for _ in 0..ROUNDS {
+    for _ in 0..rounds {
         base = base.min(once(
             || (),
             |()| {
@@ -106,7 +111,7 @@ fn main() {
     // after the targets, in rounds of its own: its freeing of every parsed
     // document leaves the allocator in a state that would weigh on
     // whichever measurement came next.
-    for _ in 0..ROUNDS {
+    for _ in 0..rounds {
         whole = whole.min(once(
             || (),
             |()| {
@@ -122,8 +127,8 @@ fn main() {
     }
     same_output(&set, &values[..50], &steps, &hooks);
 
-    let per = |d: Duration| d.as_secs_f64() * 1e9 / DOCS as f64;
-    println!("migrate bench: {DOCS} documents, 12 services each, 3-step chain (best of {ROUNDS})");
+    let per = |d: Duration| d.as_secs_f64() * 1e9 / docs as f64;
+    println!("migrate bench: {docs} documents, 12 services each, 3-step chain (best of {rounds})");
     println!("  serde_json parse + serialize : {:>9.0} ns/doc", per(base));
     println!(
         "  compiled steps               : {:>9.0} ns/doc",

@@ -3,8 +3,8 @@
 //! (create temp + write + fsync + rename + fsync dir of the same bytes),
 //! uncontended lock acquire + release, and load + verify of 1 MiB.
 //! Also the protocol floor: the raw floor plus the I/O the write protocol
-//! itself requires (with backups a link and a manifest replace, then the
-//! audit line's append + fsync), so that what the store adds on top of
+//! itself requires (with backups a link and the document's index
+//! replace, then the audit line's append + fsync), so that what the store adds on top of
 //! its own durable records is visible apart from those records' cost.
 //! Prints medians and ratios; asserts nothing.
 
@@ -55,7 +55,7 @@ fn raw_save(dir: &Path, bytes: &[u8]) -> Duration {
 }
 
 /// The raw floor plus the protocol's own records, in the store's order:
-/// temp + write + fsync, (backup link of the current version + manifest
+/// temp + write + fsync, (backup link of the current version + index
 /// temp + rename), rename over, fsync dir, audit line append + fsync.
 fn protocol_save(dir: &Path, bytes: &[u8], audit_line: &[u8], backup: Option<u64>) -> Duration {
     let start = Instant::now();
@@ -68,10 +68,10 @@ fn protocol_save(dir: &Path, bytes: &[u8], audit_line: &[u8], backup: Option<u64
         if target.exists() {
             std::fs::hard_link(&target, backups.join(format!("proto.json.{n}"))).unwrap();
         }
-        let manifest = backups.join(".manifest.json.tmp");
-        // About the size of the store's manifest for three backups.
-        std::fs::write(&manifest, [b' '; 800]).unwrap();
-        std::fs::rename(&manifest, backups.join("manifest.json")).unwrap();
+        let index = backups.join("proto.json.new");
+        // About the size of the document's index with three backups.
+        std::fs::write(&index, [b' '; 800]).unwrap();
+        std::fs::rename(&index, backups.join("proto.json")).unwrap();
     }
     std::fs::rename(&tmp, &target).unwrap();
     File::open(dir).unwrap().sync_all().unwrap();
@@ -134,15 +134,25 @@ fn save_case(f: &harness::Fixture, label: &str, size: usize, runs: usize, backup
     );
 }
 
+/// Whether to run once over a tiny input (`SW_BENCH_SMOKE=1`).
+fn smoke() -> bool {
+    std::env::var_os("SW_BENCH_SMOKE").is_some_and(|v| v != "0")
+}
+
 fn main() {
     let f = harness::fixture();
+    let (small, large, locks_n, loads_n) = if smoke() {
+        (2, 2, 5, 2)
+    } else {
+        (60, 20, 500, 20)
+    };
     println!("state dir: {} (figures are medians)", f.state.display());
     for backups in [3, 0] {
-        save_case(&f, "4KiB", 4 << 10, 60, backups);
-        save_case(&f, "1MiB", 1 << 20, 20, backups);
+        save_case(&f, "4KiB", 4 << 10, small, backups);
+        save_case(&f, "1MiB", 1 << 20, large, backups);
     }
     let (store, _) = Store::open(&f.catalog, &f.state, StoreOptions::default()).unwrap();
-    let locks: Vec<Duration> = (0..500)
+    let locks: Vec<Duration> = (0..locks_n)
         .map(|_| {
             let start = Instant::now();
             drop(store.lock(&LockOptions::default()).unwrap());
@@ -153,7 +163,7 @@ fn main() {
         "lock acquire + release (uncontended): {:.3} ms (target < 1 ms)",
         ms(median(locks))
     );
-    let loads: Vec<Duration> = (0..20)
+    let loads: Vec<Duration> = (0..loads_n)
         .map(|_| {
             let start = Instant::now();
             store.read("counter-1MiB-0.json").unwrap();

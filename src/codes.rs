@@ -84,7 +84,7 @@ codes! {
     BACKUP_UNLISTED = "SW037", Warning, "backup file is not listed in the manifest",
         "left by an interrupted write or copied in by hand; the document's next write lists it again, or remove it from .backup/";
     MANIFEST_UNREADABLE = "SW038", Error, "backup manifest cannot be read",
-        "remove .backup/manifest.json; the store lists the backup files again at the next write";
+        "fix or remove the index file named (`.backup/index/<file>`, or the older `.backup/manifest.json`); the store never acts on an entry it cannot verify, and writes to that document are refused until then";
     AUDIT_BROKEN = "SW039", Error, "audit log chain is broken",
         "the log was changed after it was written; restore it from a copy you trust and find out who edited it (`statewright audit verify` names the line)";
     AUDIT_MISSING = "SW040", Warning, "committed version has no audit line",
@@ -100,7 +100,7 @@ codes! {
     TRANSITION_RECORDED = "SW045", Error, "state changed along a transition its schema forbids",
         "the document was changed outside statewright (the store refuses such writes); set the state back to one allowed from the previous value, or restore the newest backup";
     SERIAL_BEHIND = "SW046", Error, "serial is lower than one the store has recorded",
-        "the document was rolled back or replaced by an older copy outside statewright, and the store refuses to write over it; `check --repair` leaves it as it is, because the newer version may be gone: copy the version you want back from .backup/ (listed in .backup/manifest.json), or keep this one by writing it with force (`migrate --force`, `import --force`), which gives it a serial above every recorded one";
+        "the document was rolled back or replaced by an older copy outside statewright, and the store refuses to write over it; `check --repair` leaves it as it is, because the newer version may be gone: copy the version you want back from .backup/ (listed in .backup/index/<file>), or keep this one by writing it with force (`migrate --force`, `import --force`), which gives it a serial above every recorded one";
     AUDIT_LOG_MISSING = "SW047", Error, "audit log is missing although documents were written",
         "the log was removed or emptied outside statewright; restore audit.log (and its rotated files) from a copy you trust and find out who removed it (`check --repair` does not recreate it; the next write starts a new log)";
     WRITE_IN_PROGRESS = "SW048", Info, "a write is in progress",

@@ -187,6 +187,47 @@ impl Validator {
         self.validate_bytes(path, bytes, target)
     }
 
+    /// Validates `paths` on every core, the reports in the order of
+    /// `paths` (as [`Validator::validate_file`] one after another gives
+    /// them); the first error in that order, if any.
+    pub fn validate_files(
+        &self,
+        paths: &[PathBuf],
+        target: &Target,
+    ) -> Result<Vec<DocumentReport>, ValidateError> {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(paths.len().div_ceil(16))
+            .max(1);
+        if threads == 1 {
+            return paths
+                .iter()
+                .map(|p| self.validate_file(p, target))
+                .collect();
+        }
+        let next = AtomicUsize::new(0);
+        let work = || {
+            let mut done = Vec::new();
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(p) = paths.get(i) else { break done };
+                done.push((i, self.validate_file(p, target)));
+            }
+        };
+        let mut all: Vec<(usize, Result<DocumentReport, ValidateError>)> =
+            std::thread::scope(|scope| {
+                let others: Vec<_> = (1..threads).map(|_| scope.spawn(work)).collect();
+                let mut all = work();
+                for h in others {
+                    all.extend(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+                }
+                all
+            });
+        all.sort_by_key(|(i, _)| *i);
+        all.into_iter().map(|(_, r)| r).collect()
+    }
+
     /// Validates a document's bytes.
     pub fn validate_bytes(
         &self,

@@ -16,5 +16,7 @@ mod corruption;
 mod crash;
 #[path = "store/procs.rs"]
 mod procs;
+#[path = "store/records.rs"]
+mod records;
 #[path = "store/transitions.rs"]
 mod transitions;

@@ -18,29 +18,29 @@ use crate::codes;
 use crate::envelope::checksum;
 use crate::finding::Finding;
 use crate::store::audit::{AUDIT_FILE, AuditIndex, verify_audit};
-use crate::store::backup::{BACKUP_DIR, BackupEntry, MANIFEST};
+use crate::store::backup::{self, BACKUP_DIR, BackupEntry, INDEX_DIR, MANIFEST};
 use crate::store::journal::{self, JOURNAL};
 use crate::store::lock::{self, LOCK_FILE, LockStatus};
 use crate::store::{RealFs, StoreError, atomic};
 
-/// The backups of a state dir, as the manifest and the backup folder
-/// list them (read once per check).
+/// The backups of a state dir, as the per-document indexes and the backup
+/// folder list them (read once per check).
 #[derive(Debug, Default)]
 pub struct BackupIndex {
     dir: PathBuf,
-    manifest: Vec<BackupEntry>,
-    manifest_error: Option<String>,
+    /// (index file, position, entry) of every usable index entry.
+    listed: Vec<(PathBuf, usize, BackupEntry)>,
+    /// (index file, pointer, message) of every index that cannot be used.
+    errors: Vec<(PathBuf, String, String)>,
+    /// The newest committed serial each index records.
+    heads: HashMap<String, u64>,
     files: Vec<String>,
     temps: Vec<PathBuf>,
     newest: HashMap<String, (u64, String)>,
 }
 
-fn unflat(s: &str) -> String {
-    s.replace("%2F", "/").replace("%25", "%")
-}
-
 impl BackupIndex {
-    /// Reads `.backup/manifest.json` and the backup folder's names.
+    /// Reads the backup indexes and the backup folder's names.
     pub fn load(state_dir: &Path) -> BackupIndex {
         let dir = state_dir.join(BACKUP_DIR);
         let mut idx = BackupIndex {
@@ -52,39 +52,29 @@ impl BackupIndex {
         };
         let (temps, files): (Vec<String>, Vec<String>) = names
             .filter_map(|e| e.ok()?.file_name().into_string().ok())
-            .filter(|n| n != MANIFEST)
+            .filter(|n| n != MANIFEST && n != INDEX_DIR)
             .partition(|n| atomic::temp_target(n).is_some());
         idx.files = files;
         idx.temps = temps.into_iter().map(|t| dir.join(t)).collect();
         idx.temps.sort();
         idx.files.sort();
-        match std::fs::read(dir.join(MANIFEST)) {
-            Ok(bytes) => match serde_json::from_slice::<Value>(&bytes)
-                .and_then(|v| serde_json::from_value::<Vec<BackupEntry>>(v["backups"].clone()))
-            {
-                Ok(m) => idx.manifest = m,
-                Err(e) => idx.manifest_error = Some(e.to_string()),
-            },
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => idx.manifest_error = Some(e.to_string()),
-        }
+        let all = backup::read_all(&RealFs, state_dir);
+        (idx.listed, idx.errors, idx.heads) = (all.entries, all.errors, all.serials);
         let mut add = |file: String, serial: u64, name: &str| {
             let slot = idx.newest.entry(file).or_insert((0, String::new()));
             if slot.1.is_empty() || serial > slot.0 {
                 *slot = (serial, name.to_owned());
             }
         };
-        for name in &idx.files {
-            let mut parts = name.rsplitn(3, '.');
-            let (_, serial, flat) = (parts.next(), parts.next(), parts.next());
-            if let (Some(serial), Some(flat)) = (serial.and_then(|s| s.parse().ok()), flat) {
-                add(unflat(flat), serial, name);
+        for (_, _, b) in &idx.listed {
+            if idx.files.contains(&b.backup) {
+                add(b.file.clone(), b.serial, &b.backup);
             }
         }
         idx
     }
 
-    /// The newest backup file of `rel` (path and serial), if any.
+    /// The newest listed backup file of `rel` (path and serial), if any.
     pub fn newest(&self, rel: &str) -> Option<(PathBuf, u64)> {
         self.newest
             .get(rel)
@@ -96,23 +86,27 @@ impl BackupIndex {
         self.files.is_empty()
     }
 
-    /// The highest serial a backup of `rel` has, on disk or in the
-    /// manifest.
+    /// The highest serial the index of `rel` records (its newest committed
+    /// version's, or a listed backup's). Backup files no index lists do
+    /// not count: anyone can put a file there.
     pub fn highest(&self, rel: &str) -> Option<u64> {
-        let listed = self.manifest.iter().filter(|b| b.file == rel);
-        let on_disk = self.newest.get(rel).map(|(serial, _)| *serial);
-        listed.map(|b| b.serial).chain(on_disk).max()
+        let listed = self.listed.iter().filter(|(_, _, b)| b.file == rel);
+        listed
+            .map(|(_, _, b)| b.serial)
+            .chain(self.heads.get(rel).copied())
+            .max()
     }
 
-    /// Every document with a backup file or a manifest entry.
+    /// Every document with a listed backup or an index of its own.
     pub fn recorded(&self) -> impl Iterator<Item = String> + '_ {
         self.newest
             .keys()
             .cloned()
-            .chain(self.manifest.iter().map(|b| b.file.clone()))
+            .chain(self.listed.iter().map(|(_, _, b)| b.file.clone()))
+            .chain(self.heads.keys().cloned())
     }
 
-    /// How many documents have a backup file.
+    /// How many documents have a listed backup file.
     pub fn documents(&self) -> usize {
         self.newest.len()
     }
@@ -260,7 +254,7 @@ fn serial_behind(
         source,
         fields,
         format!(
-            "serial {serial} is lower than serial {recorded}, the highest the store has recorded for this file (audit log: {}, backups: {}): it was rolled back or replaced by an older copy outside statewright, and the store refuses to write over it",
+            "serial {serial} is lower than serial {recorded}, the highest the store has recorded for this file (audit log: {}, backup index: {}): it was rolled back or replaced by an older copy outside statewright, and the store refuses to write over it",
             show(audited),
             show(backed_up)
         ),
@@ -439,7 +433,7 @@ pub fn dir_findings(
         .collect();
     journal_finding(state_dir, &mut out);
     lock_finding(state_dir, &mut out);
-    backup_findings(catalog, state_dir, backups, &mut out);
+    backup_findings(catalog, backups, &mut out);
     audit_finding(state_dir, &mut out);
     out
 }
@@ -631,22 +625,26 @@ fn find_holder(path: &Path) -> String {
     )
 }
 
-fn backup_findings(catalog: &Catalog, state_dir: &Path, idx: &BackupIndex, out: &mut Vec<Finding>) {
-    let manifest = state_dir.join(BACKUP_DIR).join(MANIFEST);
-    if let Some(e) = &idx.manifest_error {
+fn backup_findings(catalog: &Catalog, idx: &BackupIndex, out: &mut Vec<Finding>) {
+    for (path, pointer, message) in &idx.errors {
+        let what = if path.ends_with(MANIFEST) {
+            "manifest"
+        } else {
+            "index"
+        };
         out.push(Finding::new(
             codes::MANIFEST_UNREADABLE,
-            &manifest,
-            "",
-            format!("the backup manifest cannot be read: {e}"),
+            path,
+            pointer.as_str(),
+            format!("the backup {what} cannot be read: {message}"),
         ));
     }
-    for (i, b) in idx.manifest.iter().enumerate() {
+    for (index, i, b) in &idx.listed {
         let file = idx.dir.join(&b.backup);
         if !idx.files.contains(&b.backup) {
             out.push(Finding::new(
                 codes::BACKUP_MISSING,
-                &manifest,
+                index,
                 format!("/backups/{i}/backup"),
                 format!(
                     "backup {} of `{}` (serial {}) is listed but its file is missing",
@@ -668,7 +666,7 @@ fn backup_findings(catalog: &Catalog, state_dir: &Path, idx: &BackupIndex, out: 
             );
             out.push(Finding::new(
                 codes::BACKUP_CHECKSUM,
-                &manifest,
+                index,
                 format!("/backups/{i}/checksum"),
                 format!(
                     "backup {} of `{}` records {}, but its content {got}",
@@ -678,12 +676,12 @@ fn backup_findings(catalog: &Catalog, state_dir: &Path, idx: &BackupIndex, out: 
         }
     }
     for name in &idx.files {
-        if !idx.manifest.iter().any(|b| b.backup == *name) && idx.manifest_error.is_none() {
+        if !idx.listed.iter().any(|(_, _, b)| b.backup == *name) && idx.errors.is_empty() {
             out.push(Finding::new(
                 codes::BACKUP_UNLISTED,
                 idx.dir.join(name),
                 "",
-                format!("backup file {name} is not listed in {MANIFEST}"),
+                format!("backup file {name} is not listed in the backup index of its document"),
             ));
         }
     }

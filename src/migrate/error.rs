@@ -34,7 +34,7 @@ pub enum MigrateError {
     },
     /// The document is newer than the newest schema this tool knows.
     #[error(
-        "document is at version {version} of kind `{kind}`, newer than the newest schema this tool knows (v{latest}); refusing to touch it; fix: upgrade statewright (or the application) to a release that ships {kind} v{version}, or copy back the version in the state dir's `.backup/` written before the upgrade (`.backup/manifest.json` lists each with its serial)"
+        "document is at version {version} of kind `{kind}`, newer than the newest schema this tool knows (v{latest}); refusing to touch it; fix: upgrade statewright (or the application) to a release that ships {kind} v{version}, or copy back the version in the state dir's `.backup/` written before the upgrade (`.backup/index/<file>` lists each with its serial)"
     )]
     NewerThanKnown {
         /// The kind.

@@ -57,7 +57,7 @@ pub struct ManifestEntry {
     /// Path inside the state dir (`/`-separated).
     pub path: String,
     /// `document`, `audit` (the audit log and its rotations),
-    /// `backup-manifest`, `backup` or `other`.
+    /// `backup-manifest` (a backup index), `backup` or `other`.
     pub role: String,
     /// Size in bytes.
     pub bytes: u64,
@@ -102,7 +102,7 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
 }
 
 fn role(path: &str) -> &'static str {
-    if path == ".backup/manifest.json" {
+    if path == ".backup/manifest.json" || path.starts_with(".backup/index/") {
         "backup-manifest"
     } else if path.starts_with(".backup/") {
         "backup"

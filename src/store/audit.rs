@@ -93,7 +93,21 @@ pub struct AuditLog {
     keep: usize,
     /// The end of the current file as last seen by this process.
     tail: Mutex<Option<Tail>>,
+    /// The serials the verified lines record, as last read by this
+    /// process (see [`AuditLog::verified_serial`]).
+    verified: Mutex<Option<Verified>>,
 }
+
+/// The highest serial per document of the lines whose chain verifies, and
+/// the length of the current file they were read at.
+#[derive(Debug)]
+struct Verified {
+    len: u64,
+    serials: HashMap<String, u64>,
+}
+
+/// How much of the end of the log is read to find its last line.
+const TAIL_CHUNK: u64 = 64 * 1024;
 
 /// The end of the current log file, as last seen by this process.
 #[derive(Debug)]
@@ -102,9 +116,6 @@ struct Tail {
     len: u64,
     /// The hash of the last line (of `audit.log.1` when the file is empty).
     hash: String,
-    /// The highest serial per document the file records (and lines this
-    /// process appended since, rotated away or not), when read.
-    serials: Option<HashMap<String, u64>>,
 }
 
 /// Seals and chains `entries` after `prev`: their lines, and the hash of
@@ -120,22 +131,40 @@ fn seal_all(entries: &mut [AuditEntry], prev: &str) -> (String, String) {
     (text, prev)
 }
 
-/// The highest serial per document of the lines in `bytes` (lines that do
-/// not parse are skipped).
-fn serials_of(bytes: &[u8]) -> HashMap<String, u64> {
-    #[derive(Deserialize)]
-    struct Line {
-        file: String,
-        serial: u64,
-    }
+/// The highest serial per document of the lines of `files` (oldest first)
+/// whose chain verifies: from the first line that is edited, does not
+/// chain or does not parse, nothing is counted.
+fn verified_serials(fs: &dyn Fs, files: &[PathBuf]) -> HashMap<String, u64> {
     let mut out = HashMap::new();
-    for line in String::from_utf8_lossy(bytes).lines() {
-        if let Ok(l) = serde_json::from_str::<Line>(line) {
-            let top = out.entry(l.file).or_insert(0);
-            *top = l.serial.max(*top);
+    let mut prev: Option<String> = None;
+    for path in files {
+        for line in lines_of(&fs.read(path).unwrap_or_default()) {
+            let Ok(e) = serde_json::from_str::<AuditEntry>(&line) else {
+                return out;
+            };
+            let chained = match &prev {
+                Some(p) => *p == e.prev,
+                None => e.prev == GENESIS || e.rotated,
+            };
+            if !chained || e.own_hash() != e.hash {
+                return out;
+            }
+            let top = out.entry(e.file).or_insert(0);
+            *top = e.serial.max(*top);
+            prev = Some(e.hash);
         }
     }
     out
+}
+
+/// The hash of the last line of the file `path` of length `len`, reading
+/// only its end (the whole file when its last line is longer than that).
+fn tail_hash(fs: &dyn Fs, path: &Path, len: u64) -> Option<String> {
+    if len == 0 {
+        return None;
+    }
+    let end = fs.read_from(path, len.saturating_sub(TAIL_CHUNK)).ok()?;
+    last_hash(&end).or_else(|| last_hash(&fs.read(path).ok()?))
 }
 
 fn rotated(dir: &Path, n: usize) -> PathBuf {
@@ -150,6 +179,7 @@ impl AuditLog {
             max_bytes,
             keep: keep.max(1),
             tail: Mutex::new(None),
+            verified: Mutex::new(None),
         }
     }
 
@@ -183,17 +213,20 @@ impl AuditLog {
             .map_err(|e| StoreError::write_io("append", path.clone(), e))?;
         f.sync()
             .map_err(|source| StoreError::Sync { path, source })?;
-        if let Some(serials) = &mut tail.serials {
-            for e in &entries {
-                let top = serials.entry(e.file.clone()).or_insert(0);
-                *top = e.serial.max(*top);
+        let len = tail.len + text.len() as u64;
+        let mut verified = self.verified.lock().unwrap_or_else(|e| e.into_inner());
+        match verified.as_mut() {
+            // Lines this process sealed and chained verify by construction.
+            Some(v) if v.len == tail.len => {
+                for e in &entries {
+                    let top = v.serials.entry(e.file.clone()).or_insert(0);
+                    *top = e.serial.max(*top);
+                }
+                v.len = len;
             }
+            _ => *verified = None,
         }
-        *cache = Some(Tail {
-            len: tail.len + text.len() as u64,
-            hash: last,
-            serials: tail.serials,
-        });
+        *cache = Some(Tail { len, hash: last });
         Ok(())
     }
 
@@ -204,53 +237,31 @@ impl AuditLog {
             return Ok(t);
         }
         self.repair_tail(fs)?;
-        let bytes = fs.read(&path).unwrap_or_default();
-        let hash = last_hash(&bytes).unwrap_or_else(|| {
-            let older = fs.read(&rotated(&self.dir, 1)).unwrap_or_default();
-            last_hash(&older).unwrap_or_else(|| GENESIS.into())
+        let len = fs.meta(&path).ok().flatten().map_or(0, |m| m.len);
+        let hash = tail_hash(fs, &path, len).unwrap_or_else(|| {
+            let older = rotated(&self.dir, 1);
+            let older_len = fs.meta(&older).ok().flatten().map_or(0, |m| m.len);
+            tail_hash(fs, &older, older_len).unwrap_or_else(|| GENESIS.into())
         });
-        Ok(Tail {
-            len: bytes.len() as u64,
-            hash,
-            serials: None,
-        })
+        Ok(Tail { len, hash })
     }
 
-    /// The highest serial the current log file records for `file` (the
-    /// rotated files are not read; [`AuditLog::last_serial`] reads them
-    /// all). Cheap for a writer: the file is read once per process and
-    /// kept up to date with the lines this process appends; it is read
-    /// again only when another process appended in between. Changes
-    /// nothing on disk.
-    pub fn recent_serial(&self, fs: &dyn Fs, file: &str) -> Option<u64> {
-        let path = self.path();
-        let mut cache = self.tail.lock().unwrap_or_else(|e| e.into_inner());
-        let len = fs.meta(&path).ok().flatten().map_or(0, |m| m.len);
-        if let Some(serials) = cache
-            .as_ref()
-            .filter(|t| t.len == len)
-            .and_then(|t| t.serials.as_ref())
-        {
-            return serials.get(file).copied();
+    /// The highest serial that the lines of the log whose chain verifies
+    /// record for `file` (rotated files included): an edited line, or one
+    /// that does not chain, and every line after it, raise nothing. Read
+    /// once per process and kept up to date with the lines this process
+    /// appends; read again only when another process appended in between.
+    /// Changes nothing on disk.
+    pub fn verified_serial(&self, fs: &dyn Fs, file: &str) -> Option<u64> {
+        let len = fs.meta(&self.path()).ok().flatten().map_or(0, |m| m.len);
+        let mut cache = self.verified.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.as_ref().is_none_or(|v| v.len != len) {
+            *cache = Some(Verified {
+                len,
+                serials: verified_serials(fs, &self.files(fs)),
+            });
         }
-        let bytes = fs.read(&path).unwrap_or_default();
-        let serials = serials_of(&bytes);
-        let found = serials.get(file).copied();
-        if bytes.len() as u64 == len {
-            match cache.as_mut() {
-                Some(t) if t.len == len => t.serials = Some(serials),
-                _ => {
-                    if let Some(hash) = last_hash(&bytes).filter(|_| bytes.ends_with(b"\n")) {
-                        *cache = Some(Tail {
-                            len,
-                            hash,
-                            serials: Some(serials),
-                        });
-                    }
-                }
-            }
-        }
-        found
+        cache.as_ref().and_then(|v| v.serials.get(file).copied())
     }
 
     fn rotate(&self, fs: &dyn Fs) -> Result<()> {
@@ -266,10 +277,24 @@ impl AuditLog {
         atomic::sync_dir(fs, &self.dir)
     }
 
+    /// Whether the log's last line is incomplete (a crash cut it). Reads
+    /// the last byte only.
+    pub fn tail_incomplete(&self, fs: &dyn Fs) -> bool {
+        let path = self.path();
+        let len = fs.meta(&path).ok().flatten().map_or(0, |m| m.len);
+        len > 0
+            && fs
+                .read_from(&path, len - 1)
+                .is_ok_and(|b| !b.ends_with(b"\n"))
+    }
+
     /// Cuts off a last line left incomplete by a crash. Returns a warning
     /// when it did.
     pub fn repair_tail(&self, fs: &dyn Fs) -> Result<Option<String>> {
         let path = self.path();
+        if !self.tail_incomplete(fs) {
+            return Ok(None);
+        }
         let Ok(bytes) = fs.read(&path) else {
             return Ok(None);
         };

@@ -83,6 +83,21 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     fn recent_audited_serial(&self, rel: &str) -> Option<u64> {
         self.audited_serial(rel)
     }
+    /// The highest serial the store has recorded for a document, from
+    /// verified records only (see [`backup`]): its index (newest committed
+    /// serial, listed backups) and, for a document without one, the audit
+    /// lines whose chain verifies. Cheap enough for every write. A record
+    /// that cannot be used is an error, never trusted.
+    fn recorded_serial(&self, rel: &str) -> Result<u64> {
+        let backups = self.backups(rel).first().map_or(0, |b| b.serial);
+        Ok(backups.max(self.recent_audited_serial(rel).unwrap_or(0)))
+    }
+    /// Whether interrupted writes may have left something to recover (a
+    /// journal, temps, a holder record, an incomplete audit line): only
+    /// then does opening take the lock. Looks only; the default: always.
+    fn pending(&self) -> Result<bool> {
+        Ok(true)
+    }
     /// Finishes or rolls back an interrupted transaction. Returns what it did.
     fn resolve_journal(&self, guard: &LockGuard) -> Result<Option<String>>;
     /// Temp files left by interrupted writes.
@@ -196,8 +211,10 @@ impl LocalBackend {
         }
     }
 
-    fn take_backup(&self, rel: &str, previous: &Option<Previous>) -> Result<()> {
-        let Some(p) = previous else { return Ok(()) };
+    /// Links the version `previous` of `rel` into the backup folder (see
+    /// [`backup::link`]); the entry to record after the commit.
+    fn link_backup(&self, rel: &str, previous: &Option<Previous>) -> Result<Option<BackupEntry>> {
+        let Some(p) = previous else { return Ok(None) };
         let path = self.dir.join(rel);
         let src = backup::Source {
             rel,
@@ -205,19 +222,32 @@ impl LocalBackend {
             serial: p.serial,
             checksum: &p.checksum,
         };
-        backup::take(&*self.fs, &self.dir, &src, self.keep)
+        backup::link(&*self.fs, &self.dir, &src, self.keep)
+    }
+
+    /// Records a committed version in the document's index (see
+    /// [`backup::record`]). The version is committed already, so a failure
+    /// here fails nothing: the index keeps its previous content, and the
+    /// backup just linked is left unlisted (reported by `check`).
+    fn record(&self, rel: &str, serial: u64, linked: Option<BackupEntry>) {
+        let _ = backup::record(&*self.fs, &self.dir, rel, serial, linked, self.keep);
     }
 
     fn commit_one(&self, s: Staged) -> Result<()> {
         let target = self.dir.join(&s.rel);
         self.ensure_parent(&s.rel)?;
         let mode = self.mode_of(&target)?;
+        backup::convert_manifest(&*self.fs, &self.dir)?;
         let temp = atomic::write_temp(&*self.fs, &target, &s.bytes, mode, false)?;
-        if let Err(e) = self.take_backup(&s.rel, &s.previous) {
-            let _ = self.fs.remove(&temp);
-            return Err(e);
-        }
+        let linked = match self.link_backup(&s.rel, &s.previous) {
+            Ok(l) => l,
+            Err(e) => {
+                let _ = self.fs.remove(&temp);
+                return Err(e);
+            }
+        };
         atomic::replace(&*self.fs, &temp, &target)?;
+        self.record(&s.rel, s.audit.serial, linked);
         self.audit.append(&*self.fs, vec![s.audit])
     }
 
@@ -245,13 +275,14 @@ impl LocalBackend {
                 }
             }
         }
-        if let Err(e) = batch
-            .iter()
-            .try_for_each(|s| self.take_backup(&s.rel, &s.previous))
-        {
+        if let Err(e) = backup::convert_manifest(&*self.fs, &self.dir) {
             cleanup(&renames);
             return Err(e);
         }
+        let previous: Vec<(String, Option<Previous>)> = batch
+            .iter()
+            .map(|s| (s.rel.clone(), s.previous.clone()))
+            .collect();
         let tx = batch
             .first()
             .map(|s| s.audit.tx.clone())
@@ -261,10 +292,10 @@ impl LocalBackend {
             renames,
             audit: batch.into_iter().map(|s| s.audit).collect(),
         };
-        self.run_journal(j)
+        self.run_journal(j, &previous)
     }
 
-    fn run_journal(&self, j: Journal) -> Result<()> {
+    fn run_journal(&self, j: Journal, previous: &[(String, Option<Previous>)]) -> Result<()> {
         let fs = &*self.fs;
         let (mut f, mark) = match journal::begin(fs, &self.dir, &j) {
             Ok(x) => x,
@@ -279,12 +310,42 @@ impl LocalBackend {
             return Err(e);
         }
         drop(f);
-        self.roll_forward(&j)
+        self.roll_forward(&j, previous, false)
     }
 
-    fn roll_forward(&self, j: &Journal) -> Result<()> {
+    /// Finishes a committed transaction: links the backups of the versions
+    /// it replaces (only now, after the commit mark, so that a rolled-back
+    /// transaction leaves none), renames, records the indexes, appends the
+    /// audit lines (unless `recovering` finds them there already) and ends
+    /// the journal. `previous` names the replaced versions (empty when a
+    /// journal left by a crash is rolled forward: their backups are not
+    /// taken then).
+    fn roll_forward(
+        &self,
+        j: &Journal,
+        previous: &[(String, Option<Previous>)],
+        recovering: bool,
+    ) -> Result<()> {
+        let mut linked = std::collections::HashMap::new();
+        for (rel, p) in previous {
+            let pending = j.renames.iter().any(|r| {
+                &r.target == rel
+                    && self
+                        .fs
+                        .meta(&self.dir.join(&r.temp))
+                        .ok()
+                        .flatten()
+                        .is_some()
+            });
+            if pending && let Some(b) = self.link_backup(rel, p)? {
+                linked.insert(rel.clone(), b);
+            }
+        }
         journal::apply(&*self.fs, &self.dir, j)?;
-        if !self.audit.contains_tx(&*self.fs, &j.tx) {
+        for a in &j.audit {
+            self.record(&a.file, a.serial, linked.remove(&a.file));
+        }
+        if !recovering || !self.audit.contains_tx(&*self.fs, &j.tx) {
             self.audit.append(&*self.fs, j.audit.clone())?;
         }
         journal::end(&*self.fs, &self.dir)
@@ -383,7 +444,30 @@ impl Backend for LocalBackend {
     }
 
     fn recent_audited_serial(&self, rel: &str) -> Option<u64> {
-        self.audit.recent_serial(&*self.fs, rel)
+        self.audit.verified_serial(&*self.fs, rel)
+    }
+
+    fn recorded_serial(&self, rel: &str) -> Result<u64> {
+        let idx = backup::read_index(&*self.fs, &self.dir, rel)?;
+        let indexed = idx.as_ref().map_or(0, backup::DocIndex::highest);
+        if idx.as_ref().is_some_and(|i| i.serial.is_some()) {
+            return Ok(indexed);
+        }
+        Ok(indexed.max(self.audit.verified_serial(&*self.fs, rel).unwrap_or(0)))
+    }
+
+    fn pending(&self) -> Result<bool> {
+        let fs = &*self.fs;
+        let non_empty = |name: &str| {
+            fs.meta(&self.dir.join(name))
+                .ok()
+                .flatten()
+                .is_some_and(|m| m.len > 0)
+        };
+        if non_empty(JOURNAL) || non_empty(LOCK_FILE) || self.audit.tail_incomplete(fs) {
+            return Ok(true);
+        }
+        Ok(!self.leftovers()?.is_empty())
     }
 
     fn resolve_journal(&self, guard: &LockGuard) -> Result<Option<String>> {
@@ -393,7 +477,7 @@ impl Backend for LocalBackend {
         };
         match (found.journal, found.committed) {
             (Some(j), true) => {
-                self.roll_forward(&j)?;
+                self.roll_forward(&j, &[], true)?;
                 Ok(Some(format!(
                     "rolled forward committed transaction {} ({} documents)",
                     j.tx,
@@ -450,8 +534,9 @@ impl Backend for LocalBackend {
     ) -> Result<()> {
         self.check_guard(guard)?;
         let target = self.dir.join(&l.target);
-        self.take_backup(&l.target, &previous)?;
+        let linked = self.link_backup(&l.target, &previous)?;
         atomic::replace(&*self.fs, &self.dir.join(&l.temp), &target)?;
+        self.record(&l.target, audit.serial, linked);
         self.audit.append(&*self.fs, vec![audit])
     }
 

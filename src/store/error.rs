@@ -101,6 +101,19 @@ pub enum StoreError {
         /// The path that is a link.
         path: PathBuf,
     },
+    /// A backup index (`.backup/index/<file>`, or the older
+    /// `.backup/manifest.json`) that cannot be used: not one, or an entry
+    /// naming a path that is not the store's own backup of that document.
+    /// Nothing is read, restored or removed through it.
+    #[error("{}{}: {message}; nothing was read or removed through it; fix or remove the file (the store lists the document's backups anew at its next write; `statewright check` reports the backup files it no longer lists)", path.display(), if pointer.is_empty() { String::new() } else { format!(" at `{pointer}`") })]
+    BackupIndex {
+        /// The index file.
+        path: PathBuf,
+        /// The JSON pointer of the member at fault (empty: the whole file).
+        pointer: String,
+        /// What is wrong.
+        message: String,
+    },
     /// A path outside the state dir, or with `..`.
     #[error("`{path}` is not a relative path inside the state dir")]
     BadPath {
@@ -173,7 +186,7 @@ pub enum StoreError {
     /// recorded for it (a newer backup or audit line): it was rolled back
     /// or replaced by an older copy outside statewright, and writing over
     /// it would use a serial again.
-    #[error("refusing to write {}: it is at serial {found}, but the store has recorded serial {recorded} for it (audit log or backups), so it was rolled back or replaced by an older copy outside statewright and a write now would reuse a serial; nothing was written; copy the version you want back from .backup/ (listed in .backup/manifest.json; `statewright check` reports this as SW046), or pass force to write over it with a serial above {recorded}", path.display())]
+    #[error("refusing to write {}: it is at serial {found}, but the store has recorded serial {recorded} for it (audit log or backups), so it was rolled back or replaced by an older copy outside statewright and a write now would reuse a serial; nothing was written; copy the version you want back from .backup/ (listed in .backup/index/<file>; `statewright check` reports this as SW046), or pass force to write over it with a serial above {recorded}", path.display())]
     SerialBehind {
         /// The document.
         path: PathBuf,
@@ -347,6 +360,7 @@ impl StoreError {
             | Encode { path, .. }
             | NoGoodBackup { path, .. }
             | AuditBroken { path, .. }
+            | BackupIndex { path, .. }
             | Journal { path, .. }
             | NotRegular { path, .. } => Some(path),
             BadPath { .. } | UnknownKind { .. } => None,

@@ -99,6 +99,25 @@ pub trait FsFile: Send {
 pub trait FsLock: Send + Sync {
     /// Takes the exclusive lock if free; `Ok(false)` when someone holds it.
     fn try_lock(&self) -> io::Result<bool>;
+    /// Takes the exclusive lock, waiting up to `timeout` for it;
+    /// `Ok(false)` when it is still held then. The default polls
+    /// [`FsLock::try_lock`] (1 ms doubling to 50 ms); [`RealFs`] blocks in
+    /// the kernel instead, so a waiter runs as soon as the lock is free.
+    fn lock_within(&self, timeout: std::time::Duration) -> io::Result<bool> {
+        let deadline = std::time::Instant::now() + timeout;
+        let mut pause = std::time::Duration::from_millis(1);
+        loop {
+            if self.try_lock()? {
+                return Ok(true);
+            }
+            let now = std::time::Instant::now();
+            if now >= deadline {
+                return Ok(false);
+            }
+            std::thread::sleep(pause.min(deadline - now));
+            pause = (pause * 2).min(std::time::Duration::from_millis(50));
+        }
+    }
     /// Releases the lock.
     fn unlock(&self) -> io::Result<()>;
     /// Replaces the file's content (the holder description).
@@ -115,9 +134,26 @@ pub trait Fs: Send + Sync + std::fmt::Debug {
     fn open_append(&self, path: &Path) -> io::Result<Box<dyn FsFile>>;
     /// Opens (creating) the lock file.
     fn open_lock(&self, path: &Path) -> io::Result<Box<dyn FsLock>>;
+    /// Opens the lock file to look at it: read-only, never creating it,
+    /// so that looking works on a read-only state dir. The default opens
+    /// it as [`Fs::open_lock`] does.
+    fn open_lock_to_look(&self, path: &Path) -> io::Result<Box<dyn FsLock>> {
+        self.open_lock(path)
+    }
     /// Reads a whole file, refusing symbolic links (`ELOOP`) and anything
     /// but a regular file ([`NotRegular`]) without blocking on it.
     fn read(&self, path: &Path) -> io::Result<Vec<u8>>;
+    /// The bytes of a file from `offset` to its end (none when it is
+    /// shorter), refusing symbolic links: to read the end of a log without
+    /// reading all of it. The default reads the whole file.
+    fn read_from(&self, path: &Path, offset: u64) -> io::Result<Vec<u8>> {
+        let mut bytes = self.read(path)?;
+        let at = usize::try_from(offset)
+            .unwrap_or(usize::MAX)
+            .min(bytes.len());
+        bytes.drain(..at);
+        Ok(bytes)
+    }
     /// Facts about a path, `None` when it does not exist.
     fn meta(&self, path: &Path) -> io::Result<Option<Meta>>;
     /// Renames `from` over `to` (atomic replace).
@@ -166,6 +202,15 @@ impl FsLock for RealLock {
             Err(std::fs::TryLockError::Error(e)) => Err(e),
         }
     }
+    fn lock_within(&self, timeout: std::time::Duration) -> io::Result<bool> {
+        if self.try_lock()? {
+            return Ok(true);
+        }
+        if timeout.is_zero() {
+            return Ok(false);
+        }
+        wait_for_lock(&self.0, timeout)
+    }
     fn unlock(&self) -> io::Result<()> {
         self.0.unlock()
     }
@@ -181,6 +226,53 @@ impl FsLock for RealLock {
         let mut out = Vec::new();
         f.read_to_end(&mut out)?;
         Ok(out)
+    }
+}
+
+/// Takes the lock of `file` with a blocking `flock` on a helper thread,
+/// waiting at most `timeout` for it. The helper locks a duplicate of the
+/// descriptor (the same open file, so the lock is `file`'s). When the wait
+/// times out first, the helper releases the lock as soon as it gets it:
+/// a handoff under a mutex decides which side owns the outcome.
+fn wait_for_lock(file: &File, timeout: std::time::Duration) -> io::Result<bool> {
+    use std::sync::{Arc, Mutex, mpsc};
+    let dup = file.try_clone()?;
+    // `Some(gave_up)` once decided: the waiter gave up, or took the lock.
+    let decided = Arc::new(Mutex::new(None::<bool>));
+    let (tx, rx) = mpsc::channel();
+    let helper_decided = Arc::clone(&decided);
+    let spawned = std::thread::Builder::new()
+        .name("statewright-lock-wait".into())
+        .spawn(move || {
+            let got = dup.lock();
+            let mut d = helper_decided.lock().unwrap_or_else(|e| e.into_inner());
+            if *d == Some(true) {
+                if got.is_ok() {
+                    let _ = dup.unlock();
+                }
+                return;
+            }
+            *d = Some(false);
+            let _ = tx.send(got);
+        });
+    if spawned.is_err() {
+        // No thread: block on this one (without the timeout).
+        return file.lock().map(|()| true);
+    }
+    match rx.recv_timeout(timeout) {
+        Ok(got) => got.map(|()| true),
+        Err(_) => {
+            let mut d = decided.lock().unwrap_or_else(|e| e.into_inner());
+            if d.is_none() {
+                *d = Some(true);
+                return Ok(false);
+            }
+            drop(d);
+            // The helper got there first: its result is on its way.
+            rx.recv()
+                .map_err(|_| io::Error::other("lock wait ended without a result"))?
+                .map(|()| true)
+        }
     }
 }
 
@@ -219,8 +311,27 @@ impl Fs for RealFs {
         Ok(Box::new(RealLock(f)))
     }
 
+    fn open_lock_to_look(&self, path: &Path) -> io::Result<Box<dyn FsLock>> {
+        let f = OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .open(path)?;
+        Ok(Box::new(RealLock(f)))
+    }
+
     fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
         read_regular(path, false)
+    }
+
+    fn read_from(&self, path: &Path, offset: u64) -> io::Result<Vec<u8>> {
+        let mut f = OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .open(path)?;
+        f.seek(SeekFrom::Start(offset))?;
+        let mut out = Vec::new();
+        f.read_to_end(&mut out)?;
+        Ok(out)
     }
 
     fn meta(&self, path: &Path) -> io::Result<Option<Meta>> {

@@ -165,47 +165,43 @@ impl Drop for LockGuard {
 }
 
 /// Takes the lock of the state dir `dir`, waiting up to `opts.timeout`
-/// with exponential backoff (1 ms doubling to 50 ms).
+/// for it. The wait blocks in the kernel (see [`FsLock::lock_within`]):
+/// the next waiter runs as soon as the lock is free.
 pub fn acquire(fs: &dyn Fs, dir: &Path, opts: &LockOptions) -> Result<LockGuard> {
     let path = dir.join(LOCK_FILE);
     let file: Arc<dyn FsLock> = Arc::from(open(fs, &path)?);
     let start = Instant::now();
-    let deadline = start + opts.timeout;
-    let mut pause = Duration::from_millis(1);
-    loop {
-        if file.try_lock().map_err(|e| io(&path, "lock", e))? {
-            let guard = take(path, file, opts)?;
-            events::emit(&opts.events, || StoreEvent::LockAcquired {
-                lock: guard.path.clone(),
-                lock_id: guard.info.lock_id.clone(),
-                waited_ms: start.elapsed().as_millis() as u64,
-            });
-            if let Some(previous) = &guard.reclaimed {
-                events::emit(&opts.events, || StoreEvent::LockReclaimed {
-                    lock: guard.path.clone(),
-                    previous: previous.clone(),
-                });
-            }
-            return Ok(guard);
-        }
-        let now = Instant::now();
-        if now >= deadline {
-            let holder = file.content().ok().and_then(|b| HolderInfo::parse(&b));
-            return Err(StoreError::LockHeld {
-                path,
-                holder: Box::new(holder),
-            });
-        }
-        if pause == Duration::from_millis(1) {
-            events::emit(&opts.events, || StoreEvent::LockWaiting {
-                lock: path.clone(),
-                holder: file.content().ok().and_then(|b| HolderInfo::parse(&b)),
-                timeout_ms: opts.timeout.as_millis() as u64,
-            });
-        }
-        std::thread::sleep(pause.min(deadline - now));
-        pause = (pause * 2).min(Duration::from_millis(50));
+    let mut got = file.try_lock().map_err(|e| io(&path, "lock", e))?;
+    if !got && !opts.timeout.is_zero() {
+        events::emit(&opts.events, || StoreEvent::LockWaiting {
+            lock: path.clone(),
+            holder: file.content().ok().and_then(|b| HolderInfo::parse(&b)),
+            timeout_ms: opts.timeout.as_millis() as u64,
+        });
+        got = file
+            .lock_within(opts.timeout)
+            .map_err(|e| io(&path, "lock", e))?;
     }
+    if !got {
+        let holder = file.content().ok().and_then(|b| HolderInfo::parse(&b));
+        return Err(StoreError::LockHeld {
+            path,
+            holder: Box::new(holder),
+        });
+    }
+    let guard = take(path, file, opts)?;
+    events::emit(&opts.events, || StoreEvent::LockAcquired {
+        lock: guard.path.clone(),
+        lock_id: guard.info.lock_id.clone(),
+        waited_ms: start.elapsed().as_millis() as u64,
+    });
+    if let Some(previous) = &guard.reclaimed {
+        events::emit(&opts.events, || StoreEvent::LockReclaimed {
+            lock: guard.path.clone(),
+            previous: previous.clone(),
+        });
+    }
+    Ok(guard)
 }
 
 fn take(path: PathBuf, file: Arc<dyn FsLock>, opts: &LockOptions) -> Result<LockGuard> {
@@ -270,7 +266,10 @@ pub fn status(fs: &dyn Fs, dir: &Path) -> Result<LockStatus> {
     if matches!(fs.meta(&path), Ok(None)) {
         return Ok(LockStatus::Free);
     }
-    let file = open(fs, &path)?;
+    // Read-only: looking works on a read-only state dir.
+    let file = fs
+        .open_lock_to_look(&path)
+        .map_err(|e| io(&path, "open lock", e))?;
     let holder = file.content().ok().and_then(|b| HolderInfo::parse(&b));
     if file.try_lock().map_err(|e| io(&path, "lock", e))? {
         let _ = file.unlock();

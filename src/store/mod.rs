@@ -10,7 +10,7 @@
 //! |---|---|
 //! | documents | at the paths the catalog's kinds match |
 //! | `.lock` | the lock file: `flock`ed, never renamed; content = holder JSON |
-//! | `.backup/` | rolling backups (hard links) and `manifest.json` |
+//! | `.backup/` | rolling backups (hard links) and `index/<file>`, one index per document |
 //! | `.corrupt/` | versions that failed a check and were replaced by a restored backup, kept byte for byte (`<file>.<time>`) |
 //! | `audit.log`, `audit.log.N` | hash-chained JSON lines, rotated by size |
 //! | `.journal` | only while a transaction commits |
@@ -28,8 +28,9 @@
 //!    (downgrade), a value based on an older serial (lost update) or from
 //!    another lineage is refused unless `force`; serials always grow.
 //!    A current version whose serial is below the highest one recorded
-//!    for the document (its newest backup, the current audit log file)
-//!    was rolled back outside the store: writing over it is refused
+//!    for the document (its backup index: newest committed serial and
+//!    listed backups; without an index, the audit lines whose chain
+//!    verifies) was rolled back outside the store: writing over it is refused
 //!    ([`StoreError::SerialBehind`]) unless `force`, which writes a serial
 //!    above the recorded one.
 //!    A state change that a schema's `x-statewright-transitions` machine
@@ -101,10 +102,16 @@
 //!   [`StoreError::AuditMissing`]; `check`, SW047) while documents carry a
 //!   serial or have backups; the next write starts a new log from the
 //!   genesis hash.
-//! - A write compares the current version's serial with its newest backup
-//!   and the current audit log file only (rotated files are not read on
-//!   the write path); `statewright check` compares it with every file
-//!   (SW046).
+//! - A write compares the current version's serial with the document's
+//!   own backup index (one small file: the cost of a write does not grow
+//!   with the state dir); `statewright check` compares it with every
+//!   record (SW046). Unverified records (a backup file no index lists, an
+//!   audit line whose chain does not verify) never raise the serial a
+//!   write expects.
+//! - Opening a store only looks; the lock (whose holder record is a
+//!   write) is taken only when interrupted writes left something to
+//!   recover, and when it cannot be (a full disk, a read-only state dir,
+//!   another holder) recovery is deferred to the next writer and said.
 //! - `lock break` can only clear the record of a holder that is gone; the
 //!   kernel lock of a live process cannot be taken from outside it.
 //! - Locks are `flock` locks: reliable on local file systems; on network

@@ -61,6 +61,11 @@ pub struct Restored {
 
 impl Store {
     pub(crate) fn recover_on_open(&self) -> Result<OpenReport> {
+        // Reading never needs to write: the lock (whose holder record is
+        // a write) is taken only when there is something to recover.
+        if !self.backend.pending()? {
+            return Ok(OpenReport::default());
+        }
         let opts = LockOptions {
             timeout: std::time::Duration::ZERO,
             command: "open (recovery)".into(),
@@ -80,12 +85,16 @@ impl Store {
                 }),
                 other => other,
             },
-            Err(e @ (StoreError::LockHeld { .. } | StoreError::ReadOnly { .. })) => {
-                Ok(OpenReport {
-                    skipped: Some(format!("recovery of interrupted writes skipped: {e}")),
-                    ..OpenReport::default()
-                })
-            }
+            Err(
+                e @ (StoreError::LockHeld { .. }
+                | StoreError::ReadOnly { .. }
+                | StoreError::DiskFull { .. }),
+            ) => Ok(OpenReport {
+                skipped: Some(format!(
+                    "recovery of interrupted writes deferred to the next write (it needs the lock): {e}"
+                )),
+                ..OpenReport::default()
+            }),
             Err(e) => Err(e),
         }
     }
@@ -285,7 +294,7 @@ impl Store {
         let ctx = WriteContext::new("recover");
         let basis = Basis {
             current: None,
-            floor: self.serial_floor(rel),
+            floor: self.recorded_serial(rel)?,
             outcome: "restored",
         };
         let tx = uuid::Uuid::new_v4().to_string();

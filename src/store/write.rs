@@ -358,7 +358,7 @@ impl Store {
             Err(e) => return Err(e),
         };
         let env = &copy.envelope;
-        let floor = self.serial_floor(rel);
+        let floor = self.recorded_serial(rel)?;
         let keep = match current.as_deref() {
             None => env.serial > floor || (env.serial == 0 && floor == 0),
             Some(c) => {
@@ -443,7 +443,7 @@ impl Store {
         };
         let floor = match &current {
             Some(c) => {
-                let recorded = self.recorded_serial(rel);
+                let recorded = self.recorded_serial(rel)?;
                 if recorded > c.envelope.serial && !ctx.force {
                     return Err(StoreError::SerialBehind {
                         path: self.backend.path_of(rel),
@@ -453,7 +453,7 @@ impl Store {
                 }
                 recorded
             }
-            None => self.serial_floor(rel),
+            None => self.recorded_serial(rel)?,
         };
         if let Some(c) = &current {
             self.refuse_transitions(kind, rel, c, &value)?;
@@ -493,24 +493,12 @@ impl Store {
         })
     }
 
-    /// The highest serial `rel` is known to have had (backups, audit log).
-    pub(crate) fn serial_floor(&self, rel: &str) -> u64 {
-        self.newest_backup_serial(rel)
-            .max(self.backend.audited_serial(rel).unwrap_or(0))
-    }
-
-    /// The highest serial recorded for `rel` that a write can learn
-    /// cheaply: its newest backup's (the manifest a write with backups
-    /// reads anyway) and the current audit log file's (read once per
-    /// process; rotated files are left to `statewright check`). A version
-    /// below it was rolled back outside the store.
-    pub(crate) fn recorded_serial(&self, rel: &str) -> u64 {
-        self.newest_backup_serial(rel)
-            .max(self.backend.recent_audited_serial(rel).unwrap_or(0))
-    }
-
-    fn newest_backup_serial(&self, rel: &str) -> u64 {
-        self.backend.backups(rel).first().map_or(0, |b| b.serial)
+    /// The highest serial `rel` is known to have had: the store's verified
+    /// records of it (its backup index, or the audit lines whose chain
+    /// verifies; see [`crate::store::Backend::recorded_serial`]). A current
+    /// version below it was rolled back outside the store.
+    pub(crate) fn recorded_serial(&self, rel: &str) -> Result<u64> {
+        self.backend.recorded_serial(rel)
     }
 
     pub(crate) fn prepare(

@@ -337,17 +337,20 @@ fn backup_missing_changed_unlisted_and_manifest_unreadable() {
     let s = written(&["sources.json", "index.json"]);
     let src = backup_of(&s, "sources.json.");
     let idx = backup_of(&s, "index.json.");
-    let manifest: Value =
-        serde_json::from_slice(&std::fs::read(s.path(".backup/manifest.json")).unwrap()).unwrap();
-    let pos = |name: &Path| {
-        manifest["backups"]
+    // Each document's backups are listed in its own index.
+    let pos = |rel: &str, name: &Path| {
+        let index: Value = serde_json::from_slice(
+            &std::fs::read(s.path(&format!(".backup/index/{rel}"))).unwrap(),
+        )
+        .unwrap();
+        index["backups"]
             .as_array()
             .unwrap()
             .iter()
             .position(|b| b["backup"] == name.file_name().unwrap().to_str().unwrap())
             .unwrap()
     };
-    let (src_i, idx_i) = (pos(&src), pos(&idx));
+    let (src_i, idx_i) = (pos("sources.json", &src), pos("index.json", &idx));
     std::fs::remove_file(&src).unwrap();
     let mut v: Value = serde_json::from_slice(&std::fs::read(&idx).unwrap()).unwrap();
     v["artifacts"] = json!([]);
@@ -358,7 +361,7 @@ fn backup_missing_changed_unlisted_and_manifest_unreadable() {
     let j = r.json();
     let f = only(&j, "SW035");
     assert_eq!(f["pointer"], format!("/backups/{src_i}/backup"));
-    assert!(ends_with(&f, ".backup/manifest.json"));
+    assert!(ends_with(&f, ".backup/index/sources.json"));
     assert!(
         f["message"]
             .as_str()
@@ -372,20 +375,22 @@ fn backup_missing_changed_unlisted_and_manifest_unreadable() {
     assert!(ends_with(&f, ".backup/index.json.99.aaaaaaaaaaaa"));
     assert_eq!(f["severity"], "warning");
 
-    std::fs::write(s.path(".backup/manifest.json"), b"{\"backups\": [").unwrap();
+    std::fs::write(s.path(".backup/index/sources.json"), b"{\"backups\": [").unwrap();
     let j = check(&s, &[]).json();
     let f = only(&j, "SW038");
+    assert!(ends_with(&f, ".backup/index/sources.json"));
     assert!(
         f["message"]
             .as_str()
             .unwrap()
-            .starts_with("the backup manifest cannot be read: EOF")
+            .starts_with("the backup index cannot be read: EOF"),
+        "{f}"
     );
     assert!(
         f["remedy"]
             .as_str()
             .unwrap()
-            .contains("remove .backup/manifest.json")
+            .contains("fix or remove the index file named")
     );
 }
 
@@ -725,7 +730,7 @@ fn a_rolled_back_document_is_reported_and_writes_over_it_are_refused() {
     let f = one_error(&s, "SW046", "sources.json", "/serial");
     assert_eq!(
         f["message"],
-        "serial 1 is lower than serial 2, the highest the store has recorded for this file (audit log: 2, backups: 1): it was rolled back or replaced by an older copy outside statewright, and the store refuses to write over it"
+        "serial 1 is lower than serial 2, the highest the store has recorded for this file (audit log: 2, backup index: 2): it was rolled back or replaced by an older copy outside statewright, and the store refuses to write over it"
     );
     assert!(
         f["remedy"]

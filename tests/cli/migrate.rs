@@ -103,6 +103,15 @@ pub fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     out
 }
 
+/// Creates the state dir's `.lock` (empty: free), as the first command
+/// that takes the lock does.
+fn touch_lock(dir: &Path) {
+    let lock = dir.join("state/.lock");
+    if dir.join("state").is_dir() && !lock.exists() {
+        std::fs::write(lock, b"").unwrap();
+    }
+}
+
 fn read_json(p: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
 }
@@ -110,8 +119,10 @@ fn read_json(p: &Path) -> Value {
 /// Runs `args` and asserts it is refused with `code`, every `needles` in
 /// the flattened stderr, and no byte under the project changed.
 fn refused(dir: &Path, args: &[&str], code: i32, needles: &[&str]) -> Run {
-    // Opening the store creates `.lock` once; do that before the snapshot.
+    // Taking the lock creates `.lock` once (reading does not); do that
+    // before the snapshot.
     run_in(dir, &["migrate", "status"]);
+    touch_lock(dir);
     let before = snapshot(dir);
     let r = run_in(dir, args);
     let err = flat(&r.stderr);
@@ -177,6 +188,7 @@ fn dry_run_prints_the_plan_and_patch_and_writes_nothing() {
     let t = project(1);
     let d = t.path();
     run_in(d, &["migrate", "status"]);
+    touch_lock(d);
     let before = snapshot(d);
     let r = run_in(d, &["migrate", "--dry-run"]);
     assert_eq!(r.code, 0, "{r:?}");
@@ -637,7 +649,7 @@ fn an_op_that_fails_names_the_migration_file_the_pointer_and_the_fix() {
         "kind: rec\nfrom: 3\nto: 4\ndescription: titles become numbers\nops:\n  - convert: { path: /title, cast: { from: string, to: integer } }\n",
     );
     assert_eq!(run_in(d, &["migrate", "hash"]).code, 0);
-    run_in(d, &["migrate", "status"]); // creates `.lock` once
+    touch_lock(d); // `.lock` is created once, by the first lock taken
     let before = snapshot(&d.join("state"));
     let r = run_in(d, &["migrate"]);
     assert_eq!(r.code, 2, "{r:?}");

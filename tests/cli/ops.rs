@@ -520,7 +520,7 @@ fn export_bundles_every_file_with_a_manifest_whose_hashes_match() {
     bundle.verify().unwrap();
     let paths: Vec<&str> = bundle.manifest.iter().map(|m| m.path.as_str()).collect();
     assert!(
-        paths.contains(&"audit.log") && paths.contains(&".backup/manifest.json"),
+        paths.contains(&"audit.log") && paths.contains(&".backup/index/processed.json"),
         "{paths:?}"
     );
     assert!(!paths.contains(&".lock"), "{paths:?}");
@@ -542,7 +542,7 @@ fn export_bundles_every_file_with_a_manifest_whose_hashes_match() {
         [
             role("processed.json"),
             role("audit.log"),
-            role(".backup/manifest.json"),
+            role(".backup/index/processed.json"),
             role(".checklist/state.yaml")
         ],
         ["document", "audit", "backup-manifest", "document"]

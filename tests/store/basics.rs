@@ -35,7 +35,7 @@ fn writes_stamp_the_envelope_and_serials_grow() {
 }
 
 #[test]
-fn backups_roll_and_are_listed_in_the_manifest() {
+fn backups_roll_and_are_listed_in_the_document_index() {
     let f = fixture();
     let store = f.open();
     for n in 0..6 {
@@ -44,11 +44,13 @@ fn backups_roll_and_are_listed_in_the_manifest() {
             .or_else(|_| Ok::<_, StoreError>(put(&store, "counter.json", counter(n))))
             .unwrap();
     }
-    let manifest: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(f.state.join(".backup/manifest.json")).unwrap())
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(f.state.join(".backup/index/counter.json")).unwrap())
             .unwrap();
-    let entries = manifest["backups"].as_array().unwrap();
-    assert_eq!(entries.len(), 3, "{manifest:#}");
+    assert_eq!(index["file"], "counter.json");
+    assert_eq!(index["serial"], 6, "{index:#}");
+    let entries = index["backups"].as_array().unwrap();
+    assert_eq!(entries.len(), 3, "{index:#}");
     let serials: Vec<u64> = entries
         .iter()
         .map(|e| e["serial"].as_u64().unwrap())
@@ -62,6 +64,7 @@ fn backups_roll_and_are_listed_in_the_manifest() {
         backup::list(&statewright::store::RealFs, &f.state, "counter.json").len(),
         3
     );
+    // Three backups and the index folder.
     assert_eq!(
         std::fs::read_dir(f.state.join(".backup")).unwrap().count(),
         4

@@ -40,7 +40,8 @@ pub struct Global {
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
     /// How long a command that needs the state lock waits for it (e.g. 30,
-    /// 30s, 2m, 500ms), retrying with backoff; 0 fails at once (exit 3).
+    /// 30s, 2m, 500ms), blocked in the kernel until it is free (the next
+    /// waiter runs as soon as it is released); 0 fails at once (exit 3).
     #[arg(long, global = true, value_name = "DURATION", default_value = "0", value_parser = parse_duration)]
     pub lock_timeout: std::time::Duration,
     /// Restore a corrupt document from its newest good backup when it is

@@ -140,10 +140,7 @@ fn validate(global: &Global, args: &ValidateArgs) -> Result<Exit, (String, Optio
         }
         (files, Vec::new())
     };
-    let mut reports = Vec::with_capacity(docs.len());
-    for d in &docs {
-        reports.push(validator.validate_file(d, &target).map_err(err)?);
-    }
+    let reports = validator.validate_files(&docs, &target).map_err(err)?;
     print_reports(global, &reports, &unmatched);
     // The process exits next: tearing down the compiled schemas (a large
     // tree of small allocations) would only cost time.

@@ -133,6 +133,7 @@ pub fn exit_for(e: &StoreError) -> Exit {
         | StoreError::NoGoodBackup { .. }
         | StoreError::AuditBroken { .. }
         | StoreError::AuditMissing { .. }
+        | StoreError::BackupIndex { .. }
         | StoreError::Journal { .. }
         | StoreError::NotRegular { .. } => Exit::Findings,
         _ => Exit::Usage,
