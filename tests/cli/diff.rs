@@ -282,6 +282,49 @@ fn schema_keyword_selects_schema_mode_without_a_project() {
     assert!(!out.stdout.contains("migration"), "{}", out.stdout);
 }
 
+#[test]
+fn data_document_with_a_schema_member_is_diffed_as_a_document() {
+    // A data document names its schema file in `$schema`: still a document.
+    let t = tempdir();
+    write_json(
+        &t.path().join("a.json"),
+        &json!({"$schema": "./schema.json", "port": 1}),
+    );
+    write_json(
+        &t.path().join("b.json"),
+        &json!({"$schema": "./schema.json", "port": 2}),
+    );
+    let out = run_in(t.path(), &["diff", "a.json", "b.json"]);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("/port"), "{}", out.stdout);
+    assert!(
+        out.stderr.contains("note: comparing as documents"),
+        "{}",
+        out.stderr
+    );
+    // The JSON output is the patch.
+    let out = run_in(t.path(), &["diff", "a.json", "b.json", "--format", "json"]);
+    let patch = out.json();
+    assert_eq!(patch[0]["path"], "/port", "{patch}");
+    // --schemas forces the other mode, and says nothing about guessing.
+    let out = run_in(t.path(), &["diff", "--schemas", "a.json", "b.json"]);
+    assert!(out.stdout.starts_with("schema diff"), "{}", out.stdout);
+    assert!(!out.stderr.contains("note:"), "{}", out.stderr);
+    // --documents on two schemas gives a patch.
+    let s = "https://json-schema.org/draft/2020-12/schema";
+    write_json(
+        &t.path().join("s1.json"),
+        &json!({"$schema": s, "type": "string"}),
+    );
+    write_json(
+        &t.path().join("s2.json"),
+        &json!({"$schema": s, "type": "integer"}),
+    );
+    let out = run_in(t.path(), &["diff", "--documents", "s1.json", "s2.json"]);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("/type"), "{}", out.stdout);
+}
+
 fn fail_on_codes(a: &Value, b: &Value) -> [i32; 4] {
     let t = tempdir();
     let (pa, pb) = (t.path().join("a.json"), t.path().join("b.json"));
