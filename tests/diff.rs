@@ -10,7 +10,11 @@ mod coverage;
 mod document;
 #[path = "diff/drift.rs"]
 mod drift;
+#[path = "diff/oracle.rs"]
+mod oracle;
 #[path = "diff/schema.rs"]
 mod schema;
 #[path = "diff/util.rs"]
 mod util;
+#[path = "diff/verdicts.rs"]
+mod verdicts;

@@ -59,6 +59,33 @@ pub struct Project {
     pub backups: usize,
     /// Whether reads restore a corrupt document from its newest good backup.
     pub recover: bool,
+    /// The `[diff]` table.
+    pub diff: DiffSpec,
+}
+
+/// The `[diff]` table: how schema diffs grade changes.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DiffSpec {
+    /// Which direction a schema change must keep (`backward`, the
+    /// default: a reader on the new schema reads documents written under
+    /// the old one; `forward`; `full`; `none`).
+    pub compatibility: DiffCompatibility,
+}
+
+/// `[diff] compatibility`, as schema registries name the modes.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum DiffCompatibility {
+    /// The new schema reads documents written under the old one.
+    #[default]
+    Backward,
+    /// The old schema reads documents written under the new one.
+    Forward,
+    /// Both.
+    Full,
+    /// No direction is checked.
+    None,
 }
 
 /// One `[kinds.<name>]` table.
@@ -211,6 +238,8 @@ struct ProjectFile {
     #[serde(default)]
     #[schemars(extend("propertyNames" = { "pattern": "^[a-z][a-z0-9-]*$" }))]
     kinds: BTreeMap<String, KindSpec>,
+    #[serde(default)]
+    diff: DiffSpec,
 }
 
 /// `[project]`: paths are relative to the folder holding the project file.
@@ -349,7 +378,7 @@ impl Project {
                 path: file.to_owned(),
                 at: position_of(text, offset),
                 message: e.message().trim().to_owned(),
-                help: "see the project file format in docs/FORMATS.md; known tables are [project] and [kinds.<name>]".into(),
+                help: "see the project file format in docs/FORMATS.md; known tables are [project], [kinds.<name>] and [diff]".into(),
             }
         })?;
         let invalid = |needle: &str, message: String, help: &str| ProjectError::Invalid {
@@ -421,6 +450,7 @@ impl Project {
             kinds: parsed.kinds,
             backups: p.backups,
             recover: p.recover,
+            diff: parsed.diff,
         })
     }
 }

@@ -13,6 +13,9 @@
 //! - [`drift`](mod@drift): [`drift()`] compares a template manifest with the
 //!   `builders` map of a `packer-hybrid.json` state document.
 //!
+//! - [`mode_of`]: whether two files are compared as schemas or as
+//!   documents, and why.
+//!
 //! The library never prints: every function returns data.
 
 pub mod coverage;
@@ -20,6 +23,7 @@ pub mod document;
 pub mod draft;
 pub mod drift;
 mod error;
+mod mode;
 pub mod schema;
 
 pub use coverage::{Coverage, Need, coverage, uncovered};
@@ -27,7 +31,8 @@ pub use document::{DiffLine, DocDiffOptions, LineOp, diff_documents, render_patc
 pub use draft::draft_migration;
 pub use drift::{DeclaredBuilder, DriftFinding, DriftKind, TemplateManifest, drift};
 pub use error::DiffError;
+pub use mode::{Mode, ModeReason, mode_of};
 pub use schema::{
-    Change, RULES, RuleInfo, SchemaDiff, SchemaDiffOptions, Severity, VERSION_BUMP, VersionField,
-    diff_schemas, rule_info,
+    Change, Compatibility, Direction, RULES, RuleInfo, SchemaDiff, SchemaDiffOptions, Severity,
+    VERSION_BUMP, VersionField, Witness, diff_schemas, rule_info,
 };

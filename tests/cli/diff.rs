@@ -58,10 +58,10 @@ fn schema_files_list_rules_pointers_and_verdicts() {
         "schemas/mamfast-processed/v1.json",
         "schemas/mamfast-processed/v2.json",
     ]);
-    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     let text = &out.stdout;
     assert!(
-        text.contains("breaking SD211 `checkpoints` is now required"),
+        text.contains("possibly breaking SD211 `checkpoints` is now required"),
         "{text}"
     );
     assert!(
@@ -75,7 +75,7 @@ fn schema_files_list_rules_pointers_and_verdicts() {
         "{text}"
     );
     assert!(
-        text.contains("13 changes: 8 breaking, 0 warnings, 5 info; compatibility: none"),
+        text.contains("13 changes: 0 breaking, 4 warnings, 9 info; compatibility: none; checked: backward (4 of the warnings possibly breaking: no witness)"),
         "{text}"
     );
     assert!(
@@ -151,10 +151,10 @@ fn github_format_annotates_schema_lines() {
         "--format",
         "github",
     ]);
-    assert_eq!(out.code, 1);
+    assert_eq!(out.code, 0);
     assert!(
         out.stdout.lines().any(|l| l
-            .starts_with("::error file=schemas/mamfast-processed/v2.json,line=")
+            .starts_with("::warning file=schemas/mamfast-processed/v2.json,line=")
             && l.contains("title=SD211::`checkpoints` is now required")),
         "{}",
         out.stdout
@@ -280,6 +280,49 @@ fn schema_keyword_selects_schema_mode_without_a_project() {
         out.stdout
     );
     assert!(!out.stdout.contains("migration"), "{}", out.stdout);
+}
+
+#[test]
+fn data_document_with_a_schema_member_is_diffed_as_a_document() {
+    // A data document names its schema file in `$schema`: still a document.
+    let t = tempdir();
+    write_json(
+        &t.path().join("a.json"),
+        &json!({"$schema": "./schema.json", "port": 1}),
+    );
+    write_json(
+        &t.path().join("b.json"),
+        &json!({"$schema": "./schema.json", "port": 2}),
+    );
+    let out = run_in(t.path(), &["diff", "a.json", "b.json"]);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("/port"), "{}", out.stdout);
+    assert!(
+        out.stderr.contains("note: comparing as documents"),
+        "{}",
+        out.stderr
+    );
+    // The JSON output is the patch.
+    let out = run_in(t.path(), &["diff", "a.json", "b.json", "--format", "json"]);
+    let patch = out.json();
+    assert_eq!(patch[0]["path"], "/port", "{patch}");
+    // --schemas forces the other mode, and says nothing about guessing.
+    let out = run_in(t.path(), &["diff", "--schemas", "a.json", "b.json"]);
+    assert!(out.stdout.starts_with("schema diff"), "{}", out.stdout);
+    assert!(!out.stderr.contains("note:"), "{}", out.stderr);
+    // --documents on two schemas gives a patch.
+    let s = "https://json-schema.org/draft/2020-12/schema";
+    write_json(
+        &t.path().join("s1.json"),
+        &json!({"$schema": s, "type": "string"}),
+    );
+    write_json(
+        &t.path().join("s2.json"),
+        &json!({"$schema": s, "type": "integer"}),
+    );
+    let out = run_in(t.path(), &["diff", "--documents", "s1.json", "s2.json"]);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert!(out.stdout.contains("/type"), "{}", out.stdout);
 }
 
 fn fail_on_codes(a: &Value, b: &Value) -> [i32; 4] {
@@ -638,7 +681,7 @@ fn bad_input_exits_2_and_says_where() {
         "--format",
         "json",
     ]);
-    assert_eq!(out.code, 1);
+    assert_eq!(out.code, 0);
     let err = run(&["diff", "--kind", "nope", "1", "2", "--format", "json"]).json();
     assert_eq!(err["error"]["message"], "unknown kind `nope`");
 }
@@ -772,7 +815,7 @@ fn version_bump_of_catalog_versions_is_informational() {
     // deploy-pins 1 → 2 also changes the image's type: still breaking, but
     // the version const is not.
     let out = run(&["diff", "--kind", "deploy-pins", "1", "2"]);
-    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     let block = change_block(
         &out.stdout,
         "info     SD121 version bump 1 → 2 at /schema_version, expected",
@@ -784,7 +827,7 @@ fn version_bump_of_catalog_versions_is_informational() {
     assert!(!out.stdout.contains("SD115"), "{}", out.stdout);
     assert!(
         out.stdout
-            .contains("19 changes: 4 breaking, 0 warnings, 15 info; compatibility: none"),
+            .contains("19 changes: 0 breaking, 3 warnings, 16 info; compatibility: none; checked: backward (3 of the warnings possibly breaking: no witness)"),
         "{}",
         out.stdout
     );

@@ -342,7 +342,7 @@ fn usage_and_environment_errors_exit_2() {
         out.stderr
     );
     assert!(
-        flat(&out.stderr).contains("known tables are [project] and [kinds.<name>]"),
+        flat(&out.stderr).contains("known tables are [project], [kinds.<name>] and [diff]"),
         "{}",
         out.stderr
     );

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
 use serde_json::Value;
+use statewright::diff::{Compatibility, Mode, ModeReason, mode_of};
 use statewright::spec::document::{self as doc, Format, ParseLimits, SourceText};
 use statewright::spec::{Catalog, OfflineRegistry, Project};
 
@@ -19,8 +20,9 @@ use crate::output;
 
 /// Compare two schemas, two documents, or template manifests with the state.
 ///
-/// Schemas (a file with a `$schema` keyword, a file under the project's
-/// schemas dir, or any two files with --schemas): every change with its
+/// Schemas (a file whose `$schema` names a JSON Schema dialect, two files
+/// under the project's schemas dir, or any two files with --schemas;
+/// --documents forces documents): every change with its
 /// stable rule code (SD…), a JSON pointer into each schema (and its
 /// line:col), and two verdicts: readers (a reader on the new schema still
 /// reads old documents: backward compatible) and writers (documents written
@@ -86,6 +88,74 @@ pub struct DiffArgs {
     /// next to the state dir).
     #[arg(long, value_name = "FILE", requires = "drift")]
     pub manifest: Option<PathBuf>,
+    /// How schemas are compared and graded.
+    #[command(flatten)]
+    pub compare: CompareArgs,
+}
+
+/// Schema-comparison options: the mode, the compatibility asked for and
+/// the `format` assertion setting.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Compare A and B as documents (a JSON Patch), even when they carry
+    /// a `$schema` member.
+    #[arg(long, conflicts_with = "schemas")]
+    pub documents: bool,
+    /// Which direction must stay compatible; severities follow it
+    /// (default: `[diff] compatibility` in statewright.toml, else
+    /// backward: a reader on B reads documents written under A).
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub compatibility: Option<CompatArg>,
+    /// Assert "format" keywords, as `validate --formats` does (default: as
+    /// the draft says: asserted up to draft-07).
+    #[arg(long, overrides_with = "no_formats")]
+    pub formats: bool,
+    /// Treat "format" keywords as annotations, as `validate --no-formats`.
+    #[arg(long = "no-formats")]
+    pub no_formats: bool,
+}
+
+impl CompareArgs {
+    /// The `format` setting, as validation takes it.
+    pub fn validate_formats(&self) -> Option<bool> {
+        if self.no_formats {
+            Some(false)
+        } else if self.formats {
+            Some(true)
+        } else {
+            None
+        }
+    }
+
+    /// The compatibility mode: the flag, else the project's, else backward.
+    pub fn compatibility(&self, project: Option<&Project>) -> Compatibility {
+        use statewright::spec::project::DiffCompatibility as P;
+        match self.compatibility {
+            Some(CompatArg::Backward) => Compatibility::Backward,
+            Some(CompatArg::Forward) => Compatibility::Forward,
+            Some(CompatArg::Full) => Compatibility::Full,
+            Some(CompatArg::None) => Compatibility::None,
+            None => match project.map(|p| p.diff.compatibility) {
+                Some(P::Forward) => Compatibility::Forward,
+                Some(P::Full) => Compatibility::Full,
+                Some(P::None) => Compatibility::None,
+                Some(P::Backward) | None => Compatibility::Backward,
+            },
+        }
+    }
+}
+
+/// `--compatibility` values, as schema registries name them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CompatArg {
+    /// B reads documents written under A.
+    Backward,
+    /// A reads documents written under B.
+    Forward,
+    /// Both.
+    Full,
+    /// Neither is checked: every change is informational.
+    None,
 }
 
 /// Lowest level that fails a diff.
@@ -144,14 +214,40 @@ fn dispatch(global: &Global, args: &DiffArgs) -> Result<Exit, Fail> {
                 .is_some_and(|(abs, dir)| normalize(&abs).starts_with(dir))
         })
     };
-    let is_schema = args.schemas
-        || args.kind.is_none()
-            && ([&va, &vb].iter().any(|v| v.get("$schema").is_some())
-                || under_schemas(&pa) && under_schemas(&pb));
-    if is_schema {
-        schema::run_files(global, args, project.as_ref(), (&sa, &va), (&sb, &vb))
+    let forced = if args.schemas {
+        Some(Mode::Schemas)
+    } else if args.compare.documents || args.kind.is_some() {
+        Some(Mode::Documents)
     } else {
-        document::run(global, args, project.as_ref(), (&sa, &va), (&sb, &vb))
+        None
+    };
+    let in_dir = under_schemas(&pa) && under_schemas(&pb);
+    let (mode, reason) = mode_of(&va, &vb, in_dir, forced);
+    if global.format != crate::args::OutputFormat::Json && reason != ModeReason::Forced {
+        let other = match mode {
+            Mode::Schemas => "--documents to compare them as documents",
+            Mode::Documents => "--schemas to compare them as schemas",
+        };
+        eprintln!(
+            "note: comparing as {} ({}); pass {other}",
+            if mode == Mode::Schemas {
+                "schemas"
+            } else {
+                "documents"
+            },
+            reason.describe()
+        );
+    }
+    match mode {
+        Mode::Schemas => schema::run_files(
+            global,
+            args,
+            project.as_ref(),
+            (&sa, &va),
+            (&sb, &vb),
+            reason,
+        ),
+        Mode::Documents => document::run(global, args, project.as_ref(), (&sa, &va), (&sb, &vb)),
     }
 }
 

@@ -34,6 +34,8 @@ pub(crate) struct Cx {
     memo: HashMap<(String, String, u8), Verdict>,
     frames: Vec<Verdict>,
     next_tag: u64,
+    /// Whether `format` is an assertion in A and in B.
+    pub formats: [bool; 2],
 }
 
 impl Cx {
@@ -50,6 +52,7 @@ impl Cx {
             memo: HashMap::new(),
             frames: Vec::new(),
             next_tag: 1,
+            formats: [false, false],
         }
     }
 
@@ -132,12 +135,47 @@ impl Cx {
         }
         self.in_progress.insert(key.clone());
         self.frames.push((true, true));
+        let start = self.changes.len();
         let r = rules::run(self, a, b);
-        let v = self.frames.pop().unwrap_or((true, true));
+        let mut v = self.frames.pop().unwrap_or((true, true));
         self.in_progress.remove(&key);
         r?;
+        if a.is_flat() && b.is_flat() {
+            v = self.finite_verdict(a, b, start, v);
+        }
         self.memo.insert(key, v);
         Ok(v)
+    }
+
+    /// Whether `format` asserts on the node's side.
+    fn formats_of(&self, n: &Node) -> bool {
+        self.formats[usize::from(n.loc.doc.side == "B")]
+    }
+
+    /// Two flat nodes, one admitting finitely many values: a direction
+    /// holds exactly when the validator accepts each of those values on
+    /// the other side, whatever the keyword-by-keyword rules suspected
+    /// (`enum [0, 1]` with `minimum: 1` is `{1}`). The changes the pair
+    /// emitted (from `start` on) take the exact verdict.
+    fn finite_verdict(&mut self, a: &Node, b: &Node, start: usize, mut v: Verdict) -> Verdict {
+        let within = |x: &Node, fx: bool, y: &Node, fy: bool| {
+            x.finite(fx)
+                .is_some_and(|vals| vals.iter().all(|val| y.accepts(val, fy) == Some(true)))
+        };
+        let (fa, fb) = (self.formats_of(a), self.formats_of(b));
+        if !v.0 && within(a, fa, b, fb) {
+            v.0 = true;
+            self.changes[start..]
+                .iter_mut()
+                .for_each(|c| c.backward_compatible = true);
+        }
+        if !v.1 && within(b, fb, a, fa) {
+            v.1 = true;
+            self.changes[start..]
+                .iter_mut()
+                .for_each(|c| c.forward_compatible = true);
+        }
+        v
     }
 
     /// Records a change. `backward`/`forward` are in the orientation of the
@@ -173,6 +211,8 @@ impl Cx {
                 property: None,
                 backward_compatible: backward,
                 forward_compatible: forward,
+                witness: None,
+                possibly_breaking: false,
             }
         } else {
             Change {
@@ -184,6 +224,8 @@ impl Cx {
                 property: None,
                 backward_compatible: backward,
                 forward_compatible: forward,
+                witness: None,
+                possibly_breaking: false,
             }
         };
         self.changes.push(change);

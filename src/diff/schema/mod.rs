@@ -18,10 +18,14 @@
 //! signature; the codes are registered in one table, [`RULES`].
 
 mod context;
+mod generate;
+mod grade;
 mod node;
+mod overlap;
 mod rules;
 mod types;
 mod version;
+mod witness;
 
 use std::sync::Arc;
 
@@ -29,6 +33,7 @@ use serde::Serialize;
 use serde_json::Value;
 use statewright_spec::OfflineRegistry;
 
+pub use grade::{Compatibility, Direction, Witness};
 pub use rules::{RULES, RuleInfo, rule_info};
 pub use version::{VERSION_BUMP, VersionField};
 
@@ -74,6 +79,15 @@ pub struct Change {
     /// Documents valid under B were valid under A, as far as this change
     /// goes.
     pub forward_compatible: bool,
+    /// A document that shows the change breaks a direction: valid under
+    /// one schema, rejected by the other (checked with the validator).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub witness: Option<Witness>,
+    /// The rules suspect the change breaks a direction the project's
+    /// [`Compatibility`] mode checks, but no document was found that shows
+    /// it: reported as a warning, never as compatible.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub possibly_breaking: bool,
 }
 
 impl Change {
@@ -95,6 +109,14 @@ pub struct SchemaDiff {
     pub backward: bool,
     /// Every document valid under B is valid under A, likewise.
     pub forward: bool,
+    /// The compatibility mode the severities follow.
+    pub mode: Compatibility,
+    /// A document valid under A and rejected by B, when one was found.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backward_witness: Option<Witness>,
+    /// A document valid under B and rejected by A, when one was found.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub forward_witness: Option<Witness>,
 }
 
 impl SchemaDiff {
@@ -129,12 +151,33 @@ pub struct SchemaDiffOptions {
     /// catalog kind: the change of its `const`/`enum` from A's version to
     /// B's is then an expected version bump (`SD121`, informational).
     pub version_field: Option<VersionField>,
+    /// Which direction a change must keep to be compatible; the
+    /// severities follow it (default [`Compatibility::Backward`]).
+    pub compatibility: Compatibility,
+    /// Whether `format` is an assertion, as for validation: `None`
+    /// follows each schema's draft (asserted up to draft-07, an
+    /// annotation from 2019-09 on and without `$schema`).
+    pub validate_formats: Option<bool>,
 }
 
 impl SchemaDiffOptions {
     /// No registry, no bases.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Grades changes by `mode` (see [`Compatibility`]).
+    pub fn with_compatibility(mut self, mode: Compatibility) -> Self {
+        self.compatibility = mode;
+        self
+    }
+
+    /// Asserts `format` (`Some(true)`), treats it as an annotation
+    /// (`Some(false)`), or follows each schema's draft (`None`), as
+    /// validation does with the same setting.
+    pub fn with_formats(mut self, validate_formats: Option<bool>) -> Self {
+        self.validate_formats = validate_formats;
+        self
     }
 
     /// Resolves references to other documents through `registry`.
@@ -212,6 +255,7 @@ pub fn diff_schemas(
     };
     let (da, db) = (doc(a, &opts.base_a, "A"), doc(b, &opts.base_b, "B"));
     let mut cx = Cx::new(da.clone(), db.clone(), opts.registry.clone());
+    cx.formats = [asserts_formats(a, opts), asserts_formats(b, opts)];
     cx.compare((a.clone(), Loc::root(da)), (b.clone(), Loc::root(db)))?;
     let mut changes: Vec<Change> = Vec::new();
     for c in std::mem::take(&mut cx.changes) {
@@ -222,10 +266,101 @@ pub fn diff_schemas(
     if let Some(field) = &opts.version_field {
         version::mark(&mut changes, a, b, field);
     }
+    let (found, reached) = witnesses(a, b, opts, &mut changes);
+    for c in &mut changes {
+        grade::grade(c, opts.compatibility, reached);
+    }
     let counted = || changes.iter().filter(|c| !c.is_version_bump());
+    let [bw, fw] = found.map(|f| f.into_iter().next());
     Ok(SchemaDiff {
         backward: counted().all(|c| c.backward_compatible),
         forward: counted().all(|c| c.forward_compatible),
+        mode: opts.compatibility,
+        backward_witness: bw,
+        forward_witness: fw,
         changes,
+    })
+}
+
+/// Searches witnesses for the changes' suspected breaks, and adds an
+/// `SD990` change for a direction every rule called compatible when a
+/// document shows it is not (the verdicts never claim what a document
+/// refutes).
+fn witnesses(
+    a: &Value,
+    b: &Value,
+    opts: &SchemaDiffOptions,
+    changes: &mut Vec<Change>,
+) -> ([Vec<Witness>; 2], [bool; 2]) {
+    let Some(judge) = witness::Judge::new(a, b, opts) else {
+        return ([Vec::new(), Vec::new()], [false, false]);
+    };
+    let (found, reached) = witness::search(&judge, a, b);
+    let bumped = changes.iter().any(Change::is_version_bump);
+    let found = found.map(|mut f| {
+        // A version bump alone is not a witness of anything.
+        f.retain(|w| !(bumped && version_only(w, &opts.version_field)));
+        f
+    });
+    witness::attribute(changes, &found);
+    for (direction, list) in [Direction::Backward, Direction::Forward]
+        .into_iter()
+        .zip(&found)
+    {
+        let claimed = changes.iter().any(|c| {
+            !c.is_version_bump()
+                && match direction {
+                    Direction::Backward => !c.backward_compatible,
+                    Direction::Forward => !c.forward_compatible,
+                }
+        });
+        if let (false, Some(w)) = (claimed, list.first()) {
+            changes.push(Change {
+                rule: "SD990",
+                severity: Severity::Breaking,
+                pointer_a: (direction == Direction::Forward).then(|| w.schema_path.clone()),
+                pointer_b: (direction == Direction::Backward).then(|| w.schema_path.clone()),
+                message: format!(
+                    "a document valid under {} is rejected by {} at {} ({})",
+                    w.accepted_by(),
+                    w.rejected_by(),
+                    if w.instance_path.is_empty() {
+                        "(root)"
+                    } else {
+                        &w.instance_path
+                    },
+                    w.error
+                ),
+                property: None,
+                backward_compatible: direction != Direction::Backward,
+                forward_compatible: direction != Direction::Forward,
+                witness: Some(w.clone()),
+                possibly_breaking: false,
+            });
+        }
+    }
+    (found, reached)
+}
+
+/// The witness's error is the version field's `const`/`enum` (the
+/// expected bump), not another change there.
+fn version_only(w: &Witness, field: &Option<VersionField>) -> bool {
+    field.as_ref().is_some_and(|f| {
+        w.instance_path == f.pointer
+            && (w.schema_path.ends_with("/const") || w.schema_path.ends_with("/enum"))
+    })
+}
+
+/// Whether validation asserts `format` for this schema.
+fn asserts_formats(schema: &Value, opts: &SchemaDiffOptions) -> bool {
+    opts.validate_formats.unwrap_or_else(|| {
+        schema
+            .get("$schema")
+            .and_then(Value::as_str)
+            .is_some_and(|s| {
+                ["draft-04", "draft-06", "draft-07"]
+                    .iter()
+                    .any(|d| s.contains(d))
+            })
     })
 }

@@ -382,6 +382,83 @@ pub(crate) fn join_uri(base: Option<&str>, reference: &str) -> Option<String> {
     Some(format!("{prefix}{}", out.join("/")))
 }
 
+/// Keywords that hold no subschema: a node with only these (and
+/// annotations) is compared without walking further.
+const FLAT: &[&str] = &[
+    "type",
+    "enum",
+    "const",
+    "multipleOf",
+    "maximum",
+    "exclusiveMaximum",
+    "minimum",
+    "exclusiveMinimum",
+    "maxLength",
+    "minLength",
+    "pattern",
+    "format",
+    "maxItems",
+    "minItems",
+    "uniqueItems",
+    "maxProperties",
+    "minProperties",
+    "required",
+];
+
+impl Node {
+    /// Only flat keywords (no subschema, no `$ref`, no unmerged `allOf`).
+    pub fn is_flat(&self) -> bool {
+        self.boolean.is_none()
+            && self.all_of.is_empty()
+            && self
+                .map
+                .keys()
+                .all(|k| !is_assertion(k) || FLAT.contains(&k.as_str()))
+    }
+
+    /// Whether the flat node accepts `v`, as the validator decides.
+    pub fn accepts(&self, v: &Value, formats: bool) -> Option<bool> {
+        let schema: Map<String, Value> = self
+            .map
+            .iter()
+            .filter(|(k, _)| FLAT.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        jsonschema::options()
+            .should_validate_formats(formats)
+            .build(&Value::Object(schema))
+            .ok()
+            .map(|val| val.is_valid(v))
+    }
+
+    /// The values a flat node admits when they are finitely many: its
+    /// `enum`/`const` values that meet its other keywords, or the one
+    /// number of a numeric range whose bounds meet.
+    pub fn finite(&self, formats: bool) -> Option<Vec<Value>> {
+        if !self.is_flat() {
+            return None;
+        }
+        let candidates = match enum_values(&self.map) {
+            Some(v) => v,
+            None => {
+                let numeric = TypeSet::INTEGER.union(TypeSet::NUMBER);
+                let (lo, hi) = (self.get("minimum")?, self.get("maximum")?);
+                if !self.types().subset_of(numeric) || lo.as_f64()? != hi.as_f64()? {
+                    return None;
+                }
+                vec![lo.clone()]
+            }
+        };
+        let mut out = Vec::new();
+        for v in candidates {
+            if self.accepts(&v, formats)? {
+                out.push(v);
+            }
+        }
+        Some(out)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,8 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 use statewright::diff::{
-    Coverage, SchemaDiff, SchemaDiffOptions, Severity, coverage, diff_schemas, rule_info, uncovered,
+    Compatibility, Coverage, ModeReason, SchemaDiff, SchemaDiffOptions, Severity, coverage,
+    diff_schemas, rule_info, uncovered,
 };
 use statewright::spec::catalog::parse_version_file_name;
 use statewright::spec::locate::locate;
@@ -87,6 +88,7 @@ pub fn run_kind(
             },
         ),
         Some((kind_name, va, vb)),
+        ModeReason::Forced,
     )
 }
 
@@ -97,6 +99,7 @@ pub fn run_files(
     project: Option<&Project>,
     (sa, a): (&SourceText, &Value),
     (sb, b): (&SourceText, &Value),
+    reason: ModeReason,
 ) -> Result<Exit, Fail> {
     // Two versions of one kind in the schemas dir: the same as --kind.
     let version_of = |p: &Path| -> Option<(String, u32)> {
@@ -129,6 +132,7 @@ pub fn run_files(
             },
         ),
         step.as_ref().map(|(k, a, b)| (k.as_str(), *a, *b)),
+        reason,
     )
 }
 
@@ -138,10 +142,13 @@ fn report(
     project: Option<&Project>,
     (a, b): (Side<'_>, Side<'_>),
     step: Option<(&str, u32, u32)>,
+    reason: ModeReason,
 ) -> Result<Exit, Fail> {
     let mut opts = SchemaDiffOptions::new()
         .with_registry(registry(project))
-        .with_bases(file_uri(&a.source.path), file_uri(&b.source.path));
+        .with_bases(file_uri(&a.source.path), file_uri(&b.source.path))
+        .with_compatibility(args.compare.compatibility(project))
+        .with_formats(args.compare.validate_formats());
     if let (Some(p), Some((k, va, vb))) = (project, step) {
         opts = opts.with_version_field(version_pointer(p, k), va, vb);
     }
@@ -161,7 +168,7 @@ fn report(
         _ => Vec::new(),
     };
     match global.format {
-        OutputFormat::Json => print_json(&a, &b, &diff, &steps),
+        OutputFormat::Json => print_json(&a, &b, &diff, &steps, reason),
         OutputFormat::Github => print_github(&a, &b, &diff, &steps),
         OutputFormat::Human => print!(
             "{}",
@@ -200,7 +207,9 @@ fn migration_steps(
     let catalog =
         Catalog::load(project).map_err(|e| (e.to_string(), e.help().map(str::to_owned)))?;
     let k = super::kind(&catalog, kind)?;
-    let opts = SchemaDiffOptions::new().with_registry(registry(Some(project)));
+    let opts = SchemaDiffOptions::new()
+        .with_registry(registry(Some(project)))
+        .with_compatibility(Compatibility::Backward);
     let mut steps = Vec::new();
     for from in va..vb {
         let (Some(x), Some(y)) = (k.version(from), k.version(from + 1)) else {
@@ -273,10 +282,13 @@ fn human(a: &Side, b: &Side, diff: &SchemaDiff, steps: &[Step], paint: Paint) ->
     for c in &diff.changes {
         let (label, styled) = match c.severity {
             Severity::Breaking => ("breaking", paint.red("breaking")),
+            Severity::Warning if c.possibly_breaking => {
+                ("possibly breaking", paint.yellow("possibly breaking"))
+            }
             Severity::Warning => ("warning", paint.yellow("warning")),
             Severity::Info => ("info", paint.dim("info")),
         };
-        let pad = " ".repeat(8 - label.len());
+        let pad = " ".repeat(8usize.saturating_sub(label.len()));
         let _ = writeln!(out, "\n{styled}{pad} {} {}", paint.bold(c.rule), c.message);
         for (tag, side, ptr) in [("A", a, &c.pointer_a), ("B", b, &c.pointer_b)] {
             match ptr {
@@ -302,16 +314,36 @@ fn human(a: &Side, b: &Side, diff: &SchemaDiff, steps: &[Step], paint: Paint) ->
             verdict(c.backward_compatible),
             verdict(c.forward_compatible)
         );
+        if let Some(w) = &c.witness {
+            let _ = writeln!(out, "         witness: {}", w.line());
+        } else if c.severity == Severity::Breaking {
+            let _ = writeln!(
+                out,
+                "         no witness: no generated document was valid under the accepting schema, so the rules' verdict stands"
+            );
+        } else if c.possibly_breaking {
+            let _ = writeln!(
+                out,
+                "         no witness found: no generated document is valid under one schema and rejected by the other here"
+            );
+        }
     }
     let count = |s: Severity| diff.changes.iter().filter(|c| c.severity == s).count();
+    let possibly = diff.changes.iter().filter(|c| c.possibly_breaking).count();
     let _ = writeln!(
         out,
-        "\n{}: {} breaking, {}, {} info; compatibility: {}",
+        "\n{}: {} breaking, {}, {} info; compatibility: {}; checked: {}{}",
         output::plural(diff.changes.len(), "change"),
         count(Severity::Breaking),
         output::plural(count(Severity::Warning), "warning"),
         count(Severity::Info),
         diff.compatibility(),
+        diff.mode.name(),
+        if possibly > 0 {
+            format!(" ({possibly} of the warnings possibly breaking: no witness)")
+        } else {
+            String::new()
+        },
     );
     for s in steps {
         human_step(&mut out, s, paint);
@@ -374,7 +406,7 @@ fn human_step(out: &mut String, s: &Step, paint: Paint) {
     );
 }
 
-fn print_json(a: &Side, b: &Side, diff: &SchemaDiff, steps: &[Step]) {
+fn print_json(a: &Side, b: &Side, diff: &SchemaDiff, steps: &[Step], reason: ModeReason) {
     let changes: Vec<Value> = diff
         .changes
         .iter()
@@ -408,15 +440,21 @@ fn print_json(a: &Side, b: &Side, diff: &SchemaDiff, steps: &[Step]) {
     let v = json!({
         "a": a.shown(),
         "b": b.shown(),
+        "compared_as": "schemas",
+        "compared_as_because": reason,
         "changes": changes,
         "summary": {
             "changes": diff.changes.len(),
             "breaking": count(Severity::Breaking),
             "warning": count(Severity::Warning),
             "info": count(Severity::Info),
+            "possibly_breaking": diff.changes.iter().filter(|c| c.possibly_breaking).count(),
             "backward": diff.backward,
             "forward": diff.forward,
             "compatibility": diff.compatibility(),
+            "mode": diff.mode,
+            "backward_witness": diff.backward_witness,
+            "forward_witness": diff.forward_witness,
         },
         "migrations": migrations,
     });
@@ -450,8 +488,13 @@ fn print_github(a: &Side, b: &Side, diff: &SchemaDiff, steps: &[Step]) {
                 verdict(c.forward_compatible)
             )
         };
+        let witness = c
+            .witness
+            .as_ref()
+            .map(|w| format!("; witness: {}", w.line()))
+            .unwrap_or_default();
         let data = format!(
-            "{} (A {}, B {}{verdicts})",
+            "{} (A {}, B {}{verdicts}){witness}",
             c.message,
             c.pointer_a.as_deref().unwrap_or("absent"),
             c.pointer_b.as_deref().unwrap_or("absent"),

@@ -233,17 +233,41 @@ pub(super) fn not(cx: &mut Cx, a: &Node, b: &Node) -> Result<(), DiffError> {
     let ptrs = (a.ptr("not"), b.ptr("not"));
     match (a.get("not").is_some(), b.get("not").is_some()) {
         (false, false) => {}
-        (true, false) => cx.emit(
-            "SD608",
-            ptrs.0,
-            ptrs.1,
-            (true, false),
-            "`not` removed".into(),
-        ),
-        (false, true) => cx.emit("SD607", ptrs.0, ptrs.1, (false, true), "`not` added".into()),
+        (true, false) => {
+            let gone = excludes_nothing(cx, b, a)?;
+            cx.emit(
+                "SD608",
+                ptrs.0,
+                ptrs.1,
+                (true, gone),
+                "`not` removed".into(),
+            );
+        }
+        (false, true) => {
+            let kept = excludes_nothing(cx, a, b)?;
+            cx.emit("SD607", ptrs.0, ptrs.1, (kept, true), "`not` added".into());
+        }
         (true, true) => {
             cx.compare_flipped(b.sub("not"), a.sub("not"))?;
         }
     }
     Ok(())
+}
+
+/// `with_not`'s `not` excludes nothing `other` admits: their types are
+/// disjoint, or `other` admits finitely many values, none matching the
+/// `not` schema.
+fn excludes_nothing(cx: &mut Cx, other: &Node, with_not: &Node) -> Result<bool, DiffError> {
+    let (v, l) = with_not.sub("not");
+    let n = cx.node(&v, l)?;
+    if !other.types().meets(n.types()) {
+        return Ok(true);
+    }
+    let fo = cx.formats[usize::from(other.loc.doc.side == "B")];
+    let fnot = cx.formats[usize::from(n.loc.doc.side == "B")];
+    Ok(n.is_flat()
+        && other
+            .without(&["not"])
+            .finite(fo)
+            .is_some_and(|vals| vals.iter().all(|x| n.accepts(x, fnot) == Some(false))))
 }

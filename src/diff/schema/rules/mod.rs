@@ -211,6 +211,11 @@ pub const RULES: &[RuleInfo] = &[
         "A's `patternProperties` entry is gone; matching names fall back to `additionalProperties` in B.",
     ),
     rule(
+        "SD209",
+        "property governed by a changed pattern",
+        "A declared property's name also matches `patternProperties` entries whose set or schemas changed: the property is compared with all of them applied together.",
+    ),
+    rule(
         "SD211",
         "required property added",
         "B requires a property A did not: old documents without it are rejected.",
@@ -278,7 +283,7 @@ pub const RULES: &[RuleInfo] = &[
     rule(
         "SD404",
         "format changed",
-        "A `format` was added, removed or replaced.",
+        "A `format` was added, removed or replaced. Where `format` is an annotation (validation's setting: `--formats`/`--no-formats`, else the draft: asserted up to draft-07), the change is informational.",
     ),
     rule(
         "SD405",
@@ -406,6 +411,11 @@ pub const RULES: &[RuleInfo] = &[
         "SD905",
         "uncompared keyword changed",
         "`unevaluatedProperties`, `unevaluatedItems`, `$dynamicRef` or `$recursiveRef` changed; these are not compared, so both directions count as breaking.",
+    ),
+    rule(
+        "SD990",
+        "incompatibility shown by a document",
+        "No rule flagged the direction, but a document valid under one schema is rejected by the other (checked with the validator): the witness is the proof.",
     ),
 ];
 

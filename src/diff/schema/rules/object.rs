@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 
 use super::super::context::Cx;
 use super::super::node::{Loc, Node};
+use super::super::overlap;
 use super::super::types::TypeSet;
 use super::{Bound, count_keyword};
 use crate::diff::DiffError;
@@ -15,94 +16,132 @@ fn object_of<'n>(n: &'n Node, key: &str) -> Option<&'n Map<String, Value>> {
     n.get(key).and_then(Value::as_object)
 }
 
-/// The schema a property name gets when `properties` does not list it:
-/// the first matching `patternProperties` entry, else
-/// `additionalProperties` (`true` when absent).
-fn fallback(n: &Node, name: &str) -> (Value, Loc) {
+/// The `patternProperties` entries whose pattern matches `name`, or
+/// `None` when a pattern is not one the regex engine reads.
+fn matching(n: &Node, name: &str) -> Option<Vec<(Value, Loc)>> {
+    let mut out = Vec::new();
     if let Some(pp) = object_of(n, "patternProperties") {
         for (pat, schema) in pp {
-            if regex::Regex::new(pat).is_ok_and(|re| re.is_match(name)) {
-                return (schema.clone(), n.loc_of("patternProperties").join(pat));
+            if regex::Regex::new(pat).ok()?.is_match(name) {
+                out.push((schema.clone(), n.loc_of("patternProperties").join(pat)));
             }
         }
     }
-    n.sub("additionalProperties")
+    Some(out)
+}
+
+/// The schema a property's value meets: its `properties` entry (else
+/// `additionalProperties` when no pattern matches) together with every
+/// matching `patternProperties` entry. The location is the first
+/// schema's. `None` when a pattern cannot be read.
+fn effective(cx: &mut Cx, n: &Node, name: &str) -> Result<Option<(Node, Loc)>, DiffError> {
+    let Some(pats) = matching(n, name) else {
+        return Ok(None);
+    };
+    let first = match n.sub2("properties", name) {
+        Some(p) => p,
+        None if pats.is_empty() => n.sub("additionalProperties"),
+        None => pats[0].clone(),
+    };
+    let loc = first.1.clone();
+    let mut node = cx.node(&first.0, first.1)?;
+    for p in pats {
+        if p.1.ptr != loc.ptr {
+            node = cx.merged(&node, p)?;
+        }
+    }
+    Ok(Some((node, loc)))
+}
+
+/// The name fails a `propertyNames` schema that has no `$ref`: no valid
+/// document carries it.
+fn excluded(n: &Node, name: &str) -> bool {
+    n.get("propertyNames")
+        .filter(|s| !super::super::node::has_ref(s))
+        .and_then(|s| jsonschema::validator_for(s).ok())
+        .is_some_and(|v| !v.is_valid(&Value::String(name.to_owned())))
 }
 
 /// Each property declared on either side, compared with what the other
-/// side gives it.
+/// side gives it (its `properties` entry, matching patterns, or
+/// `additionalProperties`).
 pub(super) fn properties(cx: &mut Cx, a: &Node, b: &Node) -> Result<(), DiffError> {
     let empty = Map::new();
     let pa = object_of(a, "properties").unwrap_or(&empty);
     let pb = object_of(b, "properties").unwrap_or(&empty);
-    let names: Vec<&String> = pa
+    let names: Vec<String> = pa
         .keys()
         .chain(pb.keys().filter(|k| !pa.contains_key(*k)))
+        .cloned()
         .collect();
-    for name in names {
-        let (sa, sb) = (a.sub2("properties", name), b.sub2("properties", name));
-        match (sa, sb) {
-            (Some(x), Some(y)) => {
-                cx.compare(x, y)?;
-            }
-            (Some(x), None) => {
-                let y = fallback(b, name);
-                let closed = y.0 == Value::Bool(false);
-                let v = probe(cx, x.clone(), y.clone())?;
-                let (code, how) = if closed {
-                    ("SD203", "B rejects it as an unknown property")
-                } else {
-                    (
-                        "SD204",
-                        "B accepts it through additionalProperties/patternProperties",
-                    )
-                };
-                let msg = format!("property `{name}` removed; {how}");
-                cx.emit_for(
-                    TypeSet::OBJECT,
-                    a,
-                    b,
-                    code,
-                    (x.1.shown(), y.1.shown()),
-                    v,
-                    msg,
-                );
-                cx.about(name);
-            }
-            (None, Some(y)) => {
-                let x = fallback(a, name);
-                let closed = x.0 == Value::Bool(false);
-                let v = probe(cx, x.clone(), y.clone())?;
-                let (code, how) = if closed {
-                    ("SD201", "A rejected it as an unknown property")
-                } else {
-                    (
-                        "SD202",
-                        "A accepted it through additionalProperties/patternProperties",
-                    )
-                };
-                let msg = format!("property `{name}` added; {how}");
-                cx.emit_for(
-                    TypeSet::OBJECT,
-                    a,
-                    b,
-                    code,
-                    (x.1.shown(), y.1.shown()),
-                    v,
-                    msg,
-                );
-                cx.about(name);
-            }
-            (None, None) => {}
-        }
+    for name in &names {
+        property(cx, a, b, name)?;
     }
     Ok(())
 }
 
-fn probe(cx: &mut Cx, x: (Value, Loc), y: (Value, Loc)) -> Result<(bool, bool), DiffError> {
-    let nx = cx.node(&x.0, x.1)?;
-    let ny = cx.node(&y.0, y.1)?;
-    cx.probe(&nx, &ny)
+fn property(cx: &mut Cx, a: &Node, b: &Node, name: &str) -> Result<(), DiffError> {
+    let (sa, sb) = (a.sub2("properties", name), b.sub2("properties", name));
+    let (ea, eb) = (effective(cx, a, name)?, effective(cx, b, name)?);
+    let gone = (excluded(a, name), excluded(b, name));
+    let verdict = |cx: &mut Cx| -> Result<(bool, bool), DiffError> {
+        let v = match (&ea, &eb) {
+            (Some(x), Some(y)) => cx.probe(&x.0, &y.0)?,
+            _ => (false, false),
+        };
+        Ok((v.0 || gone.0, v.1 || gone.1))
+    };
+    let ptr = |e: &Option<(Node, Loc)>| e.as_ref().and_then(|x| x.1.shown());
+    match (&sa, &sb) {
+        (Some(x), Some(y)) => {
+            let schemas = |n: &Node| {
+                matching(n, name).map(|v| v.into_iter().map(|x| x.0).collect::<Vec<_>>())
+            };
+            let same_patterns = schemas(a) == schemas(b);
+            if same_patterns {
+                cx.compare(x.clone(), y.clone())?;
+            } else {
+                let v = verdict(cx)?;
+                let msg = format!(
+                    "property `{name}` also matches `patternProperties` entries that changed"
+                );
+                cx.emit_for(TypeSet::OBJECT, a, b, "SD209", (ptr(&ea), ptr(&eb)), v, msg);
+                cx.about(name);
+            }
+        }
+        (Some(_), None) | (None, Some(_)) => {
+            let removed = sa.is_some();
+            let v = verdict(cx)?;
+            let other = if removed { &eb } else { &ea };
+            let closed = other.as_ref().is_some_and(|o| o.0.is_false());
+            let by_names = if removed { gone.1 } else { gone.0 };
+            let (code, how) = match (removed, closed || by_names) {
+                (true, true) => ("SD203", "B rejects it"),
+                (true, false) => (
+                    "SD204",
+                    "B accepts it through additionalProperties/patternProperties",
+                ),
+                (false, true) => ("SD201", "A rejected it"),
+                (false, false) => (
+                    "SD202",
+                    "A accepted it through additionalProperties/patternProperties",
+                ),
+            };
+            let why = if by_names {
+                format!("{how} through propertyNames")
+            } else if closed {
+                format!("{how} as an unknown property")
+            } else {
+                how.to_owned()
+            };
+            let verb = if removed { "removed" } else { "added" };
+            let msg = format!("property `{name}` {verb}; {why}");
+            cx.emit_for(TypeSet::OBJECT, a, b, code, (ptr(&ea), ptr(&eb)), v, msg);
+            cx.about(name);
+        }
+        (None, None) => {}
+    }
+    Ok(())
 }
 
 /// `additionalProperties`: opened, closed or its schema changed.
@@ -132,8 +171,30 @@ pub(super) fn additional_properties(cx: &mut Cx, a: &Node, b: &Node) -> Result<(
     Ok(())
 }
 
-/// `patternProperties`: entries compared by pattern text; an entry on one
-/// side only is compared with the other side's `additionalProperties`.
+/// The schema names in one signature get on one side: every matching
+/// pattern together, or `additionalProperties` when none of them is the
+/// side's.
+fn region(cx: &mut Cx, n: &Node, pats: &[&String]) -> Result<Node, DiffError> {
+    let own: Vec<(Value, Loc)> = pats
+        .iter()
+        .filter_map(|p| n.sub2("patternProperties", p))
+        .collect();
+    let Some(first) = own.first() else {
+        let (v, l) = n.sub("additionalProperties");
+        return cx.node(&v, l);
+    };
+    let mut node = cx.node(&first.0, first.1.clone())?;
+    for p in own.into_iter().skip(1) {
+        node = cx.merged(&node, p)?;
+    }
+    Ok(node)
+}
+
+/// `patternProperties`: entries on both sides compared by pattern text;
+/// an entry on one side only is compared, for every set of patterns a
+/// name can match together (found with automata), with what the other
+/// side gives such names. Patterns the automata cannot read make the
+/// change undecided (not compatible either way).
 pub(super) fn pattern_properties(cx: &mut Cx, a: &Node, b: &Node) -> Result<(), DiffError> {
     const KEY: &str = "patternProperties";
     let empty = Map::new();
@@ -143,45 +204,65 @@ pub(super) fn pattern_properties(cx: &mut Cx, a: &Node, b: &Node) -> Result<(), 
         .keys()
         .chain(pb.keys().filter(|k| !pa.contains_key(*k)))
         .collect();
-    for pat in pats {
-        match (a.sub2(KEY, pat), b.sub2(KEY, pat)) {
-            (Some(x), Some(y)) => {
-                cx.compare(x, y)?;
-            }
-            (Some(x), None) => {
-                let y = b.sub("additionalProperties");
-                let v = probe(cx, x.clone(), y.clone())?;
-                let msg = format!(
-                    "pattern `{pat}` removed; matching names fall back to additionalProperties"
-                );
-                cx.emit_for(
-                    TypeSet::OBJECT,
-                    a,
-                    b,
-                    "SD208",
-                    (x.1.shown(), y.1.shown()),
-                    v,
-                    msg,
-                );
-            }
-            (None, Some(y)) => {
-                let x = a.sub("additionalProperties");
-                let v = probe(cx, x.clone(), y.clone())?;
-                let msg = format!(
-                    "pattern `{pat}` added; matching names were governed by additionalProperties"
-                );
-                cx.emit_for(
-                    TypeSet::OBJECT,
-                    a,
-                    b,
-                    "SD207",
-                    (x.1.shown(), y.1.shown()),
-                    v,
-                    msg,
-                );
-            }
-            (None, None) => {}
+    for pat in &pats {
+        if let (Some(x), Some(y)) = (a.sub2(KEY, pat), b.sub2(KEY, pat)) {
+            cx.compare(x, y)?;
         }
+    }
+    let one_sided: Vec<usize> = (0..pats.len())
+        .filter(|&i| pa.contains_key(pats[i]) != pb.contains_key(pats[i]))
+        .collect();
+    if one_sided.is_empty() {
+        return Ok(());
+    }
+    let texts: Vec<&str> = pats.iter().map(|p| p.as_str()).collect();
+    let sigs = (texts.len() <= 12)
+        .then(|| overlap::signatures(&texts))
+        .flatten();
+    for i in one_sided {
+        let pat = pats[i];
+        let v = match &sigs {
+            None => (false, false),
+            Some(sigs) => {
+                let mut v = (true, true);
+                for sig in sigs.iter().filter(|s| s.contains(&i)) {
+                    let set: Vec<&String> = sig.iter().map(|&j| pats[j]).collect();
+                    let x = region(cx, a, &set)?;
+                    let y = region(cx, b, &set)?;
+                    let w = cx.probe(&x, &y)?;
+                    v = (v.0 && w.0, v.1 && w.1);
+                }
+                v
+            }
+        };
+        let removed = pa.contains_key(pat);
+        let (code, msg) = if removed {
+            (
+                "SD208",
+                format!(
+                    "pattern `{pat}` removed; matching names fall back to other patterns or additionalProperties"
+                ),
+            )
+        } else {
+            (
+                "SD207",
+                format!(
+                    "pattern `{pat}` added; matching names were governed by other patterns or additionalProperties"
+                ),
+            )
+        };
+        let ptrs = if removed {
+            (
+                a.sub2(KEY, pat).and_then(|x| x.1.shown()),
+                b.ptr("additionalProperties"),
+            )
+        } else {
+            (
+                a.ptr("additionalProperties"),
+                b.sub2(KEY, pat).and_then(|x| x.1.shown()),
+            )
+        };
+        cx.emit_for(TypeSet::OBJECT, a, b, code, ptrs, v, msg);
     }
     Ok(())
 }
@@ -246,28 +327,40 @@ pub(super) fn required(cx: &mut Cx, a: &Node, b: &Node) -> Result<(), DiffError>
     Ok(())
 }
 
-/// `minProperties` / `maxProperties`.
+/// How many properties a closed object (`additionalProperties: false`,
+/// no `patternProperties`) can have at most.
+fn closed_size(n: &Node) -> Option<usize> {
+    let closed = n.get("additionalProperties") == Some(&Value::Bool(false))
+        && object_of(n, "patternProperties").is_none_or(Map::is_empty);
+    closed.then(|| object_of(n, "properties").map_or(0, Map::len))
+}
+
+/// `minProperties` / `maxProperties`. A `maxProperties` at or above the
+/// number of properties a closed object can have on both sides changes
+/// nothing.
 pub(super) fn property_count(cx: &mut Cx, a: &Node, b: &Node) -> Result<(), DiffError> {
-    count_keyword(
-        cx,
-        a,
-        b,
-        TypeSet::OBJECT,
-        "minProperties",
-        Bound::Lower,
-        "SD215",
-        "SD216",
-    );
-    count_keyword(
-        cx,
-        a,
-        b,
-        TypeSet::OBJECT,
-        "maxProperties",
-        Bound::Upper,
-        "SD215",
-        "SD216",
-    );
+    let inert = |n: &Node| {
+        let max = n.get("maxProperties").and_then(Value::as_u64);
+        max.is_none_or(|m| closed_size(n).is_some_and(|s| s as u64 <= m))
+    };
+    let same_shape = closed_size(a).is_some() && closed_size(a) == closed_size(b);
+    for (key, side) in [
+        ("minProperties", Bound::Lower),
+        ("maxProperties", Bound::Upper),
+    ] {
+        let no_effect = key == "maxProperties" && same_shape && inert(a) && inert(b);
+        if !no_effect {
+            count_keyword(cx, a, b, TypeSet::OBJECT, key, side, "SD215", "SD216");
+        } else if a.get(key) != b.get(key) {
+            let msg = format!(
+                "`maxProperties` {} → {} (no effect: the object is closed with fewer properties)",
+                super::show(a.get(key)),
+                super::show(b.get(key))
+            );
+            let ptrs = (a.ptr(key), b.ptr(key));
+            cx.emit_for(TypeSet::OBJECT, a, b, "SD216", ptrs, (true, true), msg);
+        }
+    }
     Ok(())
 }
 

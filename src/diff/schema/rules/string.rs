@@ -39,9 +39,27 @@ pub(super) fn pattern(cx: &mut Cx, a: &Node, b: &Node) -> Result<(), DiffError> 
     Ok(())
 }
 
-/// `format`.
+/// `format`: compared as text where validation asserts it; where it is
+/// an annotation (the same setting `validate` uses), a change is
+/// informational.
 pub(super) fn format(cx: &mut Cx, a: &Node, b: &Node) -> Result<(), DiffError> {
-    exact(cx, a, b, "format", "SD404");
+    const KEY: &str = "format";
+    let (x, y) = (a.get(KEY), b.get(KEY));
+    if x == y {
+        return Ok(());
+    }
+    let [fa, fb] = cx.formats;
+    let (ex, ey) = (x.filter(|_| fa), y.filter(|_| fb));
+    if ex.is_none() && ey.is_none() {
+        let msg = format!(
+            "`format` {} → {} (an annotation here: not asserted)",
+            show(x),
+            show(y)
+        );
+        cx.emit("SD404", a.ptr(KEY), b.ptr(KEY), (true, true), msg);
+        return Ok(());
+    }
+    exact(cx, a, b, KEY, "SD404");
     Ok(())
 }
 
