@@ -64,7 +64,7 @@ pub struct Project {
 }
 
 /// The `[diff]` table: how schema diffs grade changes.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct DiffSpec {
     /// Which direction a schema change must keep (`backward`, the
@@ -74,7 +74,7 @@ pub struct DiffSpec {
 }
 
 /// `[diff] compatibility`, as schema registries name the modes.
-#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum DiffCompatibility {
     /// The new schema reads documents written under the old one.
@@ -238,6 +238,7 @@ struct ProjectFile {
     #[serde(default)]
     #[schemars(extend("propertyNames" = { "pattern": "^[a-z][a-z0-9-]*$" }))]
     kinds: BTreeMap<String, KindSpec>,
+    /// How schema diffs grade changes.
     #[serde(default)]
     diff: DiffSpec,
 }

@@ -152,7 +152,7 @@ fn entry_problem(rel: &str, b: &BackupEntry) -> Option<(&'static str, String)> {
             let is_hex = |s: &str| s.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'));
             let unstamped = hex == "unstamped" && b.checksum.is_empty();
             serial == b.serial.to_string()
-                && (unstamped || hex.len() <= 12 && is_hex(hex))
+                && (unstamped || (hex.len() <= 12 && is_hex(hex)))
                 && (b.checksum.is_empty()
                     || b.checksum
                         .strip_prefix("sha256:")
