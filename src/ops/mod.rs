@@ -29,7 +29,7 @@ use std::path::{Component, Path, PathBuf};
 
 use serde_json::Value;
 
-pub use edit::{Change, Edit, RmOutcome, SetRequest, get, rm, set};
+pub use edit::{Change, Edit, RmOutcome, SetRequest, get, parse_value, rm, set};
 pub use error::{OpsError, Result};
 pub use export::{BUNDLE_FORMAT, Bundle, BundleFile, ManifestEntry, export, write_bundle};
 pub use import::{

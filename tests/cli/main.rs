@@ -7,6 +7,7 @@ mod import;
 mod lock;
 mod migrate;
 mod migrate_kill;
+mod numbers;
 mod ops;
 mod schemastore;
 mod state;
