@@ -287,7 +287,12 @@ fn write_canonical(out: &mut dyn Sink, v: &Value, skip: Option<&[String]>) {
             out.buf().push(b']');
         }
         Value::String(s) => write_string(out.buf(), s),
-        // null, booleans and numbers: serde_json's own formatting.
+        // Numbers: as serde_json formats them, exact where binary64 is not.
+        Value::Number(n) => {
+            out.buf()
+                .extend_from_slice(statewright_spec::number::canonical_text(n).as_bytes());
+        }
+        // null and booleans: serde_json's own formatting.
         other => {
             let _ = serde_json::to_writer(out.buf(), other);
         }

@@ -14,6 +14,8 @@ mod basics;
 mod corruption;
 #[path = "store/crash.rs"]
 mod crash;
+#[path = "store/numbers.rs"]
+mod numbers;
 #[path = "store/procs.rs"]
 mod procs;
 #[path = "store/records.rs"]

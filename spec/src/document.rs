@@ -54,20 +54,38 @@ impl Format {
     }
 }
 
+/// The deepest nesting of arrays and objects (mappings, tables) any reader
+/// accepts by default: documents, schemas, migration files, bundles and
+/// the project file. The one place this limit is defined.
+pub const MAX_DEPTH: usize = 64;
+
+/// The most any configured depth limit can be: the JSON reader stops at
+/// 128 levels whatever it is asked, and the text scanners in
+/// [`crate::locate`] give up there instead of recursing further.
+pub const DEPTH_CEILING: usize = 128;
+
 /// Limits that protect readers from hostile or broken input.
 #[derive(Debug, Clone, Copy)]
 pub struct ParseLimits {
-    /// Deepest nesting of arrays and objects accepted (default 64; JSON
-    /// input is additionally capped at 127 by the JSON reader).
+    /// Deepest nesting of arrays and objects accepted (default
+    /// [`MAX_DEPTH`]; at most [`DEPTH_CEILING`]).
     pub max_depth: usize,
     /// Largest document accepted, in bytes (default 256 MiB).
     pub max_bytes: usize,
 }
 
+impl ParseLimits {
+    /// The depth limit in force: [`ParseLimits::max_depth`], at most
+    /// [`DEPTH_CEILING`].
+    pub fn depth(&self) -> usize {
+        self.max_depth.min(DEPTH_CEILING)
+    }
+}
+
 impl Default for ParseLimits {
     fn default() -> Self {
         ParseLimits {
-            max_depth: 64,
+            max_depth: MAX_DEPTH,
             max_bytes: 256 << 20,
         }
     }
@@ -218,12 +236,12 @@ fn parse_json(source: &SourceText, limits: ParseLimits) -> Result<Value, ParseEr
     // serde_json also stops at 128 levels, so limits above that act as 128.
     let seed = StrictSeed {
         depth: 0,
-        max_depth: limits.max_depth,
+        max_depth: limits.depth(),
     };
     let value = seed.deserialize(&mut de).and_then(|v| de.end().map(|()| v));
     value.map_err(|e| {
         let at = source.position_of(source.offset_of(e.line(), e.column()));
-        let message = strip_json_position(&e.to_string());
+        let message = json_message(&source.text, at.offset, strip_json_position(&e.to_string()));
         let pointer = crate::locate::json_pointer_at(&source.text, at.offset);
         ParseError::Syntax {
             path: source.path.clone(),
@@ -232,6 +250,36 @@ fn parse_json(source: &SourceText, limits: ParseLimits) -> Result<Value, ParseEr
             pointer,
         }
     })
+}
+
+/// The JSON reader's message made specific: a lone surrogate escape is
+/// named as one, and a control character where the reader stopped is
+/// named, since a terminal would not show it.
+fn json_message(text: &str, offset: usize, message: String) -> String {
+    if message.contains("hex escape") || message.contains("surrogate") {
+        let before = &text[..offset.min(text.len())];
+        let escape = before
+            .rfind("\\u")
+            .and_then(|i| text.get(i..i + 6))
+            .filter(|e| {
+                u16::from_str_radix(&e[2..], 16).is_ok_and(|u| (0xD800..0xE000).contains(&u))
+            });
+        if let Some(e) = escape {
+            return format!(
+                "lone surrogate `{e}`: a \\uD800-\\uDBFF escape must be followed by a \\uDC00-\\uDFFF one; write the character itself or a complete pair"
+            );
+        }
+    }
+    match text[offset.min(text.len())..].chars().next() {
+        Some('\0') => format!("{message} (a NUL byte (\\0) is there; documents are text)"),
+        Some(c) if c.is_control() && !matches!(c, '\n' | '\r' | '\t') => {
+            format!(
+                "{message} (control character U+{:04X} is there)",
+                u32::from(c)
+            )
+        }
+        _ => message,
+    }
 }
 
 fn strip_json_position(msg: &str) -> String {
@@ -244,27 +292,250 @@ fn strip_json_position(msg: &str) -> String {
 fn parse_yaml(source: &SourceText, limits: ParseLimits) -> Result<Value, ParseError> {
     let mut options = serde_saphyr::Options::default();
     if let Some(budget) = options.budget.as_mut() {
-        budget.max_depth = limits.max_depth;
+        budget.max_depth = limits.depth();
     }
     options.with_snippet = false;
     // YAML 1.2 core schema: only true/false are booleans (`on`, `yes` are strings).
     options.strict_booleans = true;
+    // A tag the reader does not know (`!mytag`) would be dropped: refuse it.
+    options.reject_unsupported_tags = true;
     let value =
         serde_saphyr::from_str_with_options::<YamlValue>(&source.text, options).map_err(|e| {
             let (line, column) = e
                 .location()
                 .map(|l| (l.line() as usize, l.column() as usize))
                 .unwrap_or((1, 1));
-            let at = source.position_of(source.offset_of(line, column));
+            let mut at = source.position_of(source.offset_of(line, column));
+            // The YAML scanner stops flow collections at its own recursion
+            // limit, before the depth budget sees them: say it as the
+            // depth limit, where the limit is crossed.
+            if e.to_string().starts_with("recursion limit exceeded") {
+                let crossed = flow_depth_crossed(&source.text, limits.depth());
+                at = source.position_of(crossed.unwrap_or(at.offset));
+                return ParseError::Syntax {
+                    path: source.path.clone(),
+                    at,
+                    message: format!("nesting deeper than {} levels", limits.depth()),
+                    pointer: None,
+                };
+            }
             ParseError::Syntax {
                 path: source.path.clone(),
                 at,
-                message: yaml_message(&first_line(&e.to_string())),
+                message: match &e {
+                    serde_saphyr::Error::Budget { breach, .. } => yaml_budget_message(breach, limits),
+                    serde_saphyr::Error::UnsupportedTag { tag, .. } => format!(
+                        "unknown tag `{tag}`: documents hold plain JSON values; remove the tag (or quote the value to keep it as text)"
+                    ),
+                    _ => yaml_message(&first_line(&e.to_string())),
+                },
                 pointer: None,
             }
         })?;
     check_depth(source, &value.0, limits)?;
-    Ok(value.0)
+    let mut value = value.0;
+    exact_yaml_numbers(source, &mut value);
+    Ok(value)
+}
+
+/// The YAML reader hands over every number beyond 64-bit integers and
+/// every decimal as an `f64`. Only a number written with 16 or more digits
+/// can differ from its `f64`, so when the text has such a digit run, each
+/// decimal number gets back the exact text it was written with: the one
+/// number token of the text with its `f64` (when several differ, the one
+/// at the number's place in the text).
+fn exact_yaml_numbers(source: &SourceText, value: &mut Value) {
+    if !has_long_digit_run(&source.text) {
+        return;
+    }
+    let mut by_float: std::collections::HashMap<u64, Vec<serde_json::Number>> =
+        std::collections::HashMap::new();
+    for token in source
+        .text
+        .split(|c: char| !(c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-')))
+    {
+        let token = token.strip_prefix('+').unwrap_or(token);
+        let Ok(n) = token.parse::<serde_json::Number>() else {
+            continue;
+        };
+        if let Some(f) = n.as_f64().filter(|_| crate::number::in_range(&n)) {
+            let same = by_float.entry(f.to_bits()).or_default();
+            if !same.iter().any(|m| crate::number::same_value(m, &n)) {
+                same.push(n);
+            }
+        }
+    }
+    let mut floats = Vec::new();
+    collect_floats(value, &mut String::new(), &mut floats);
+    for pointer in floats {
+        let Some(Value::Number(read)) = value.pointer_mut(&pointer) else {
+            continue;
+        };
+        let Some(candidates) = read.as_f64().and_then(|f| by_float.get(&f.to_bits())) else {
+            continue;
+        };
+        let exact = match candidates.as_slice() {
+            [one] => Some(one.clone()),
+            _ => located_number(source, &pointer).filter(|n| candidates.contains(n)),
+        };
+        if let Some(exact) = exact {
+            *read = exact;
+        }
+    }
+}
+
+/// The plain number written at `pointer`, when the text can be searched
+/// for it.
+fn located_number(source: &SourceText, pointer: &str) -> Option<serde_json::Number> {
+    let at = crate::locate::locate(source, pointer)?;
+    let token: String = source.text[at.offset..]
+        .chars()
+        .take_while(|c| !c.is_whitespace() && !matches!(c, ',' | ']' | '}' | '#'))
+        .collect();
+    token.strip_prefix('+').unwrap_or(&token).parse().ok()
+}
+
+fn has_long_digit_run(text: &str) -> bool {
+    let mut run = 0;
+    for b in text.bytes() {
+        match b {
+            b'0'..=b'9' => run += 1,
+            b'.' => {}
+            _ => run = 0,
+        }
+        if run >= 16 {
+            return true;
+        }
+    }
+    false
+}
+
+fn collect_floats(v: &Value, at: &mut String, out: &mut Vec<String>) {
+    match v {
+        Value::Number(n) if n.as_str().contains(['.', 'e']) => out.push(at.clone()),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let len = at.len();
+                at.push('/');
+                at.push_str(&i.to_string());
+                collect_floats(item, at, out);
+                at.truncate(len);
+            }
+        }
+        Value::Object(m) => {
+            for (k, item) in m {
+                let len = at.len();
+                at.push('/');
+                at.push_str(&crate::pointer::escape_token(k));
+                collect_floats(item, at, out);
+                at.truncate(len);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A value as YAML and TOML encoders can take it: numbers as native
+/// integers (up to 128 bits) or floats, instead of the private form that
+/// exact numbers serialize to outside serde_json. A number no native type
+/// holds exactly is encoded as its nearest float, which the store's
+/// read-back check then refuses: never written changed.
+pub struct Portable<'a>(pub &'a Value);
+
+impl serde::Serialize for Portable<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        match self.0 {
+            Value::Number(n) => {
+                if n.as_str() == "-0" {
+                    s.serialize_f64(-0.0)
+                } else if let Some(i) = n.as_i64() {
+                    s.serialize_i64(i)
+                } else if let Some(u) = n.as_u64() {
+                    s.serialize_u64(u)
+                } else if let Ok(i) = n.as_str().parse::<i128>() {
+                    s.serialize_i128(i)
+                } else if let Ok(u) = n.as_str().parse::<u128>() {
+                    s.serialize_u128(u)
+                } else {
+                    s.serialize_f64(n.as_f64().unwrap_or(f64::NAN))
+                }
+            }
+            Value::Array(items) => {
+                let mut seq = s.serialize_seq(Some(items.len()))?;
+                for item in items {
+                    seq.serialize_element(&Portable(item))?;
+                }
+                seq.end()
+            }
+            Value::Object(m) => {
+                let mut map = s.serialize_map(Some(m.len()))?;
+                for (k, item) in m {
+                    map.serialize_entry(k, &Portable(item))?;
+                }
+                map.end()
+            }
+            other => other.serialize(s),
+        }
+    }
+}
+
+/// A breached YAML reader limit in words, with the limit where one is
+/// configured here.
+fn yaml_budget_message(breach: &serde_saphyr::budget::BudgetBreach, limits: ParseLimits) -> String {
+    use serde_saphyr::budget::BudgetBreach as B;
+    let budget = serde_saphyr::Budget::default();
+    match breach {
+        B::Depth { .. } => format!("nesting deeper than {} levels", limits.depth()),
+        B::Nodes { nodes } => format!(
+            "more than {} values ({nodes} so far): over the YAML reader's limit; split the document",
+            budget.max_nodes
+        ),
+        B::Events { events } => format!(
+            "more than {} YAML events ({events} so far): over the YAML reader's limit; split the document",
+            budget.max_events
+        ),
+        B::Aliases { aliases } | B::AliasAnchorRatio { aliases, .. } => format!(
+            "{aliases} alias references (`*name`): over the YAML reader's limit, as an alias bomb would be; write the values out"
+        ),
+        B::Anchors { anchors } => format!(
+            "{anchors} anchors (`&name`): over the YAML reader's limit of {}",
+            budget.max_anchors
+        ),
+        B::Documents { documents } => {
+            format!("{documents} YAML documents in one file: a document file holds one")
+        }
+        other => {
+            let what = format!("{other:?}");
+            let name = what.split([' ', '{']).next().unwrap_or("a limit");
+            format!("over the YAML reader's limit on {}", name.to_lowercase())
+        }
+    }
+}
+
+/// The offset of the first flow bracket (`[`, `{`) beyond `limit` levels,
+/// outside quoted scalars and comments.
+fn flow_depth_crossed(text: &str, limit: usize) -> Option<usize> {
+    let b = text.as_bytes();
+    let (mut i, mut depth) = (0, 0usize);
+    while i < b.len() {
+        match b[i] {
+            b'#' if i == 0 || b[i - 1].is_ascii_whitespace() => i += line_end(&b[i..]),
+            q @ (b'"' | b'\'') => i += toml_string_len(&b[i..], q).max(1),
+            c => {
+                if c == b'[' || c == b'{' {
+                    depth += 1;
+                    if depth > limit {
+                        return Some(i);
+                    }
+                } else if c == b']' || c == b'}' {
+                    depth = depth.saturating_sub(1);
+                }
+                i += 1;
+            }
+        }
+    }
+    None
 }
 
 /// The YAML reader's message in this crate's words: a duplicate key as
@@ -303,6 +574,7 @@ impl<'de> serde::Deserialize<'de> for YamlValue {
 }
 
 fn parse_toml(source: &SourceText, limits: ParseLimits) -> Result<Value, ParseError> {
+    toml_nesting(source, limits)?;
     let value: Value = toml::from_str(&source.text).map_err(|e| {
         let offset = e.span().map(|s| s.start).unwrap_or(0);
         ParseError::Syntax {
@@ -314,6 +586,65 @@ fn parse_toml(source: &SourceText, limits: ParseLimits) -> Result<Value, ParseEr
     })?;
     check_depth(source, &value, limits)?;
     Ok(value)
+}
+
+/// Refuses TOML nested deeper than the limit before the TOML reader (which
+/// recurses once per level) sees it: arrays and inline tables are counted
+/// by their brackets, outside strings and comments. Every TOML reader
+/// (documents, the project file) calls this first.
+pub fn toml_nesting(source: &SourceText, limits: ParseLimits) -> Result<(), ParseError> {
+    let b = source.text.as_bytes();
+    let (mut i, mut depth) = (0, 0usize);
+    while i < b.len() {
+        match b[i] {
+            b'#' => i += line_end(&b[i..]),
+            q @ (b'"' | b'\'') => i += toml_string_len(&b[i..], q),
+            c => {
+                if c == b'[' || c == b'{' {
+                    depth += 1;
+                    if depth > limits.depth() {
+                        return Err(ParseError::Syntax {
+                            path: source.path.clone(),
+                            at: source.position_of(i),
+                            message: format!("nesting deeper than {} levels", limits.depth()),
+                            pointer: None,
+                        });
+                    }
+                } else if c == b']' || c == b'}' {
+                    depth = depth.saturating_sub(1);
+                }
+                i += 1;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The length of the TOML string starting at `b[0]` (quote `q`), through
+/// its closing quotes (or the line's end for an unclosed one-line string).
+fn toml_string_len(b: &[u8], q: u8) -> usize {
+    let triple = b.len() >= 3 && b[1] == q && b[2] == q;
+    let open = if triple { 3 } else { 1 };
+    let mut i = open;
+    while i < b.len() {
+        let c = b[i];
+        if q == b'"' && c == b'\\' {
+            i += 2;
+            continue;
+        }
+        if !triple && c == b'\n' {
+            return i;
+        }
+        if c == q && (!triple || b[i..].starts_with(&[q, q, q])) {
+            return i + open;
+        }
+        i += 1;
+    }
+    b.len()
+}
+
+fn line_end(b: &[u8]) -> usize {
+    b.iter().position(|&c| c == b'\n').unwrap_or(b.len())
 }
 
 fn first_line(s: &str) -> String {
@@ -439,6 +770,22 @@ impl Visitor<'_> for KeySeed {
     }
 }
 
+/// The one-member map serde_json hands a visitor for a number it keeps as
+/// its text (the `arbitrary_precision` feature).
+const NUMBER_TOKEN: &str = "$serde_json::private::Number";
+
+/// The message for a number beyond binary64's range (serde_json's words).
+const OUT_OF_RANGE: &str = "number out of range";
+
+/// A number kept exactly as its text, refused when it is beyond binary64's
+/// range (`1e400`), which no consumer of the document could compare.
+fn exact_number<E: de::Error>(text: &str) -> Result<Value, E> {
+    match text.parse::<serde_json::Number>() {
+        Ok(n) if crate::number::in_range(&n) => Ok(Value::Number(n)),
+        _ => Err(E::custom(OUT_OF_RANGE)),
+    }
+}
+
 /// Deserializes a JSON value, refusing duplicate keys and deep nesting.
 struct StrictSeed {
     depth: usize,
@@ -482,8 +829,16 @@ impl<'de> Visitor<'de> for StrictSeed {
     fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
         Ok(Value::from(v))
     }
-    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
-        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    fn visit_i128<E: de::Error>(self, v: i128) -> Result<Value, E> {
+        exact_number(&v.to_string())
+    }
+    fn visit_u128<E: de::Error>(self, v: u128) -> Result<Value, E> {
+        exact_number(&v.to_string())
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
+        serde_json::Number::from_f64(v)
+            .map(Value::Number)
+            .ok_or_else(|| E::custom(OUT_OF_RANGE))
     }
     fn visit_str<E>(self, v: &str) -> Result<Value, E> {
         Ok(Value::String(v.to_owned()))
@@ -507,6 +862,11 @@ impl<'de> Visitor<'de> for StrictSeed {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut out = Map::new();
         while let Some(key) = map.next_key_seed(KeySeed)? {
+            // How the JSON reader hands over a number it keeps as text.
+            if key == NUMBER_TOKEN && out.is_empty() {
+                let text: String = map.next_value()?;
+                return exact_number(&text);
+            }
             if out.contains_key(&key) {
                 return Err(de::Error::custom(format_args!(
                     "duplicate key `{key}`: each key may appear once in an object; remove or rename one"
@@ -588,6 +948,76 @@ mod tests {
         assert_eq!(v, serde_json::json!({"a": 1, "b": {"c": "x"}}));
         let e = err("a = 1\na = 2\n", Format::Toml);
         assert!(e.starts_with("doc:2:"), "{e}");
+    }
+
+    #[test]
+    fn numbers_are_kept_exact_or_refused() {
+        let v = parse(
+            &src(
+                r#"{"a": 18446744073709551617, "b": 0.10000000000000000001, "c": 1.0, "d": -0}"#,
+                Format::Json,
+            ),
+            ParseLimits::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            serde_json::to_string(&v).unwrap(),
+            r#"{"a":18446744073709551617,"b":0.10000000000000000001,"c":1.0,"d":-0}"#
+        );
+        assert_eq!(err("[1e400]", Format::Json), "doc:1:6: number out of range");
+        let v = parse(
+            &src(
+                "a: 18446744073709551617\nb: [0.10000000000000000001, 2]\n",
+                Format::Yaml,
+            ),
+            ParseLimits::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            serde_json::to_string(&v).unwrap(),
+            r#"{"a":18446744073709551617,"b":[0.10000000000000000001,2]}"#
+        );
+        assert!(err("a: 1e400\n", Format::Yaml).contains("doc:1:"));
+        // A string with a long decimal lends its digits to no number.
+        let v = parse(
+            &src("a: \"0.10000000000000000001\"\nb: 0.1\n", Format::Yaml),
+            ParseLimits::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            serde_json::to_string(&v).unwrap(),
+            r#"{"a":"0.10000000000000000001","b":0.1}"#
+        );
+    }
+
+    #[test]
+    fn deep_yaml_and_toml_are_refused_before_the_reader_recurses() {
+        let deep = "[".repeat(100_000);
+        let e = err(&deep, Format::Yaml);
+        assert!(e.starts_with("doc:1:"), "{e}");
+        assert!(e.ends_with("nesting deeper than 64 levels"), "{e}");
+        let e = err(&format!("a = {deep}"), Format::Toml);
+        assert_eq!(e, "doc:1:69: nesting deeper than 64 levels");
+        // Brackets inside strings and comments do not count.
+        let text = format!("a = \"{deep}\" # {deep}\nb = '''{deep}'''\n");
+        assert!(parse(&src(&text, Format::Toml), ParseLimits::default()).is_ok());
+    }
+
+    #[test]
+    fn messages_name_the_problem_in_words() {
+        let e = err(r#"{"a": "\ud800"}"#, Format::Json);
+        assert!(e.contains("lone surrogate `\\ud800`"), "{e}");
+        let e = err("{\"a\": 1}\0", Format::Json);
+        assert!(
+            e.contains("trailing characters (a NUL byte (\\0) is there"),
+            "{e}"
+        );
+        let e = err("a: !mytag x\n", Format::Yaml);
+        assert!(e.starts_with("doc:1:11: unknown tag `!mytag`"), "{e}");
+        let many = "- 1\n".repeat(260_000);
+        let e = err(&many, Format::Yaml);
+        assert!(!e.contains('{'), "{e}");
+        assert!(e.contains("values") || e.contains("events"), "{e}");
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! - [`document`]: strict parsing of JSON, YAML and TOML documents with
 //!   line:col positions for every error.
 //! - [`locate`]: mapping JSON pointers to line:col in a document's text.
+//! - [`number`]: exact number values (equality, sums, canonical text).
 //! - [`migration`]: migration files, their inverses and the sum file.
 //! - [`registry`]: the offline schema registry (`$ref` resolution without a
 //!   network).
@@ -16,6 +17,7 @@ pub mod document;
 pub mod glob;
 pub mod locate;
 pub mod migration;
+pub mod number;
 pub mod pointer;
 pub mod project;
 pub mod registry;

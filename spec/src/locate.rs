@@ -2,7 +2,7 @@
 //! finding can say `file:line:col`. Only used on error paths: documents are
 //! parsed once by [`crate::document`]; this re-scans the text.
 
-use crate::document::{Format, Position, SourceText, position_of};
+use crate::document::{DEPTH_CEILING, Format, Position, SourceText, position_of};
 use crate::pointer;
 
 /// The position of the value at `pointer` in `source`, if it can be found.
@@ -72,6 +72,9 @@ fn json_offset(text: &str, tokens: &[String]) -> Option<usize> {
 struct Scanner<'a> {
     b: &'a [u8],
     i: usize,
+    /// Containers open around the current value: the scanner gives up
+    /// past [`DEPTH_CEILING`] instead of recursing without bound.
+    depth: usize,
 }
 
 impl<'a> Scanner<'a> {
@@ -79,6 +82,7 @@ impl<'a> Scanner<'a> {
         Scanner {
             b: text.as_bytes(),
             i: 0,
+            depth: 0,
         }
     }
     fn peek(&self) -> Option<u8> {
@@ -115,6 +119,23 @@ impl<'a> Scanner<'a> {
     /// Scans one value, reporting `(pointer, start, end)` for it and every
     /// value inside it.
     fn value(
+        &mut self,
+        path: &mut String,
+        report: &mut dyn FnMut(&str, usize, usize),
+    ) -> Option<()> {
+        let start = self.i;
+        if self.depth >= DEPTH_CEILING {
+            return None;
+        }
+        self.depth += 1;
+        let r = self.container_or_scalar(path, report);
+        self.depth -= 1;
+        r?;
+        report(path, start, self.i);
+        Some(())
+    }
+
+    fn container_or_scalar(
         &mut self,
         path: &mut String,
         report: &mut dyn FnMut(&str, usize, usize),
@@ -192,7 +213,6 @@ impl<'a> Scanner<'a> {
                 }
             }
         }
-        report(path, start, self.i);
         Some(())
     }
 }

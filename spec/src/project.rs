@@ -112,6 +112,11 @@ pub struct KindSpec {
     /// Rules saying which entries `statewright prune` may remove.
     #[serde(default)]
     pub prune: Vec<PruneRule>,
+    /// JSON pointers whose values the secret scan leaves alone (false
+    /// positives such as a documented example key); a `*` token matches
+    /// any one member name or index. The pointer covers its subtree.
+    #[serde(default)]
+    pub secrets_allow: Vec<String>,
 }
 
 /// `[[kinds.<name>.artifacts]]`: each entry of the map or array at `each`
@@ -373,6 +378,22 @@ impl Project {
 
     /// Parses project-file text; relative paths are taken from `root`.
     pub fn parse(text: &str, file: &Path, root: &Path) -> Result<Project, ProjectError> {
+        let source = crate::document::SourceText {
+            path: file.to_owned(),
+            text: text.to_owned(),
+            format: crate::document::Format::Toml,
+        };
+        if let Err(e) = crate::document::toml_nesting(&source, Default::default()) {
+            return Err(ProjectError::Syntax {
+                path: file.to_owned(),
+                at: e.position().unwrap_or(position_of(text, 0)),
+                message: match e {
+                    crate::document::ParseError::Syntax { message, .. } => message,
+                    other => other.to_string(),
+                },
+                help: "nest tables and arrays less deeply".into(),
+            });
+        }
         let parsed: ProjectFile = toml::from_str(text).map_err(|e| {
             let offset = e.span().map_or(0, |s| s.start);
             ProjectError::Syntax {

@@ -197,7 +197,7 @@ fn secret_finding(kind: &Kind, source: &SourceText, value: &Value) -> Option<Fin
     let schema = version
         .and_then(|v| kind.version(v))
         .unwrap_or_else(|| kind.latest());
-    let found = crate::store::secrets::scan(value, &schema.schema)?;
+    let found = crate::store::secrets::scan(value, &schema.schema, &kind.spec.secrets_allow)?;
     // No line:col: a finding with a position is shown with its source
     // line, and the credential must not land in a CI log.
     Some(Finding::new(

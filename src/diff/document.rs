@@ -15,7 +15,7 @@ use json_patch::{AddOperation, Patch, PatchOperation, RemoveOperation, ReplaceOp
 use serde::Serialize;
 use serde_json::Value;
 use similar::{Algorithm, DiffOp, capture_diff_slices};
-use statewright_spec::pointer;
+use statewright_spec::{number, pointer};
 
 /// Options for [`diff_documents`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -26,6 +26,20 @@ pub struct DocDiffOptions {
     /// (`/builders/*/updated_at`). Whole array elements are never skipped,
     /// so that the indices of the other operations stay right.
     pub ignore: Vec<String>,
+    /// How numbers are compared.
+    pub numbers: NumberComparison,
+}
+
+/// How [`diff_documents`] compares numbers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum NumberComparison {
+    /// By exact value, as JSON Schema's equality does: `1`, `1.0` and
+    /// `1E0` are the same; `0.1` and `0.10000000000000000001` are not.
+    #[default]
+    Value,
+    /// By the number's text as read (exponents read as `e+N`/`e-N`):
+    /// `1` and `1.0` differ.
+    Lexical,
 }
 
 impl DocDiffOptions {
@@ -43,6 +57,20 @@ impl DocDiffOptions {
     {
         Self {
             ignore: pointers.into_iter().map(Into::into).collect(),
+            numbers: NumberComparison::Value,
+        }
+    }
+
+    /// The same options, comparing numbers as `numbers` says.
+    pub fn with_numbers(mut self, numbers: NumberComparison) -> Self {
+        self.numbers = numbers;
+        self
+    }
+
+    fn equal(&self, a: &Value, b: &Value) -> bool {
+        match self.numbers {
+            NumberComparison::Value => number::values_equal(a, b),
+            NumberComparison::Lexical => a == b,
         }
     }
 
@@ -84,7 +112,7 @@ fn diff_value(
     opts: &DocDiffOptions,
     out: &mut Vec<PatchOperation>,
 ) {
-    if a == b || opts.ignored(path) {
+    if opts.equal(a, b) || opts.ignored(path) {
         return;
     }
     match (a, b) {
@@ -129,8 +157,8 @@ fn diff_array(
     out: &mut Vec<PatchOperation>,
 ) {
     let (kx, ky): (Vec<String>, Vec<String>) = (
-        x.iter().map(canonical).collect(),
-        y.iter().map(canonical).collect(),
+        x.iter().map(|v| canonical(v, opts.numbers)).collect(),
+        y.iter().map(|v| canonical(v, opts.numbers)).collect(),
     );
     // `cur` is the index in the array as the patch has left it so far.
     let mut cur = 0usize;
@@ -186,22 +214,27 @@ fn diff_array(
     }
 }
 
-/// A text form equal for equal values (object members sorted).
-fn canonical(v: &Value) -> String {
+/// A text form equal for equal values (object members sorted; numbers by
+/// exact value unless compared lexically).
+fn canonical(v: &Value, numbers: NumberComparison) -> String {
     match v {
         Value::Object(m) => {
             let mut members: Vec<(&String, &Value)> = m.iter().collect();
             members.sort_by(|p, q| p.0.cmp(q.0));
             let inner: Vec<String> = members
                 .into_iter()
-                .map(|(k, v)| format!("{}:{}", Value::String(k.clone()), canonical(v)))
+                .map(|(k, v)| format!("{}:{}", Value::String(k.clone()), canonical(v, numbers)))
                 .collect();
             format!("{{{}}}", inner.join(","))
         }
         Value::Array(a) => format!(
             "[{}]",
-            a.iter().map(canonical).collect::<Vec<_>>().join(",")
+            a.iter()
+                .map(|v| canonical(v, numbers))
+                .collect::<Vec<_>>()
+                .join(",")
         ),
+        Value::Number(n) if numbers == NumberComparison::Value => number::value_key(n),
         other => other.to_string(),
     }
 }
@@ -320,6 +353,44 @@ mod tests {
         roundtrip(json!(1), json!({"a": 1}));
         roundtrip(json!([{"a": 1}, {"b": 2}]), json!([{"a": 2}, {"c": 3}, 4]));
         roundtrip(json!({"a/b": {"~": 1}}), json!({"a/b": {"~": 2}}));
+    }
+
+    fn exact(text: &str) -> Value {
+        serde_json::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn numbers_compare_by_exact_value_and_stay_exact_in_patches() {
+        let a = exact(r#"{"n": 18446744073709551617123, "d": 0.1, "same": [1, 1.0, 100]}"#);
+        let b = exact(
+            r#"{"n": 18446744073709551617124, "d": 0.10000000000000000001, "same": [1.0, 1.00, 1E2]}"#,
+        );
+        let p = diff_documents(&a, &b, &DocDiffOptions::new());
+        let text = serde_json::to_string(&p).unwrap();
+        assert_eq!(
+            text,
+            r#"[{"op":"replace","path":"/n","value":18446744073709551617124},{"op":"replace","path":"/d","value":0.10000000000000000001}]"#
+        );
+        let mut doc = a.clone();
+        json_patch::patch(&mut doc, &p.0).unwrap();
+        assert!(number::values_equal(&doc, &b));
+        // An element equal by value is no change inside an array either.
+        let p = diff_documents(
+            &exact("[1, 2.50, 3]"),
+            &exact("[1.0, 2.5, 4]"),
+            &DocDiffOptions::new(),
+        );
+        assert_eq!(
+            serde_json::to_string(&p).unwrap(),
+            r#"[{"op":"replace","path":"/2","value":4}]"#
+        );
+    }
+
+    #[test]
+    fn lexical_comparison_sees_every_spelling() {
+        let opts = DocDiffOptions::new().with_numbers(NumberComparison::Lexical);
+        let p = diff_documents(&exact("[1, 1.0, 100]"), &exact("[1.0, 1.00, 1E2]"), &opts);
+        assert_eq!(p.0.len(), 3, "{p:?}");
     }
 
     #[test]

@@ -27,7 +27,9 @@ mod mode;
 pub mod schema;
 
 pub use coverage::{Coverage, Need, coverage, uncovered};
-pub use document::{DiffLine, DocDiffOptions, LineOp, diff_documents, render_patch};
+pub use document::{
+    DiffLine, DocDiffOptions, LineOp, NumberComparison, diff_documents, render_patch,
+};
 pub use draft::draft_migration;
 pub use drift::{DeclaredBuilder, DriftFinding, DriftKind, TemplateManifest, drift};
 pub use error::DiffError;

@@ -4,6 +4,7 @@
 
 use json_patch::Patch;
 use serde_json::{Number, Value};
+use statewright_spec::number::{self, Decimal};
 
 use crate::diff::{DocDiffOptions, diff_documents};
 use crate::ops::{OpsError, Result, describe, parse_pointer};
@@ -14,6 +15,38 @@ pub fn get(store: &Store, rel: &str, pointer: &str) -> Result<Option<Value>> {
     parse_pointer(pointer)?;
     let doc = store.read(rel)?;
     Ok(doc.value.pointer(pointer).cloned())
+}
+
+/// Reads `set`'s VALUE: as a string with `string`; otherwise as JSON,
+/// read as strictly as documents are (duplicate keys, depth, numbers kept
+/// exact), falling back to a string unless `json` asks for JSON or the
+/// text is a number (`1e400` is refused, not stored as text).
+pub fn parse_value(text: &str, string: bool, json: bool) -> Result<Value> {
+    use statewright_spec::document::{self, Format, ParseError, ParseLimits, SourceText};
+    if string {
+        return Ok(Value::String(text.to_owned()));
+    }
+    let source = SourceText {
+        path: "VALUE".into(),
+        text: text.to_owned(),
+        format: Format::Json,
+    };
+    match document::parse(&source, ParseLimits::default()) {
+        Ok(v) => Ok(v),
+        Err(e) if json || number::is_number_syntax(text.trim()) => {
+            let at = e.position().unwrap_or(source.position_of(0));
+            let message = match e {
+                ParseError::Syntax { message, .. } => message,
+                other => other.to_string(),
+            };
+            Err(OpsError::BadJson {
+                line: at.line,
+                column: at.column,
+                message,
+            })
+        }
+        Err(_) => Ok(Value::String(text.to_owned())),
+    }
 }
 
 /// What `set` does at the pointer.
@@ -121,16 +154,22 @@ fn increment(req: &SetRequest<'_>, current: Option<&Value>, by: &Number) -> Resu
         pointer: req.pointer.to_owned(),
         by: by.to_string(),
     };
-    if let (Some(a), Some(b)) = (n.as_i64(), by.as_i64()) {
-        return a.checked_add(b).map(Value::from).ok_or_else(overflow);
+    if let Some(sum) = n
+        .as_i64()
+        .zip(by.as_i64())
+        .and_then(|(a, b)| a.checked_add(b))
+    {
+        return Ok(Value::from(sum));
     }
-    if let (Some(a), Some(b)) = (n.as_u64(), by.as_u64()) {
-        return a.checked_add(b).map(Value::from).ok_or_else(overflow);
-    }
-    let sum = n.as_f64().unwrap_or(0.0) + by.as_f64().unwrap_or(0.0);
-    Number::from_f64(sum)
-        .map(Value::Number)
-        .ok_or_else(overflow)
+    // Exact decimal arithmetic: big integers and decimals gain exactly
+    // `by`, never a rounding of it.
+    let sum = Decimal::of(n)
+        .zip(Decimal::of(by))
+        .and_then(|(a, b)| a.checked_add(&b))
+        .and_then(|sum| sum.to_json().parse::<Number>().ok())
+        .filter(number::in_range)
+        .ok_or_else(overflow)?;
+    Ok(Value::Number(sum))
 }
 
 /// Puts `value` at `tokens`. Missing parents are created as objects only

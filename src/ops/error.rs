@@ -53,8 +53,10 @@ pub enum OpsError {
         /// What it holds, as JSON.
         found: String,
     },
-    /// `--increment` overflowed.
-    #[error("{file}: adding {by} to `{pointer}` overflows a 64-bit integer")]
+    /// `--increment` left the range numbers may have.
+    #[error(
+        "{file}: adding {by} to `{pointer}` leaves the range of numbers (beyond binary64's largest, or over 4096 digits)"
+    )]
     Overflow {
         /// The document.
         file: String,

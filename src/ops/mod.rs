@@ -31,7 +31,7 @@ use serde_json::Value;
 
 use crate::store::Store;
 
-pub use edit::{Change, Edit, RmOutcome, SetRequest, get, rm, set};
+pub use edit::{Change, Edit, RmOutcome, SetRequest, get, parse_value, rm, set};
 pub use error::{OpsError, Result};
 pub use export::{BUNDLE_FORMAT, Bundle, BundleFile, ManifestEntry, export, write_bundle};
 pub use import::{

@@ -227,7 +227,7 @@ pub enum StoreError {
         path: PathBuf,
     },
     /// A string value looks like a credential.
-    #[error("{}: refusing to store what looks like {what} at `{pointer}`; remove it, or mark the field \"x-statewright-secret\": true in the schema", path.display())]
+    #[error("{}: refusing to store what looks like {what} at `{pointer}`; remove it, mark the field \"x-statewright-secret\": true in the schema, or list the pointer in the kind's `secrets_allow` in the project file", path.display())]
     Secret {
         /// The document.
         path: PathBuf,

@@ -15,14 +15,20 @@
 //! | GitLab token | `glpat-` + 20 or more of `[A-Za-z0-9_-]` |
 //! | GitHub fine-grained token | `github_pat_` + 22 or more of `[A-Za-z0-9_]` |
 //! | Google API key | `AIza` + 35 of `[A-Za-z0-9_-]` |
+//! | AWS secret access key | exactly 40 of `[A-Za-z0-9/+]` with an upper-case letter, a lower-case letter, a digit and a `/` or `+`, standing alone (not part of a longer run) |
+//! | Azure storage key | `AccountKey=` or `SharedAccessKey=` + 20 or more of `[A-Za-z0-9/+=]`, or 86 of `[A-Za-z0-9/+]` + `==` standing alone |
+//! | GCP service-account key | `"type": "service_account"` (any spacing) with a `"private_key"` member in the same text |
+//! | npm token | `npm_` + 36 of `[A-Za-z0-9]` |
+//! | PyPI token | `pypi-AgE` + 50 or more of `[A-Za-z0-9_-]` |
 //! | a secret-named field | a member named `password`, `passwd`, `secret`, `client_secret`, `secret_key`, `api_key`, `apikey`, `private_key`, `access_token`, `refresh_token` or `auth_token`, or ending in `_password`, `_passwd` or `_secret` (any case, `-` for `_`) holding a string of 8 or more characters that is not a reference (`scheme://…`, `${…}`, `env:…`) |
 //!
 //! A field whose schema says `"x-statewright-secret": true` is exempt
 //! (its subschema is found through `properties`, `additionalProperties`,
-//! `items` and local `#/` `$ref`s).
+//! `items` and local `#/` `$ref`s), and so is a field the project file
+//! allows by pointer (`secrets_allow` in the kind's table).
 
 use serde_json::Value;
-use statewright_spec::pointer::join;
+use statewright_spec::pointer::{self, join};
 
 /// A string that looks like a credential.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,12 +41,18 @@ pub struct Finding {
 
 /// The first credential-looking string in `doc` outside the fields the
 /// schema marks as secret.
-pub fn scan(doc: &Value, schema: &Value) -> Option<Finding> {
+/// `allow` holds the project's allowed pointers (`*` matches one token).
+pub fn scan(doc: &Value, schema: &Value, allow: &[String]) -> Option<Finding> {
     let mut path = Vec::new();
     // Without a single exemption in the schema, there is no subschema to
     // follow: every string is checked.
     let sub = has_exemption(schema).then_some(schema);
-    let what = walk(doc, None, sub, schema, &mut path)?;
+    let allow: Vec<Vec<String>> = allow.iter().map(|p| pointer::tokens(p)).collect();
+    let cx = Walk {
+        root: schema,
+        allow: &allow,
+    };
+    let what = walk(doc, None, sub, &cx, &mut path)?;
     let pointer = path.iter().fold(String::new(), |p, seg| match seg {
         Seg::Key(k) => join(&p, k),
         Seg::Index(i) => join(&p, &i.to_string()),
@@ -55,19 +67,47 @@ enum Seg<'a> {
     Index(usize),
 }
 
+/// What every step of the walk needs: the schema (for `$ref`s) and the
+/// allowed pointers, split into tokens.
+struct Walk<'a> {
+    root: &'a Value,
+    allow: &'a [Vec<String>],
+}
+
+impl Walk<'_> {
+    /// Whether the project allows the value at `path` (or above it).
+    fn allowed(&self, path: &[Seg<'_>]) -> bool {
+        self.allow.iter().any(|pat| {
+            pat.len() <= path.len()
+                && pat.iter().zip(path).all(|(t, seg)| {
+                    t == "*"
+                        || match seg {
+                            Seg::Key(k) => t == k,
+                            Seg::Index(i) => t.parse() == Ok(*i),
+                        }
+                })
+        })
+    }
+}
+
 fn walk<'a>(
     v: &'a Value,
     key: Option<&str>,
     sub: Option<&Value>,
-    root: &Value,
+    cx: &Walk<'_>,
     path: &mut Vec<Seg<'a>>,
 ) -> Option<&'static str> {
-    let sub = sub.map(|s| resolve(s, root));
+    let sub = sub.map(|s| resolve(s, cx.root));
     if sub.and_then(|s| s.get("x-statewright-secret")) == Some(&Value::Bool(true)) {
         return None;
     }
+    if !cx.allow.is_empty() && cx.allowed(path) {
+        return None;
+    }
     match v {
-        Value::String(s) => looks_like(s).or_else(|| secret_named(key?, s)),
+        Value::String(s) => {
+            looks_like_in(s, key.is_some_and(key_named)).or_else(|| secret_named(key?, s))
+        }
         Value::Object(m) => m.iter().find_map(|(k, child)| {
             let s = sub.and_then(|s| {
                 s.get("properties")
@@ -75,7 +115,7 @@ fn walk<'a>(
                     .or_else(|| s.get("additionalProperties"))
             });
             path.push(Seg::Key(k));
-            let found = walk(child, Some(k), s, root, path);
+            let found = walk(child, Some(k), s, cx, path);
             if found.is_none() {
                 path.pop();
             }
@@ -83,7 +123,7 @@ fn walk<'a>(
         }),
         Value::Array(a) => a.iter().enumerate().find_map(|(i, child)| {
             path.push(Seg::Index(i));
-            let found = walk(child, None, sub.and_then(|s| s.get("items")), root, path);
+            let found = walk(child, None, sub.and_then(|s| s.get("items")), cx, path);
             if found.is_none() {
                 path.pop();
             }
@@ -123,11 +163,25 @@ fn resolve<'a>(mut s: &'a Value, root: &'a Value) -> &'a Value {
 
 /// What credential `s` looks like, if any.
 pub fn looks_like(s: &str) -> Option<&'static str> {
+    looks_like_in(s, false)
+}
+
+/// [`looks_like`], where `aws_key` says the field's name is a key's.
+fn looks_like_in(s: &str, aws_key: bool) -> Option<&'static str> {
+    if s.len() >= 40
+        && let Some(what) = bare_cloud_key(s.as_bytes(), aws_key)
+    {
+        return Some(what);
+    }
     if !has_trigger(s.as_bytes()) {
         return None;
     }
     type Rule = (&'static str, fn(&str) -> bool);
-    let rules: [Rule; 11] = [
+    let rules: [Rule; 15] = [
+        ("an Azure storage key", azure),
+        ("a GCP service-account key", gcp_service_account),
+        ("an npm token", npm),
+        ("a PyPI token", pypi),
         ("a PEM private key", pem),
         ("an AWS access key id", aws),
         ("a GitHub token", github),
@@ -196,7 +250,12 @@ fn has_trigger(s: &[u8]) -> bool {
         let t = &s[i..];
         match t[0] {
             b'-' => t.starts_with(b"-----BEGIN "),
-            b'A' => t.starts_with(b"AKIA") || t.starts_with(b"ASIA") || t.starts_with(b"AIza"),
+            b'A' => {
+                t.starts_with(b"AKIA")
+                    || t.starts_with(b"ASIA")
+                    || t.starts_with(b"AIza")
+                    || t.starts_with(b"AccountKey=")
+            }
             b'g' => {
                 t.starts_with(b"gh") || t.starts_with(b"glpat-") || t.starts_with(b"github_pat_")
             }
@@ -205,6 +264,10 @@ fn has_trigger(s: &[u8]) -> bool {
             b'x' => t.starts_with(b"xox"),
             b'B' => t.starts_with(b"Bearer "),
             b'e' => t.starts_with(b"eyJ"),
+            b'n' => t.starts_with(b"npm_"),
+            b'p' => t.starts_with(b"pypi-AgE"),
+            b'S' => t.starts_with(b"SharedAccessKey="),
+            b'"' => t.starts_with(b"\"service_account\""),
             _ => false,
         }
     })
@@ -246,6 +309,95 @@ fn github_pat(s: &str) -> bool {
 
 fn google(s: &str) -> bool {
     prefixed(s, "AIza", 35, |b| {
+        b.is_ascii_alphanumeric() || b == b'_' || b == b'-'
+    })
+}
+
+fn base64_char(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'/' || b == b'+'
+}
+
+/// A key with no fixed prefix, standing alone as a run of base64: an
+/// Azure storage account key (86 characters and `==`) anywhere; an AWS
+/// secret access key (40 characters, mixed case, a digit and a `/` or
+/// `+`) only when `aws` says the context names one (a field named for a
+/// key, or `aws_secret_access_key` written before it), as a path can have
+/// that shape too.
+fn bare_cloud_key(s: &[u8], aws: bool) -> Option<&'static str> {
+    let mut i = 0;
+    while i < s.len() {
+        let n = run(&s[i..], base64_char);
+        if n == 0 {
+            i += 1;
+            continue;
+        }
+        let t = &s[i..i + n];
+        let padded = s[i + n..].starts_with(b"==") && !s[i + n + 2..].starts_with(b"=");
+        if n == 86 && padded {
+            return Some("an Azure storage key");
+        }
+        let mixed = t.iter().any(u8::is_ascii_uppercase)
+            && t.iter().any(u8::is_ascii_lowercase)
+            && t.iter().any(u8::is_ascii_digit)
+            && t.iter().any(|&b| b == b'/' || b == b'+');
+        let named = aws || aws_named_before(&s[..i]);
+        if n == 40 && mixed && named && !s[i + n..].starts_with(b"=") {
+            return Some("an AWS secret access key");
+        }
+        i += n;
+    }
+    None
+}
+
+/// Whether the text before a run ends with `aws_secret_access_key` (or
+/// `SecretAccessKey`, any case) and a `=`, `:` or spaces.
+fn aws_named_before(before: &[u8]) -> bool {
+    let trimmed = before
+        .iter()
+        .rposition(|b| !matches!(b, b' ' | b'=' | b':' | b'"' | b'\''))
+        .map_or(&[][..], |i| &before[..=i]);
+    let name: Vec<u8> = trimmed
+        .iter()
+        .rev()
+        .take(24)
+        .filter(|b| **b != b'_' && **b != b'-')
+        .map(u8::to_ascii_lowercase)
+        .collect();
+    name.starts_with(b"yekssecca")
+        && name.get(9..15) == Some(&b"terces"[..])
+        && trimmed.len() < before.len()
+}
+
+/// Whether a member name says its value is a key or secret (`*key*`,
+/// `*secret*`, `*credential*`, `aws*`; any case).
+fn key_named(key: &str) -> bool {
+    let k = key.to_ascii_lowercase();
+    ["key", "secret", "credential", "aws"]
+        .iter()
+        .any(|w| k.contains(w))
+}
+
+fn azure(s: &str) -> bool {
+    ["AccountKey=", "SharedAccessKey="]
+        .iter()
+        .any(|p| prefixed(s, p, 20, |b| base64_char(b) || b == b'='))
+}
+
+fn gcp_service_account(s: &str) -> bool {
+    s.match_indices("\"type\"").any(|(i, m)| {
+        let rest = s[i + m.len()..].trim_start();
+        rest.strip_prefix(':')
+            .is_some_and(|r| r.trim_start().starts_with("\"service_account\""))
+    }) && s.contains("\"private_key\"")
+}
+
+fn npm(s: &str) -> bool {
+    s.match_indices("npm_")
+        .any(|(i, m)| run(&s.as_bytes()[i + m.len()..], |b| b.is_ascii_alphanumeric()) == 36)
+}
+
+fn pypi(s: &str) -> bool {
+    prefixed(s, "pypi-AgE", 50, |b| {
         b.is_ascii_alphanumeric() || b == b'_' || b == b'-'
     })
 }
@@ -377,9 +529,65 @@ mod tests {
     }
 
     #[test]
+    fn cloud_credential_shapes() {
+        let aws = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+        let azure_key = format!("{}==", "Ab1/".repeat(21) + "Cd");
+        let npm = format!("npm_{}", "aB3".repeat(12));
+        let pypi = format!("pypi-AgEIcHlwaS5vcmc{}", "x_Y-".repeat(13));
+        let cases = [
+            (format!("aws_secret_access_key = {aws}"), "an AWS secret access key"),
+            (format!("AWS_SECRET_ACCESS_KEY: \"{aws}\""), "an AWS secret access key"),
+            (azure_key.clone(), "an Azure storage key"),
+            (
+                format!("DefaultEndpointsProtocol=https;AccountName=x;AccountKey={azure_key};EndpointSuffix=core.windows.net"),
+                "an Azure storage key",
+            ),
+            ("Endpoint=sb://x.servicebus.windows.net/;SharedAccessKeyName=k;SharedAccessKey=abcdEFGH1234abcdEFGH1234=".to_owned(), "an Azure storage key"),
+            (
+                r#"{"type": "service_account", "project_id": "p", "private_key_id": "1", "private_key": "k"}"#.to_owned(),
+                "a GCP service-account key",
+            ),
+            (npm, "an npm token"),
+            (pypi, "a PyPI token"),
+        ];
+        for (s, what) in &cases {
+            assert_eq!(looks_like(s), Some(*what), "{s}");
+        }
+        for s in [
+            aws,                                        // alone, no name: could be anything
+            "build/Release/x86_64/Output/AppName1/bin", // a path of the same shape
+            "0123456789abcdef0123456789abcdef01234567", // a git sha
+            "AccountKey=short",
+            r#"{"type": "service_account"}"#,
+            "npm_short",
+            "pypi-AgEshort",
+        ] {
+            assert_eq!(looks_like(s), None, "{s}");
+        }
+        // A field named for a key holding the bare AWS shape.
+        let doc = json!({"vars": {"aws_secret_access_key": aws, "build": "build/Release/x86_64/Output/AppName1/bin"}});
+        let f = scan(&doc, &json!({}), &[]).unwrap();
+        assert_eq!(
+            (f.pointer.as_str(), f.what),
+            ("/vars/aws_secret_access_key", "an AWS secret access key")
+        );
+    }
+
+    #[test]
+    fn the_project_allows_pointers() {
+        let doc = json!({"vars": {"a": "xoxb-1-2", "b": ["ok", "xoxp-9"]}, "c": "xoxs-1"});
+        let allow = |p: &[&str]| p.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        let found = |a: &[&str]| scan(&doc, &json!({}), &allow(a)).map(|f| f.pointer);
+        assert_eq!(found(&[]), Some("/vars/a".into()));
+        assert_eq!(found(&["/vars/a"]), Some("/vars/b/1".into()));
+        assert_eq!(found(&["/vars"]), Some("/c".into()));
+        assert_eq!(found(&["/vars/*", "/c"]), None);
+    }
+
+    #[test]
     fn fields_named_for_a_secret_hold_references_only() {
         let schema = json!({});
-        let found = |doc: Value| scan(&doc, &schema).map(|f| (f.pointer, f.what));
+        let found = |doc: Value| scan(&doc, &schema, &[]).map(|f| (f.pointer, f.what));
         let named = "a value of a field named for a secret";
         assert_eq!(
             found(json!({"vars": {"password": "hunter2hunter2"}})),
@@ -414,13 +622,13 @@ mod tests {
         });
         let doc = json!({"auth": "xoxb-1-2", "list": ["ok", "xoxp-9"]});
         assert_eq!(
-            scan(&doc, &schema),
+            scan(&doc, &schema, &[]),
             Some(Finding {
                 pointer: "/list/1".into(),
                 what: "a Slack token"
             })
         );
-        assert_eq!(scan(&json!({"auth": "xoxb-1-2"}), &schema), None);
+        assert_eq!(scan(&json!({"auth": "xoxb-1-2"}), &schema, &[]), None);
     }
 
     #[test]
@@ -428,7 +636,7 @@ mod tests {
         let schema = json!({"properties": {"a": {"type": "object"}}});
         let doc = json!({"a": {"b": ["ok", {"c": "xoxs-1"}]}});
         assert_eq!(
-            scan(&doc, &schema),
+            scan(&doc, &schema, &[]),
             Some(Finding {
                 pointer: "/a/b/1/c".into(),
                 what: "a Slack token"

@@ -693,7 +693,7 @@ impl Store {
             .version(version)
             .map(|s| &s.schema)
             .unwrap_or(&Value::Null);
-        if let Some(f) = secrets::scan(value, schema) {
+        if let Some(f) = secrets::scan(value, schema, &kind.spec.secrets_allow) {
             return Err(StoreError::Secret {
                 path,
                 pointer: f.pointer,
@@ -847,10 +847,10 @@ impl Store {
                     b
                 })
                 .map_err(|e| fail(e.to_string()))?,
-            Format::Yaml => serde_saphyr::to_string(value)
+            Format::Yaml => serde_saphyr::to_string(&document::Portable(value))
                 .map(String::into_bytes)
                 .map_err(|e| fail(e.to_string()))?,
-            Format::Toml => toml::to_string(value)
+            Format::Toml => toml::to_string(&document::Portable(value))
                 .map(String::into_bytes)
                 .map_err(|e| fail(e.to_string()))?,
         };

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 use crate::util::copy_dir;
 use crate::util::{flat, repo, run, run_in, tempdir};
+use statewright::spec::document::Portable;
 
 fn write(path: &Path, text: &str) {
     std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
@@ -103,7 +104,7 @@ fn kind_versions_json_contract() {
         "migrations/deploy-pins/0002_tiers_regions_channel.yaml"
     );
     insta::with_settings!({snapshot_path => "../../snapshots/cli", prepend_module_to_snapshot => false}, {
-        insta::assert_json_snapshot!("diff_kind_deploy_pins_2_3", v);
+        insta::assert_json_snapshot!("diff_kind_deploy_pins_2_3", Portable(&v));
     });
     let both = run(&[
         "diff",

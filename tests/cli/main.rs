@@ -11,6 +11,7 @@ mod lock;
 mod migrate;
 mod migrate_authoring;
 mod migrate_kill;
+mod numbers;
 mod ops;
 mod precommit;
 mod schemastore;

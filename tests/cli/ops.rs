@@ -12,6 +12,7 @@ use statewright::check::hex;
 use statewright::ops::Bundle;
 
 use crate::util::{Run, flat, run_in, tempdir};
+use statewright::spec::document::Portable;
 
 /// A temp project: the repo's schemas and project file, a copy of
 /// examples/state as `state/`.
@@ -796,7 +797,7 @@ fn json_output_contract() {
         let r = p.run(args);
         ok(&r);
         insta::with_settings!({snapshot_path => "../../snapshots/cli", prepend_module_to_snapshot => false}, {
-            insta::assert_json_snapshot!(name, r.json());
+            insta::assert_json_snapshot!(name, Portable(&r.json()));
         });
     };
     snap(

@@ -2,6 +2,7 @@
 //! error path says file:line:col, the pointer, and the fix.
 
 use crate::util::{example_project as project, flat, run, run_in, tempdir};
+use statewright::spec::document::Portable;
 
 #[test]
 fn shipped_example_is_valid() {
@@ -405,7 +406,7 @@ fn json_output_contract() {
     );
     assert_eq!(out.code, 1);
     insta::with_settings!({snapshot_path => "../../snapshots/cli", prepend_module_to_snapshot => false}, {
-        insta::assert_json_snapshot!("validate_json_contract", out.json());
+        insta::assert_json_snapshot!("validate_json_contract", Portable(&out.json()));
     });
 }
 

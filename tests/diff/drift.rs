@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 use statewright::diff::{DriftKind, drift};
 
 use super::util::read_json;
+use statewright::spec::document::Portable;
 
 fn example() -> Value {
     read_json(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/state/packer-hybrid.json"))
@@ -56,6 +57,9 @@ fn regenerated_template_is_reported() {
         ]
     );
     insta::with_settings!({snapshot_path => "../../snapshots/diff", prepend_module_to_snapshot => false}, {
-        insta::assert_json_snapshot!("drift_example", findings);
+        insta::assert_json_snapshot!(
+            "drift_example",
+            Portable(&serde_json::to_value(&findings).unwrap())
+        );
     });
 }

@@ -10,6 +10,7 @@ use statewright::diff::{DiffError, RULES, SchemaDiffOptions, Severity, diff_sche
 use statewright::spec::OfflineRegistry;
 
 use super::util::{corpus, read_json};
+use statewright::spec::document::Portable;
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -17,7 +18,7 @@ fn repo() -> PathBuf {
 
 fn snapshot(name: &str, value: &impl serde::Serialize) {
     insta::with_settings!({snapshot_path => "../../snapshots/diff", prepend_module_to_snapshot => false}, {
-        insta::assert_json_snapshot!(name, value);
+        insta::assert_json_snapshot!(name, Portable(&serde_json::to_value(value).unwrap()));
     });
 }
 

@@ -79,6 +79,10 @@ pub struct DiffArgs {
     /// (repeatable; `*` matches any one member or index).
     #[arg(long, value_name = "POINTER")]
     pub ignore: Vec<String>,
+    /// Documents: compare numbers by exact value (`1` = `1.0` = `1E0`,
+    /// the default) or by their text (`lexical`).
+    #[arg(long, value_enum, default_value_t = NumbersArg::Value)]
+    pub numbers: NumbersArg,
     /// Compare template manifests with the state dir's packer-hybrid
     /// documents (default: the project's state dir).
     #[arg(long, value_name = "STATE_DIR", num_args = 0..=1, conflicts_with_all = ["inputs", "schemas"])]
@@ -156,6 +160,15 @@ pub enum CompatArg {
     Full,
     /// Neither is checked: every change is informational.
     None,
+}
+
+/// How a document diff compares numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum NumbersArg {
+    /// By exact value, as JSON Schema's equality does.
+    Value,
+    /// By their text as read.
+    Lexical,
 }
 
 /// Lowest level that fails a diff.

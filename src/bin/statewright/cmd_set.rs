@@ -65,18 +65,7 @@ pub struct SetArgs {
 
 /// VALUE as `--string` / `--json` / the default (JSON, else a string) say.
 pub fn parse_value(text: &str, string: bool, json: bool) -> Result<Value, OpsError> {
-    if string {
-        return Ok(Value::String(text.to_owned()));
-    }
-    match serde_json::from_str::<Value>(text) {
-        Ok(v) => Ok(v),
-        Err(e) if json => Err(OpsError::BadJson {
-            line: e.line(),
-            column: e.column(),
-            message: e.to_string(),
-        }),
-        Err(_) => Ok(Value::String(text.to_owned())),
-    }
+    ops::parse_value(text, string, json)
 }
 
 pub fn run(global: &Global, args: SetArgs) -> Exit {

@@ -106,7 +106,7 @@ pub fn human_findings(findings: &[Finding], text: Option<&str>, color: bool) -> 
         }
         let report = FindingReport {
             finding: f,
-            source: text.map(|t| NamedSource::new(shown.clone(), t.to_owned())),
+            source: text.map(|t| NamedSource::new(shown.clone(), visible(t))),
             headline: if text.is_some() && f.position.is_some() {
                 format!("[{}] {}", f.code, f.message)
             } else {
@@ -117,6 +117,19 @@ pub fn human_findings(findings: &[Finding], text: Option<&str>, color: bool) -> 
         let _ = h.render_report(&mut out, &report);
     }
     out
+}
+
+/// The text with control characters (a NUL, an escape) shown as `?`, one
+/// byte for one so the positions stay right: a snippet never writes them
+/// to the terminal.
+fn visible(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\n' | '\r' | '\t' => c,
+            c if c.is_ascii_control() => '?',
+            c => c,
+        })
+        .collect()
 }
 
 /// One GitHub Actions annotation line per finding.

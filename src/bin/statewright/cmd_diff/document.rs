@@ -2,11 +2,11 @@
 //! RFC 6902 JSON Patch with `--format json`.
 
 use serde_json::Value;
-use statewright::diff::{DocDiffOptions, LineOp, diff_documents, render_patch};
+use statewright::diff::{DocDiffOptions, LineOp, NumberComparison, diff_documents, render_patch};
 use statewright::spec::locate::locate;
 use statewright::spec::{Catalog, EnvelopeFields, Project, SourceText};
 
-use super::{DiffArgs, Fail, Paint, github_line};
+use super::{DiffArgs, Fail, NumbersArg, Paint, github_line};
 use crate::args::{Global, OutputFormat};
 use crate::exit::Exit;
 use crate::output;
@@ -92,7 +92,11 @@ pub fn run(
     if args.ignore_meta {
         ignore.extend(meta_pointers(&envelope_fields(args, project, [sa, sb])?));
     }
-    let opts = DocDiffOptions { ignore };
+    let numbers = match args.numbers {
+        NumbersArg::Value => NumberComparison::Value,
+        NumbersArg::Lexical => NumberComparison::Lexical,
+    };
+    let opts = DocDiffOptions::ignore_meta(ignore).with_numbers(numbers);
     let patch = diff_documents(a, b, &opts);
     let lines = render_patch(a, &patch);
     let (na, nb) = (
