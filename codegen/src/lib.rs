@@ -35,6 +35,8 @@
 pub mod builder;
 pub mod bundle;
 pub mod error;
+mod faithful;
+pub mod isolate;
 pub mod names;
 pub mod render;
 pub mod typify_run;

@@ -2,8 +2,13 @@
 //! the node it cannot handle.
 //!
 //! Typify panics (or errors) on some inputs: `if`/`then`/`else`, standalone
-//! `patternProperties`, odd `$ref` siblings. Each attempt runs inside
-//! [`std::panic::catch_unwind`] with the panic hook silenced. On failure the
+//! `patternProperties`, odd `$ref` siblings; on others it recurses until
+//! the stack overflows, or runs for minutes. Each attempt runs isolated
+//! ([`crate::isolate`]: a forked child, a large stack, a time limit), and a
+//! schema has a time budget ([`Settings::schema_budget`]): when it is
+//! spent, what is not typed yet becomes `serde_json::Value`, reported as a
+//! fallback at the schema's root. The schema is first made faithful
+//! ([`crate::faithful`]) and so are the items typify emits. On failure the
 //! culprits are found by replacing nodes with `{}` (which typify maps to
 //! `serde_json::Value`). First each definition is tried alone, the others
 //! stubbed as `{}` (small, fast attempts); inside a failing one, the
@@ -28,9 +33,8 @@
 //! does, so the culprit search puts `serde_json::Value` in its place.
 
 use std::collections::{BTreeMap, HashSet};
-use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use statewright_spec::OfflineRegistry;
@@ -38,6 +42,7 @@ use typify::{TypeSpace, TypeSpaceSettings};
 
 use crate::bundle::{self, Bundled, Simplify};
 use crate::error::CodegenError;
+use crate::{faithful, isolate};
 
 /// How schemas are turned into types.
 #[derive(Debug, Clone)]
@@ -56,6 +61,15 @@ pub struct Settings {
     pub derives: Vec<String>,
     /// At most this many fallbacks per schema before giving up.
     pub max_fallbacks: usize,
+    /// The longest one typify run may take before it is stopped.
+    pub attempt_limit: Duration,
+    /// The longest one schema may take, fallback search included; past
+    /// it, what typify has not typed yet becomes `serde_json::Value`.
+    pub schema_budget: Duration,
+    /// The map type of generated code (`::indexmap::IndexMap` keeps the
+    /// document's key order; the user crate then needs `indexmap` with
+    /// its `serde` feature).
+    pub map_type: String,
 }
 
 impl Default for Settings {
@@ -66,6 +80,9 @@ impl Default for Settings {
             string_patterns: false,
             derives: Vec::new(),
             max_fallbacks: 1000,
+            attempt_limit: Duration::from_secs(4),
+            schema_budget: Duration::from_secs(5),
+            map_type: "::indexmap::IndexMap".to_owned(),
         }
     }
 }
@@ -84,6 +101,9 @@ pub struct Fallback {
     /// is then looser than the schema; validation still applies them); the
     /// rest of the node is typed. `false`: the node is a `Value`.
     pub conditions_only: bool,
+    /// How many schema nodes the fallback typed as `Value` (0 when only
+    /// conditions were left out).
+    pub nodes: usize,
 }
 
 /// The Rust items generated for one schema.
@@ -96,8 +116,11 @@ pub struct Generated {
     /// Nodes typed as `serde_json::Value`.
     pub fallbacks: Vec<Fallback>,
     /// Crates the code needs besides `serde` and `serde_json`
-    /// (`chrono`, `uuid`, `regress`).
+    /// (`chrono`, `uuid`, `regress`, `indexmap`).
     pub crates: Vec<&'static str>,
+    /// How many schema nodes the bundled schema has (the share typed is
+    /// `1 - Σ fallback.nodes / nodes`).
+    pub nodes: usize,
 }
 
 /// Turns single schema files into Rust items.
@@ -145,7 +168,8 @@ impl Generator {
             lenient_refs: self.settings.value_fallback,
         };
         let mut bundled = bundle::bundle(path, schema, &registry, root_type, simplify)?;
-        let typify = self.typify_settings();
+        faithful::prepare(&mut bundled.defs);
+        let nodes = count_nodes(&bundled.defs);
         let mut fallbacks: Vec<Fallback> = bundled
             .unresolved
             .iter()
@@ -156,18 +180,31 @@ impl Generator {
                 pointer: origin.pointer.clone(),
                 reason: format!("unresolvable $ref: {reason}"),
                 conditions_only: false,
+                nodes: 1,
             })
             .collect();
-        let ok = |defs: &BTreeMap<String, Value>| attempt(defs, &typify).is_ok();
+        let search = Search {
+            settings: self.settings.clone(),
+            attempt_limit: self.settings.attempt_limit,
+            deadline: Instant::now() + self.settings.schema_budget,
+        };
         let mut isolated = false;
+        let mut whole = false;
         loop {
-            let reason = match attempt(&bundled.defs, &typify) {
+            // Once the whole schema is a `Value`, the run is trivial and
+            // happens whatever time is left.
+            let result = match whole {
+                true => attempt(&bundled.defs, &self.settings, self.settings.attempt_limit),
+                false => search.attempt(&bundled.defs),
+            };
+            let reason = match result {
                 Ok((code, crates)) => {
                     return Ok(Generated {
                         root_type: bundled.root.clone(),
                         code,
                         fallbacks,
                         crates,
+                        nodes,
                     });
                 }
                 Err(reason) => reason,
@@ -176,20 +213,56 @@ impl Generator {
             // stubbed, finds the culprits that do not depend on other
             // definitions. Then the whole document, for the rest.
             let mut culprits = Vec::new();
-            if !isolated {
+            if !isolated && !whole && !search.spent() {
                 isolated = true;
-                culprits = isolated_culprits(&bundled.defs, &typify, self.settings.max_fallbacks);
+                culprits = isolated_culprits(&bundled.defs, &search, self.settings.max_fallbacks);
             }
-            if culprits.is_empty() {
+            if culprits.is_empty() && !whole && !search.spent() {
+                let ok = |d: &BTreeMap<String, Value>| search.attempt(d).is_ok();
                 culprits.extend(find_culprit(&bundled.defs, &ok).map(|loc| (loc, reason.clone())));
             }
-            if culprits.is_empty() {
+            if culprits.is_empty() && whole {
                 return Err(CodegenError::Unsupported {
                     schema: path.to_owned(),
                     path: path.to_owned(),
                     pointer: String::new(),
                     reason,
                 });
+            }
+            if culprits.is_empty() {
+                // Nothing smaller helps, or the time is spent: the whole
+                // schema is a `Value` (when allowed).
+                let why = match search.spent() {
+                    true => format!(
+                        "{reason}; the schema's time ({:?}) is spent",
+                        self.settings.schema_budget
+                    ),
+                    false => reason,
+                };
+                if !self.settings.value_fallback {
+                    return Err(CodegenError::Unsupported {
+                        schema: path.to_owned(),
+                        path: path.to_owned(),
+                        pointer: String::new(),
+                        reason: why,
+                    });
+                }
+                let (file, pointer) =
+                    locate(&bundled, &(bundled.root.clone(), String::new()), &registry);
+                let nodes = count_nodes(&bundled.defs);
+                bundled.defs.retain(|k, _| *k == bundled.root);
+                bundled
+                    .defs
+                    .insert(bundled.root.clone(), Value::Object(Default::default()));
+                fallbacks.push(Fallback {
+                    path: file,
+                    pointer,
+                    reason: why,
+                    conditions_only: false,
+                    nodes,
+                });
+                whole = true;
+                continue;
             }
             for (loc, reason) in culprits {
                 let (file, pointer) = locate(&bundled, &loc, &registry);
@@ -202,27 +275,31 @@ impl Generator {
                     });
                 }
                 let conditions_only = drop_conditions(&mut bundled.defs, &loc);
-                if !conditions_only {
-                    replace(&mut bundled.defs, &loc);
-                }
+                let nodes = match conditions_only {
+                    true => 0,
+                    false => replace(&mut bundled.defs, &loc),
+                };
                 fallbacks.push(Fallback {
                     path: file,
                     pointer,
                     reason,
                     conditions_only,
+                    nodes,
                 });
             }
         }
     }
+}
 
-    fn typify_settings(&self) -> TypeSpaceSettings {
-        let mut s = TypeSpaceSettings::default();
-        s.with_struct_builder(false);
-        for d in &self.settings.derives {
-            s.with_derive(d.clone());
-        }
-        s
+/// Typify's settings for ours.
+fn typify_settings(settings: &Settings) -> TypeSpaceSettings {
+    let mut s = TypeSpaceSettings::default();
+    s.with_struct_builder(false);
+    s.with_map_type(settings.map_type.as_str());
+    for d in &settings.derives {
+        s.with_derive(d.clone());
     }
+    s
 }
 
 /// Maps a node of the bundled schema back to its file and pointer.
@@ -242,63 +319,81 @@ fn locate(
     }
 }
 
-/// Serializes panic-hook swaps: the hook is process-wide.
-static HOOK: Mutex<()> = Mutex::new(());
+/// Typify runs of one schema: their settings and time.
+struct Search {
+    settings: Settings,
+    attempt_limit: Duration,
+    deadline: Instant,
+}
 
-/// Runs typify on `defs`: the generated items and the extra crates they
-/// need, or why typify failed (its error, or its panic message).
+impl Search {
+    /// Whether the schema's time is spent.
+    fn spent(&self) -> bool {
+        Instant::now() >= self.deadline
+    }
+
+    /// One typify run on `defs`, within the time left (see [`attempt`]).
+    fn attempt(
+        &self,
+        defs: &BTreeMap<String, Value>,
+    ) -> Result<(String, Vec<&'static str>), String> {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err("the schema's time is spent".to_owned());
+        }
+        attempt(defs, &self.settings, self.attempt_limit.min(left))
+    }
+}
+
+/// Runs typify on `defs`, isolated (see [`crate::isolate`]) and for at most
+/// `limit`: the generated items (made faithful, see [`crate::faithful`])
+/// and the extra crates they need, or why typify failed (its error, its
+/// panic message, its crash or its timeout).
 fn attempt(
     defs: &BTreeMap<String, Value>,
-    settings: &TypeSpaceSettings,
+    settings: &Settings,
+    limit: Duration,
 ) -> Result<(String, Vec<&'static str>), String> {
-    let run = || -> Result<(String, Vec<&'static str>), String> {
+    let (defs, settings) = (defs.clone(), settings.clone());
+    let run = move || -> Result<String, String> {
         let mut schemas = Vec::with_capacity(defs.len());
-        for (name, value) in defs {
+        for (name, value) in &defs {
             let schema: schemars08::schema::Schema = serde_json::from_value(value.clone())
                 .map_err(|e| format!("not a schema typify reads: {e}"))?;
             schemas.push((name.clone(), schema));
         }
-        let mut space = TypeSpace::new(settings);
+        let mut space = TypeSpace::new(&typify_settings(&settings));
         space.add_ref_types(schemas).map_err(|e| e.to_string())?;
         let tokens = space.to_stream();
-        let mut file = syn::parse2::<syn::File>(tokens.clone())
+        let mut file = syn::parse2::<syn::File>(tokens)
             .map_err(|e| format!("generated code does not parse: {e}"))?;
-        let renamed = rename_repeated_fields(&mut file.items);
-        let code = match drop_repeated_items(&mut file.items) | renamed {
-            true => quote::ToTokens::to_token_stream(&file).to_string(),
-            false => tokens.to_string(),
-        };
+        rename_repeated_fields(&mut file.items);
+        drop_repeated_items(&mut file.items);
+        faithful::repair(&mut file.items, &defs);
         if let Some(c) = clash(&file.items) {
             return Err(format!("typify generated {c}, which does not compile"));
         }
+        let code = quote::ToTokens::to_token_stream(&file).to_string();
         let mut crates = Vec::new();
         for (used, name) in [
             (space.uses_chrono(), "chrono"),
             (space.uses_regress(), "regress"),
             (space.uses_uuid(), "uuid"),
+            (code.contains(":: indexmap ::"), "indexmap"),
         ] {
             if used {
                 crates.push(name);
             }
         }
-        Ok((code, crates))
+        Ok(format!("{}\n{code}", crates.join(",")))
     };
-    let _guard = HOOK.lock().unwrap_or_else(|e| e.into_inner());
-    let previous = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
-    let result = std::panic::catch_unwind(AssertUnwindSafe(run));
-    std::panic::set_hook(previous);
-    match result {
-        Ok(r) => r.map_err(|e| short(&e)),
-        Err(payload) => {
-            let msg = payload
-                .downcast_ref::<&str>()
-                .map(|s| (*s).to_owned())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".to_owned());
-            Err(format!("typify panicked: {}", short(&msg)))
-        }
-    }
+    let text = isolate::run(limit, run).map_err(|f| short(&f.to_string()))?;
+    let (crates, code) = text.split_once('\n').unwrap_or(("", &text));
+    let crates = ["chrono", "regress", "uuid", "indexmap"]
+        .into_iter()
+        .filter(|c| crates.split(',').any(|x| x == *c))
+        .collect();
+    Ok((code.to_owned(), crates))
 }
 
 /// Drops every item that repeats an earlier one of the same module token
@@ -493,7 +588,9 @@ fn find_culprit(
     let mut ctx = defs.clone();
     let top: Vec<Loc> = defs.keys().map(|n| (n.clone(), String::new())).collect();
     let k = first_fixing_prefix(&ctx, &top, ok)?;
-    top[..k].iter().for_each(|l| replace(&mut ctx, l));
+    top[..k].iter().for_each(|l| {
+        replace(&mut ctx, l);
+    });
     Some(descend(ctx, top[k].clone(), ok))
 }
 
@@ -509,7 +606,9 @@ fn descend(
         match first_fixing_prefix(&ctx, &kids, ok) {
             None => return current,
             Some(k) => {
-                kids[..k].iter().for_each(|l| replace(&mut ctx, l));
+                kids[..k].iter().for_each(|l| {
+                    replace(&mut ctx, l);
+                });
                 current = kids[k].clone();
             }
         }
@@ -520,10 +619,10 @@ fn descend(
 /// replaced by `{}`: small, fast attempts. At most `max` of them.
 fn isolated_culprits(
     defs: &BTreeMap<String, Value>,
-    typify: &TypeSpaceSettings,
+    search: &Search,
     max: usize,
 ) -> Vec<(Loc, String)> {
-    let ok = |d: &BTreeMap<String, Value>| attempt(d, typify).is_ok();
+    let ok = |d: &BTreeMap<String, Value>| search.attempt(d).is_ok();
     let mut out = Vec::new();
     for name in defs.keys() {
         let mut ctx: BTreeMap<String, Value> = defs
@@ -538,7 +637,10 @@ fn isolated_culprits(
             })
             .collect();
         while out.len() <= max {
-            let Err(reason) = attempt(&ctx, typify) else {
+            if search.spent() {
+                break;
+            }
+            let Err(reason) = search.attempt(&ctx) else {
                 break;
             };
             let loc = descend(ctx.clone(), (name.clone(), String::new()), &ok);
@@ -561,7 +663,9 @@ fn first_fixing_prefix(
 ) -> Option<usize> {
     let fixes = |count: usize| {
         let mut trial = ctx.clone();
-        locs[..count].iter().for_each(|l| replace(&mut trial, l));
+        locs[..count].iter().for_each(|l| {
+            replace(&mut trial, l);
+        });
         ok(&trial)
     };
     if locs.is_empty() || !fixes(locs.len()) {
@@ -579,7 +683,6 @@ fn first_fixing_prefix(
     Some(lo - 1)
 }
 
-/// Replaces the node at `loc` with `{}`.
 /// Removes `if`, `then` and `else` from the node at `loc` when that keeps
 /// its type a superset of what the schema accepts: always, unless the node
 /// is closed (`additionalProperties` or `unevaluatedProperties` false) and
@@ -615,10 +718,40 @@ fn drop_conditions(defs: &mut BTreeMap<String, Value>, (def, pointer): &Loc) -> 
     true
 }
 
-fn replace(defs: &mut BTreeMap<String, Value>, (def, pointer): &Loc) {
-    if let Some(node) = defs.get_mut(def).and_then(|d| d.pointer_mut(pointer)) {
-        *node = Value::Object(Default::default());
+/// Replaces the node at `loc` with `{}`; how many schema nodes it held.
+fn replace(defs: &mut BTreeMap<String, Value>, (def, pointer): &Loc) -> usize {
+    match defs.get_mut(def).and_then(|d| d.pointer_mut(pointer)) {
+        Some(node) => {
+            let n = subschemas(node);
+            *node = Value::Object(Default::default());
+            n
+        }
+        None => 0,
     }
+}
+
+/// How many schema nodes (objects in subschema positions) `defs` holds.
+fn count_nodes(defs: &BTreeMap<String, Value>) -> usize {
+    defs.values().map(subschemas).sum()
+}
+
+/// How many schema nodes `node` and its subschemas are.
+fn subschemas(node: &Value) -> usize {
+    let Value::Object(map) = node else { return 0 };
+    let mut n = 1;
+    for (k, v) in map {
+        n += match (k.as_str(), v) {
+            ("enum" | "const" | "default" | "examples" | "required", _) => 0,
+            (
+                "properties" | "patternProperties" | "dependentSchemas" | "dependencies",
+                Value::Object(m),
+            ) => m.values().map(subschemas).sum(),
+            (_, Value::Array(items)) => items.iter().map(subschemas).sum(),
+            (_, v @ Value::Object(_)) => subschemas(v),
+            _ => 0,
+        };
+    }
+    n
 }
 
 /// The subschema positions directly inside the node at `loc`.

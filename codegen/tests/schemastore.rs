@@ -6,6 +6,8 @@
 //! and which failed (why).
 
 use std::collections::BTreeMap;
+
+mod common;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -115,18 +117,21 @@ fn write_if_changed(path: &Path, text: &str) {
 fn compile(modules: &[(String, String, Vec<&'static str>)]) -> BTreeMap<String, String> {
     let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
     let root = tmp.join("schemastore-codegen");
-    let target = tmp.join("schemastore-codegen-target");
+    // One target dir for every scratch crate of the codegen tests, so
+    // serde and friends are built once.
+    let target = tmp.join("scratch-target");
     let mut members = String::new();
     for (module, code, crates) in modules {
         writeln!(members, "  \"{module}\",").unwrap();
         let mut manifest = format!(
             "[package]\nname = \"{module}\"\nversion = \"0.0.0\"\nedition = \"2024\"\npublish = false\n\n\
-             [dependencies]\nserde = {{ version = \"1\", features = [\"derive\"] }}\nserde_json = \"1\"\n"
+             [dependencies]\nserde = {{ version = \"1\", features = [\"derive\"] }}\nserde_json = {{ version = \"1\", features = [\"preserve_order\"] }}\n"
         );
         for c in crates {
             let line = match *c {
                 "chrono" => "chrono = { version = \"0.4\", features = [\"serde\"] }",
                 "uuid" => "uuid = { version = \"1\", features = [\"serde\"] }",
+                "indexmap" => "indexmap = { version = \"2\", features = [\"serde\"] }",
                 _ => "regress = \"*\"",
             };
             writeln!(manifest, "{line}").unwrap();
@@ -160,22 +165,7 @@ fn compile(modules: &[(String, String, Vec<&'static str>)]) -> BTreeMap<String, 
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
-    let mut failing: BTreeMap<String, String> = BTreeMap::new();
-    for line in stderr.lines() {
-        if let Some((module, _)) = line.split_once("/src/lib.rs:")
-            && line.contains(": error")
-        {
-            failing
-                .entry(module.to_owned())
-                .or_insert_with(|| line.to_owned());
-        } else if let Some(rest) = line.strip_prefix("error: could not compile `")
-            && let Some((module, _)) = rest.split_once('`')
-        {
-            failing
-                .entry(module.to_owned())
-                .or_insert_with(|| line.to_owned());
-        }
-    }
+    let failing = common::failing_crates(&stderr);
     assert_eq!(
         output.status.success(),
         failing.is_empty(),
