@@ -458,11 +458,13 @@ impl Backend for LocalBackend {
 
     fn pending(&self) -> Result<bool> {
         let fs = &*self.fs;
+        // Anything but an empty regular file needs a look under the lock
+        // (a FIFO or a link where the journal belongs is reported there).
         let non_empty = |name: &str| {
             fs.meta(&self.dir.join(name))
                 .ok()
                 .flatten()
-                .is_some_and(|m| m.len > 0)
+                .is_some_and(|m| m.len > 0 || !m.is_file)
         };
         if non_empty(JOURNAL) || non_empty(LOCK_FILE) || self.audit.tail_incomplete(fs) {
             return Ok(true);

@@ -273,7 +273,7 @@ fn reading_never_writes_and_recovery_that_needs_the_lock_is_deferred() {
     );
     assert_eq!(snapshot(&f.state), before);
     // Something to recover, but no room to take the lock: said, deferred.
-    std::fs::write(f.state.join(".journal"), b"{\"tx\":\n").unwrap();
+    std::fs::write(f.state.join(".journal"), b"{\"tx\":").unwrap();
     let fs: Arc<dyn Fs> = Arc::new(full());
     let (store, report) = f
         .open_on(fs, &f.state, StoreOptions::default(), &f.verifier())
