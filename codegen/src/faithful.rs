@@ -479,6 +479,15 @@ fn drop_unmet_derives(items: &mut [syn::Item]) {
     }
 }
 
+/// `e` without the invisible groups and parentheses around it.
+fn ungrouped(e: &syn::Expr) -> &syn::Expr {
+    match e {
+        syn::Expr::Group(g) => ungrouped(&g.expr),
+        syn::Expr::Paren(p) => ungrouped(&p.expr),
+        _ => e,
+    }
+}
+
 /// `f64`/`f32` → `serde_json::Number`; doc strings without bare `\r`.
 struct Numbers;
 
@@ -494,6 +503,27 @@ impl syn::visit_mut::VisitMut for Numbers {
         syn::visit_mut::visit_type_mut(self, ty);
     }
 
+    /// A float enum's check (`[2_f64, 3_f64].contains(&value)`) compares
+    /// the number's value now that `value` is a `Number`.
+    fn visit_expr_method_call_mut(&mut self, call: &mut syn::ExprMethodCall) {
+        syn::visit_mut::visit_expr_method_call_mut(self, call);
+        let floats = matches!(ungrouped(&call.receiver), syn::Expr::Array(a) if a.elems.iter().any(|e| {
+            match ungrouped(e) {
+                syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Float(_), .. }) => true,
+                syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Int(i), .. }) => i.suffix().starts_with('f'),
+                _ => false,
+            }
+        }));
+        if call.method == "contains"
+            && floats
+            && call.args.len() == 1
+            && let syn::Expr::Reference(r) = ungrouped(&call.args[0])
+        {
+            let inner = r.expr.clone();
+            call.args[0] = syn::parse_quote!(&#inner.as_f64().unwrap_or(f64::NAN));
+        }
+    }
+
     fn visit_attribute_mut(&mut self, a: &mut syn::Attribute) {
         if a.path().is_ident("doc")
             && let syn::Meta::NameValue(nv) = &mut a.meta
@@ -506,5 +536,21 @@ impl syn::visit_mut::VisitMut for Numbers {
             let text = s.value().replace("\r\n", "\n").replace('\r', "\n");
             nv.value = syn::parse_quote!(#text);
         }
+    }
+}
+
+#[cfg(test)]
+mod number_enum_tests {
+    #[test]
+    fn a_float_enum_check_compares_the_numbers_value() {
+        let tokens: proc_macro2::TokenStream = quote::quote! {
+            impl X { fn f(value: f64) -> bool { ![2_f64, 3_f64].contains(&value) } }
+        };
+        let mut file: syn::File = syn::parse2(tokens).unwrap();
+        for item in file.items.iter_mut() {
+            syn::visit_mut::VisitMut::visit_item_mut(&mut super::Numbers, item);
+        }
+        let code = quote::ToTokens::to_token_stream(&file).to_string();
+        assert!(code.contains("as_f64"), "{code}");
     }
 }
