@@ -214,6 +214,6 @@ fn breakdown(f: &harness::Fixture) {
     });
     let schema = &kind.latest().schema;
     time("secrets", &mut || {
-        assert!(statewright::store::secrets::scan(&value, schema).is_none())
+        assert!(statewright::store::secrets::scan(&value, schema, &[]).is_none())
     });
 }
