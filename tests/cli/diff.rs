@@ -59,10 +59,10 @@ fn schema_files_list_rules_pointers_and_verdicts() {
         "schemas/mamfast-processed/v1.json",
         "schemas/mamfast-processed/v2.json",
     ]);
-    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
     let text = &out.stdout;
     assert!(
-        text.contains("possibly breaking SD211 `checkpoints` is now required"),
+        text.contains("\nbreaking SD211 `checkpoints` is now required"),
         "{text}"
     );
     assert!(
@@ -76,7 +76,9 @@ fn schema_files_list_rules_pointers_and_verdicts() {
         "{text}"
     );
     assert!(
-        text.contains("13 changes: 0 breaking, 4 warnings, 9 info; compatibility: none; checked: backward (4 of the warnings possibly breaking: no witness)"),
+        text.contains(
+            "13 changes: 4 breaking, 0 warnings, 9 info; compatibility: none; checked: backward\n"
+        ),
         "{text}"
     );
     assert!(
@@ -152,10 +154,10 @@ fn github_format_annotates_schema_lines() {
         "--format",
         "github",
     ]);
-    assert_eq!(out.code, 0);
+    assert_eq!(out.code, 1);
     assert!(
         out.stdout.lines().any(|l| l
-            .starts_with("::warning file=schemas/mamfast-processed/v2.json,line=")
+            .starts_with("::error file=schemas/mamfast-processed/v2.json,line=")
             && l.contains("title=SD211::`checkpoints` is now required")),
         "{}",
         out.stdout
@@ -682,7 +684,7 @@ fn bad_input_exits_2_and_says_where() {
         "--format",
         "json",
     ]);
-    assert_eq!(out.code, 0);
+    assert_eq!(out.code, 1);
     let err = run(&["diff", "--kind", "nope", "1", "2", "--format", "json"]).json();
     assert_eq!(err["error"]["message"], "unknown kind `nope`");
 }
@@ -816,7 +818,7 @@ fn version_bump_of_catalog_versions_is_informational() {
     // deploy-pins 1 → 2 also changes the image's type: still breaking, but
     // the version const is not.
     let out = run(&["diff", "--kind", "deploy-pins", "1", "2"]);
-    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
     let block = change_block(
         &out.stdout,
         "info     SD121 version bump 1 → 2 at /schema_version, expected",
@@ -827,8 +829,9 @@ fn version_bump_of_catalog_versions_is_informational() {
     );
     assert!(!out.stdout.contains("SD115"), "{}", out.stdout);
     assert!(
-        out.stdout
-            .contains("19 changes: 0 breaking, 3 warnings, 16 info; compatibility: none; checked: backward (3 of the warnings possibly breaking: no witness)"),
+        out.stdout.contains(
+            "19 changes: 3 breaking, 0 warnings, 16 info; compatibility: none; checked: backward\n"
+        ),
         "{}",
         out.stdout
     );

@@ -96,6 +96,37 @@ fn a_move_into_a_new_object_downgrades_back_to_the_original() {
 }
 
 #[test]
+fn an_add_into_a_new_object_downgrades_back_to_the_original() {
+    let t = devices_project();
+    let d = t.path();
+    let m1 = M1.replace(
+        "to: /location/site }\n",
+        "to: /location/site }\n        - add: { path: /labels/tier, default: standard }\n",
+    );
+    write(&d.join("migrations/dev/0001_location.yaml"), &m1);
+    let string = json!({ "type": "string" });
+    let location = item(json!({ "site": string }), &["site"]);
+    let labels = item(json!({ "tier": string }), &["tier"]);
+    let v2 = item(
+        json!({ "location": location, "labels": labels, "notes": string }),
+        &["location"],
+    );
+    let text = serde_json::to_string_pretty(&schema(2, v2)).unwrap();
+    write(&d.join("schemas/dev/v2.json"), &text);
+    let r = run_in(d, &["migrate", "hash"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = run_in(d, &["migrate", "--to", "2"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(
+        doc(d)["devices"]["a"],
+        json!({ "location": { "site": "north" }, "labels": { "tier": "standard" } })
+    );
+    let r = run_in(d, &["migrate", "--to", "1"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(doc(d)["devices"], devices_v1(), "no `labels: {{}}` left");
+}
+
+#[test]
 fn a_downgrade_through_a_removal_says_nothing_is_lost_when_nothing_is() {
     let t = devices_project();
     let d = t.path();

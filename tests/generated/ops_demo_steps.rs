@@ -90,6 +90,7 @@ pub fn ops_demo_0001_every_op_down(v0: &mut ::serde_json::Value) -> ::std::resul
     ::statewright::migrate::prim::rename(v0, &["meta"], "day", "date")?;
     ::statewright::migrate::prim::fill(v0, &["legacy"], || ::serde_json::Value::from(0i64))?;
     ::statewright::migrate::prim::take(v0, &["meta", "created"]);
+    ::statewright::migrate::prim::take_if_empty(v0, &["meta"]);
     Ok(())
 }
 

@@ -31,7 +31,9 @@ pub struct MigrationFile {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Op {
-    /// Adds a new field when missing (existing values are kept). Inverse: `remove`.
+    /// Adds a new field when missing (existing values are kept; missing
+    /// parent objects are created). Inverse: `remove`, then the parent
+    /// objects it created when they are empty.
     Add(FillOp),
     /// Fills a field the old version already allowed, when missing.
     /// Inverse: nothing to undo (the old version accepts the value).

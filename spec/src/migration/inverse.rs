@@ -62,13 +62,17 @@ fn invert_at(base: &str, ops: &[Op]) -> (Vec<Op>, Vec<Lossy>) {
 fn inverse(base: &str, op: &Op) -> Result<Vec<Op>, Vec<Lossy>> {
     let one = |op: Op| Ok(vec![op]);
     match op {
-        // `add` fills fields of objects the document has (which may be
-        // empty): its parents are left on the way down.
-        Op::Add(o) => one(Op::Remove(RemoveOp {
-            path: o.path.clone(),
-            default: Some(o.default.clone()),
-            if_empty: false,
-        })),
+        // `add` creates missing parent objects, as `move` and `copy` do:
+        // the way down takes away those left empty.
+        Op::Add(o) => Ok(with_created(
+            Op::Remove(RemoveOp {
+                path: o.path.clone(),
+                default: Some(o.default.clone()),
+                if_empty: false,
+            }),
+            None,
+            &o.path,
+        )),
         Op::SetDefault(_) => Ok(Vec::new()),
         Op::Remove(o) => remove_inverse(base, o),
         Op::Rename(o) => one(Op::Rename(rename_back(o))),
@@ -272,6 +276,21 @@ mod tests {
             to: "/a/y".into(),
         })];
         assert_eq!(invert(&within).0.len(), 1);
+    }
+
+    #[test]
+    fn an_add_into_a_new_object_is_undone_with_the_objects() {
+        let (inv, lossy) = invert(&[Op::Add(fill("/a/b/c"))]);
+        assert!(lossy.is_empty());
+        let shown: Vec<_> = inv
+            .iter()
+            .map(|op| match op {
+                Op::Remove(r) => (r.path.as_str(), r.if_empty),
+                other => panic!("expected remove, got {other:?}"),
+            })
+            .collect();
+        assert_eq!(shown, [("/a/b/c", false), ("/a/b", true), ("/a", true)]);
+        assert_eq!(invert(&[Op::Add(fill("/top"))]).0.len(), 1);
     }
 
     #[test]

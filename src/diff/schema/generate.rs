@@ -3,7 +3,14 @@
 //! its structure with one part changed at a time. Deterministic and
 //! bounded; the validator decides which candidates are witnesses.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
 use serde_json::{Map, Value, json};
+use statewright_spec::registry::OfflineRegistry;
+
+use super::node::join_uri;
 
 /// Values kept per subschema.
 const PER_NODE: usize = 24;
@@ -12,8 +19,83 @@ const MAX_DEPTH: usize = 6;
 /// Candidates in all.
 pub(crate) const MAX_CANDIDATES: usize = 4000;
 
+/// Where the generator finds what a `$ref` names: each root's own
+/// fragments (under the root's URI), and other documents through the
+/// offline registry the validator also uses.
+#[derive(Default)]
+pub(crate) struct Sources<'r> {
+    /// The URIs of A and B (their `$id`, else the base given).
+    pub uris: [Option<String>; 2],
+    /// Other documents, loaded once each.
+    pub registry: Option<&'r OfflineRegistry>,
+    loaded: RefCell<HashMap<String, Option<Rc<Value>>>>,
+}
+
+impl<'r> Sources<'r> {
+    /// Sources for roots at `uris`, with other documents from `registry`.
+    pub fn new(uris: [Option<String>; 2], registry: Option<&'r OfflineRegistry>) -> Self {
+        Sources {
+            uris,
+            registry,
+            loaded: RefCell::default(),
+        }
+    }
+
+    fn load(&self, uri: &str) -> Option<Rc<Value>> {
+        if let Some(v) = self.loaded.borrow().get(uri) {
+            return v.clone();
+        }
+        let v = self.registry.and_then(|r| r.load(uri).ok()).map(Rc::new);
+        self.loaded.borrow_mut().insert(uri.to_owned(), v.clone());
+        v
+    }
+}
+
+/// Every `$ref` in `v` made absolute against `uri`, so a subschema taken
+/// out of another document still names what it named there.
+fn absolutize(v: &mut Value, uri: &str, depth: usize) {
+    if depth > 64 {
+        return;
+    }
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m.iter_mut() {
+                match (k.as_str(), &*x) {
+                    ("$ref", Value::String(r)) => {
+                        let abs = if r.starts_with('#') {
+                            Some(format!("{uri}{r}"))
+                        } else {
+                            let (doc, frag) = r.split_once('#').unwrap_or((r, ""));
+                            join_uri(Some(uri), doc).map(|d| {
+                                if frag.is_empty() {
+                                    d
+                                } else {
+                                    format!("{d}#{frag}")
+                                }
+                            })
+                        };
+                        if let Some(abs) = abs {
+                            *x = Value::String(abs);
+                        }
+                    }
+                    _ => absolutize(x, uri, depth + 1),
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(|x| absolutize(x, uri, depth + 1)),
+        _ => {}
+    }
+}
+
 /// Candidate documents for two schemas.
+#[cfg(test)]
 pub(crate) fn candidates(a: &Value, b: &Value) -> Vec<Value> {
+    candidates_in(a, b, &Sources::default())
+}
+
+/// Candidate documents for two schemas whose references resolve in
+/// `sources`.
+pub(crate) fn candidates_in(a: &Value, b: &Value, sources: &Sources) -> Vec<Value> {
     let mut seeds = Vec::new();
     collect_seeds(a, &mut seeds, 0);
     collect_seeds(b, &mut seeds, 0);
@@ -26,9 +108,11 @@ pub(crate) fn candidates(a: &Value, b: &Value) -> Vec<Value> {
     names.dedup();
     names.truncate(64);
     let mut out = Vec::new();
-    for root in [a, b] {
+    for (root, uri) in [a, b].into_iter().zip(&sources.uris) {
         let g = Gen {
             root,
+            uri: uri.as_deref(),
+            sources,
             seeds: &seeds,
             names: &names,
         };
@@ -119,11 +203,13 @@ fn collect_seeds(v: &Value, out: &mut Vec<Value>, depth: usize) {
 
 /// A number and its neighbours.
 fn around(n: f64) -> Vec<Value> {
-    let mut v = vec![json!(n), json!(n + 0.5), json!(n - 0.5)];
+    let mut v = Vec::new();
     if n.fract() == 0.0 && n.abs() < 9.0e15 {
+        // Integers first: they are what an integral bound's documents hold.
         let i = n as i64;
         v.extend([json!(i), json!(i + 1), json!(i - 1), json!(i * 2)]);
     }
+    v.extend([json!(n), json!(n + 0.5), json!(n - 0.5)]);
     v
 }
 
@@ -209,6 +295,8 @@ fn emit(h: &regex_syntax::hir::Hir, out: &mut String, depth: usize) -> bool {
 /// Builds instances from one schema document.
 struct Gen<'a> {
     root: &'a Value,
+    uri: Option<&'a str>,
+    sources: &'a Sources<'a>,
     seeds: &'a [Value],
     names: &'a [String],
 }
@@ -229,7 +317,7 @@ impl Gen<'_> {
         if let Some(r) = m.get("$ref").and_then(Value::as_str)
             && let Some(t) = self.local(r)
         {
-            let merged = merge(m, t);
+            let merged = merge(m, &t);
             return self.instances(&merged, depth + 1);
         }
         let mut m = m.clone();
@@ -285,14 +373,32 @@ impl Gen<'_> {
             .and_then(Value::as_str)
             .and_then(|r| self.local(r))
         {
-            Some(t) => v.as_object().map_or(t.clone(), |m| merge(m, t)),
+            Some(t) => v.as_object().map_or(t.clone(), |m| merge(m, &t)),
             None => v.clone(),
         }
     }
 
-    fn local(&self, r: &str) -> Option<&Value> {
-        let frag = r.strip_prefix('#')?;
-        self.root.pointer(frag)
+    /// The subschema `r` names: in the root, or in another document
+    /// (with its references made absolute).
+    fn local(&self, r: &str) -> Option<Value> {
+        let (doc, frag) = r.split_once('#').unwrap_or((r, ""));
+        let at = |root: &Value| {
+            if frag.is_empty() {
+                Some(root.clone())
+            } else {
+                root.pointer(frag).cloned()
+            }
+        };
+        if doc.is_empty() {
+            return at(self.root);
+        }
+        let uri = join_uri(self.uri, doc)?;
+        if Some(uri.as_str()) == self.uri {
+            return at(self.root);
+        }
+        let mut t = at(&*self.sources.load(&uri)?)?;
+        absolutize(&mut t, &uri, 0);
+        Some(t)
     }
 
     fn of_type(&self, m: &Map<String, Value>, t: &str, depth: usize) -> Vec<Value> {
@@ -414,6 +520,33 @@ impl Gen<'_> {
         out
     }
 
+    /// Names matched by each `patternProperties` pattern and by
+    /// `additionalProperties`, each with instances of its subschema.
+    fn extra_members(&self, m: &Map<String, Value>, depth: usize) -> Vec<(String, Vec<Value>)> {
+        let mut extra: Vec<(String, Value)> = Vec::new();
+        if let Some(pp) = m.get("patternProperties").and_then(Value::as_object) {
+            for (pat, s) in pp {
+                if let Some(name) = example_of(pat) {
+                    extra.push((name, s.clone()));
+                }
+            }
+        }
+        extra.push((
+            "zz_extra".into(),
+            m.get("additionalProperties")
+                .cloned()
+                .unwrap_or(json!(true)),
+        ));
+        extra
+            .into_iter()
+            .map(|(name, s)| {
+                let mut values = self.instances(&s, depth + 1);
+                values.extend(self.seeds.iter().take(8).cloned());
+                (name, values)
+            })
+            .collect()
+    }
+
     fn objects(&self, m: &Map<String, Value>, depth: usize) -> Vec<Value> {
         let empty = Map::new();
         let props = m
@@ -449,25 +582,22 @@ impl Gen<'_> {
             }
         }
         out.push(Value::Object(full.clone()));
+        let extra = self.extra_members(m, depth);
+        // Early, so that an enclosing object still reaches them: the full
+        // instance with one likely-valid member of each pattern and of
+        // `additionalProperties` (maps of records are the common case).
+        for (name, values) in &extra {
+            if let Some(first) = values.first() {
+                let mut o = full.clone();
+                o.insert(name.clone(), first.clone());
+                out.push(Value::Object(o));
+            }
+        }
         for name in &required {
             let mut o = full.clone();
             o.shift_remove(*name);
             out.push(Value::Object(o));
         }
-        let mut extra: Vec<(String, Value)> = Vec::new();
-        if let Some(pp) = m.get("patternProperties").and_then(Value::as_object) {
-            for (pat, s) in pp {
-                if let Some(name) = example_of(pat) {
-                    extra.push((name, s.clone()));
-                }
-            }
-        }
-        extra.push((
-            "zz_extra".into(),
-            m.get("additionalProperties")
-                .cloned()
-                .unwrap_or(json!(true)),
-        ));
         for name in self
             .names
             .iter()
@@ -480,9 +610,7 @@ impl Gen<'_> {
                 out.push(Value::Object(o));
             }
         }
-        for (name, s) in &extra {
-            let mut values = self.instances(s, depth + 1);
-            values.extend(self.seeds.iter().take(8).cloned());
+        for (name, values) in extra {
             for x in values.into_iter().take(PER_NODE) {
                 let mut o = full.clone();
                 o.insert(name.clone(), x);

@@ -254,6 +254,7 @@ pub fn diff_schemas(
         })
     };
     let (da, db) = (doc(a, &opts.base_a, "A"), doc(b, &opts.base_b, "B"));
+    let uris = [da.uri.clone(), db.uri.clone()];
     let mut cx = Cx::new(da.clone(), db.clone(), opts.registry.clone());
     cx.formats = [asserts_formats(a, opts), asserts_formats(b, opts)];
     cx.compare((a.clone(), Loc::root(da)), (b.clone(), Loc::root(db)))?;
@@ -266,7 +267,7 @@ pub fn diff_schemas(
     if let Some(field) = &opts.version_field {
         version::mark(&mut changes, a, b, field);
     }
-    let (found, reached) = witnesses(a, b, opts, &mut changes);
+    let (found, reached) = witnesses(a, b, uris, opts, &mut changes);
     for c in &mut changes {
         grade::grade(c, opts.compatibility, reached);
     }
@@ -289,13 +290,15 @@ pub fn diff_schemas(
 fn witnesses(
     a: &Value,
     b: &Value,
+    uris: [Option<String>; 2],
     opts: &SchemaDiffOptions,
     changes: &mut Vec<Change>,
 ) -> ([Vec<Witness>; 2], [bool; 2]) {
     let Some(judge) = witness::Judge::new(a, b, opts) else {
         return ([Vec::new(), Vec::new()], [false, false]);
     };
-    let (found, reached) = witness::search(&judge, a, b);
+    let sources = generate::Sources::new(uris, opts.registry.as_ref());
+    let (found, reached) = witness::search(&judge, a, b, &sources);
     let bumped = changes.iter().any(Change::is_version_bump);
     let found = found.map(|mut f| {
         // A version bump alone is not a witness of anything.

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use super::generate::candidates;
+use super::generate::{Sources, candidates_in};
 use super::grade::{Direction, Witness};
 use super::{Change, SchemaDiffOptions};
 
@@ -73,10 +73,15 @@ impl Judge {
 /// Also says, per direction, whether any candidate was valid under the
 /// accepting schema (`false`: the search never reached a valid document,
 /// so it is no evidence either way).
-pub(crate) fn search(judge: &Judge, a: &Value, b: &Value) -> ([Vec<Witness>; 2], [bool; 2]) {
+pub(crate) fn search(
+    judge: &Judge,
+    a: &Value,
+    b: &Value,
+    sources: &Sources,
+) -> ([Vec<Witness>; 2], [bool; 2]) {
     let mut best: [HashMap<String, (usize, Witness)>; 2] = [HashMap::new(), HashMap::new()];
     let mut reached = [false, false];
-    for c in candidates(a, b) {
+    for c in candidates_in(a, b, sources) {
         let (in_a, in_b) = judge.verdicts(&c);
         reached[0] |= in_a;
         reached[1] |= in_b;
