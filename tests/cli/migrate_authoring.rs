@@ -232,6 +232,18 @@ fn help_lines_and_backup_names_are_written_once_and_whole() {
 }
 
 #[test]
+fn diff_coverage_counts_a_move_as_creating_its_new_object() {
+    let t = devices_project();
+    let r = run_in(t.path(), &["diff", "--kind", "dev", "1", "2"]);
+    assert!(
+        r.stdout
+            .contains("migration migrations/dev/0001_location.yaml accounts for all"),
+        "{r:?}"
+    );
+    assert!(!r.stdout.contains("not covered"), "{r:?}");
+}
+
+#[test]
 fn drafts_go_up_from_the_oldest_version_and_verify_refuses_them_unedited() {
     let t = devices_project();
     let d = t.path();

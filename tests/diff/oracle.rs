@@ -110,7 +110,19 @@ fn mutate(r: &mut Rng, s: Value, depth: usize) -> Value {
         return Value::Object(m);
     }
     let n = r.below(6) as i64;
-    let (k, v) = match r.below(24) {
+    let record = |r: &mut Rng, tag: Value| {
+        json!({"type": "object", "required": ["a"], "properties": {"a": {"const": tag}}})
+            .as_object()
+            .cloned()
+            .map(|mut o| {
+                if r.chance(50) {
+                    o["properties"][*r.pick(NAMES)] = schema(r, depth + 1);
+                }
+                Value::Object(o)
+            })
+            .expect("an object")
+    };
+    let (k, v) = match r.below(27) {
         0 => ("type", json!(r.pick(TYPES))),
         1 => ("type", json!([r.pick(TYPES), r.pick(TYPES)])),
         2 => ("minimum", json!(n - 1)),
@@ -149,7 +161,19 @@ fn mutate(r: &mut Rng, s: Value, depth: usize) -> Value {
         20 => ("minItems", json!(n)),
         21 => ("not", schema(r, depth + 1)),
         22 => ("anyOf", json!([schema(r, depth + 1), schema(r, depth + 1)])),
-        _ => ("oneOf", json!([schema(r, depth + 1), schema(r, depth + 1)])),
+        23 => ("oneOf", json!([schema(r, depth + 1), schema(r, depth + 1)])),
+        // Records told apart by a discriminator, and a schema that
+        // requires one of its values: `oneOf` partitions.
+        24 => {
+            let (x, y) = (scalar(r), scalar(r));
+            ("oneOf", json!([record(r, x), record(r, y)]))
+        }
+        25 => {
+            m.insert("required".into(), json!(["a"]));
+            let p = json!({"a": {"enum": [scalar(r), scalar(r)]}});
+            ("properties", p)
+        }
+        _ => ("maxContains", json!(n)),
     };
     m.insert(k.to_owned(), v);
     Value::Object(m)

@@ -157,8 +157,58 @@ fn keyword_interactions_raise_no_false_alarm() {
     let a = json!({"type": "object", "properties": {"a": {}}, "additionalProperties": false, "maxProperties": 1});
     let b = json!({"type": "object", "properties": {"a": {}}, "additionalProperties": false, "maxProperties": 3});
     assert_eq!(diff(&a, &b).compatibility(), "both");
+    // `contains` added where the first item A requires already matches it.
+    let a = json!({"type": "array", "prefixItems": [{"const": "head"}], "minItems": 1});
+    let b = json!({"type": "array", "prefixItems": [{"const": "head"}], "minItems": 1,
+        "contains": {"type": "string"}});
+    assert_eq!(
+        diff(&a, &b).compatibility(),
+        "both",
+        "{:#?}",
+        diff(&a, &b).changes
+    );
+    // Without a required first item it is a real break, with a witness.
+    let a = json!({"type": "array", "prefixItems": [{"const": "head"}]});
+    let d = diff(&a, &b);
+    assert!(!d.backward, "{:#?}", d.changes);
+    // `oneOf` branches told apart by a discriminator partition A's records.
+    let rec = |k: &str| {
+        json!({"type": "object", "required": ["kind"],
+        "properties": {"kind": {"const": k}, "n": {"type": "integer"}}})
+    };
+    let a = json!({"type": "object", "required": ["kind"],
+        "properties": {"kind": {"enum": ["a", "b"]}, "n": {"type": "integer"}}});
+    let b = json!({"oneOf": [rec("a"), rec("b")]});
+    assert!(diff(&a, &b).backward, "{:#?}", diff(&a, &b).changes);
+    // Finite branches that share nothing.
+    let a = json!({"enum": [1, 2, 3]});
+    let b = json!({"oneOf": [{"enum": [1, 2]}, {"const": 3}]});
+    assert!(diff(&a, &b).backward, "{:#?}", diff(&a, &b).changes);
+    // Overlapping branches stay a break: 2 matches both.
+    let b = json!({"oneOf": [{"enum": [1, 2]}, {"enum": [2, 3]}]});
+    assert!(!diff(&a, &b).backward, "{:#?}", diff(&a, &b).changes);
     // An added `not` that excludes nothing A allowed.
     let a = json!({"type": "string"});
     let b = json!({"type": "string", "not": {"type": "number"}});
     assert_eq!(diff(&a, &b).compatibility(), "both");
+}
+
+#[test]
+fn a_wider_contains_under_max_contains_is_not_compatible() {
+    // Found by the oracle (seed 7077): [1, 2] has one item equal to 1 but
+    // two items matching `{}`.
+    let a = json!({"contains": {"const": 1}, "maxContains": 1});
+    let b = json!({"contains": {}, "maxContains": 1});
+    let d = diff(&a, &b);
+    assert!(!d.backward, "{:#?}", d.changes);
+    assert!(
+        d.changes.iter().any(|c| c.rule == "SD525"),
+        "{:#?}",
+        d.changes
+    );
+    let w = d.backward_witness.as_ref().expect("a witness");
+    assert!(valid(&a, &w.instance) && !valid(&b, &w.instance));
+    // Without the cap a wider `contains` only helps old arrays.
+    let d = diff(&json!({"contains": {"const": 1}}), &json!({"contains": {}}));
+    assert!(d.backward, "{:#?}", d.changes);
 }

@@ -495,6 +495,13 @@ impl Gen<'_> {
         }
         if let Some(c) = m.get("contains") {
             for x in self.instances(c, depth + 1).into_iter().take(4) {
+                // A matching item with another beside it: what tells
+                // `maxContains` counts apart.
+                for y in items.iter().chain(self.seeds).take(4) {
+                    if *y != x {
+                        out.push(json!([x, y]));
+                    }
+                }
                 out.push(json!([x]));
             }
         }

@@ -126,31 +126,111 @@ pub(super) fn unique_items(cx: &mut Cx, a: &Node, b: &Node) -> Result<(), DiffEr
     Ok(())
 }
 
+/// Every array `holder` accepts already has an item matching `owner`'s
+/// `contains`: `holder` requires a first item (`minItems` ≥ 1) and its
+/// schema for that item (`prefixItems[0]`, a draft-7 `items[0]`, or
+/// `items` for every item) lies inside `contains`, which asks for at most
+/// one match.
+fn contains_already_met(cx: &mut Cx, holder: &Node, owner: &Node) -> Result<bool, DiffError> {
+    let needs_one = owner
+        .get("minContains")
+        .is_none_or(|m| m.as_f64().is_some_and(|m| m <= 1.0));
+    let has_first = holder
+        .get("minItems")
+        .and_then(Value::as_f64)
+        .is_some_and(|m| m >= 1.0);
+    if !needs_one || !has_first {
+        return Ok(false);
+    }
+    let tuple = |key: &str| match holder.get(key) {
+        Some(Value::Array(p)) if !p.is_empty() => Some((p[0].clone(), holder.loc_of(key).index(0))),
+        _ => None,
+    };
+    let first = match tuple("prefixItems").or_else(|| tuple("items")) {
+        Some(f) => f,
+        None if holder.get("prefixItems").is_none()
+            && holder.get("items").is_some_and(|i| !i.is_array()) =>
+        {
+            holder.sub("items")
+        }
+        None => return Ok(false),
+    };
+    let first = cx.node(&first.0, first.1)?;
+    let (c, at) = owner.sub("contains");
+    let contains = cx.node(&c, at)?;
+    Ok(cx.probe(&first, &contains)?.0)
+}
+
+/// `contains` under `maxContains`: a side whose matches are capped needs
+/// the other side's `contains` to match no more items than its own (a
+/// wider `contains` there raises the count past the cap).
+fn capped_contains(cx: &mut Cx, a: &Node, b: &Node) -> Result<(), DiffError> {
+    let (ca, cb) = (a.sub("contains"), b.sub("contains"));
+    let (na, nb) = (cx.node(&ca.0, ca.1)?, cx.node(&cb.0, cb.1)?);
+    let (a_in_b, b_in_a) = cx.probe(&na, &nb)?;
+    let ptrs = (a.ptr("contains"), b.ptr("contains"));
+    if b.get("maxContains").is_some() && !b_in_a {
+        let msg = "B's `contains` may match items A's did not, and B caps them with `maxContains`";
+        cx.emit_for(
+            TypeSet::ARRAY,
+            a,
+            b,
+            "SD525",
+            ptrs.clone(),
+            (false, true),
+            msg.into(),
+        );
+    }
+    if a.get("maxContains").is_some() && !a_in_b {
+        let msg =
+            "A's `contains` may match items B's does not, and A capped them with `maxContains`";
+        cx.emit_for(
+            TypeSet::ARRAY,
+            a,
+            b,
+            "SD525",
+            ptrs,
+            (true, false),
+            msg.into(),
+        );
+    }
+    Ok(())
+}
+
 /// `contains`: added, removed, or its schema compared.
 pub(super) fn contains(cx: &mut Cx, a: &Node, b: &Node) -> Result<(), DiffError> {
     let ptrs = (a.ptr("contains"), b.ptr("contains"));
     match (a.get("contains").is_some(), b.get("contains").is_some()) {
         (false, false) => {}
-        (false, true) => cx.emit_for(
-            TypeSet::ARRAY,
-            a,
-            b,
-            "SD523",
-            ptrs,
-            (false, true),
-            "an item matching `contains` is now required".into(),
-        ),
-        (true, false) => cx.emit_for(
-            TypeSet::ARRAY,
-            a,
-            b,
-            "SD524",
-            ptrs,
-            (true, false),
-            "an item matching `contains` is no longer required".into(),
-        ),
+        (false, true) => {
+            if !contains_already_met(cx, a, b)? {
+                cx.emit_for(
+                    TypeSet::ARRAY,
+                    a,
+                    b,
+                    "SD523",
+                    ptrs,
+                    (false, true),
+                    "an item matching `contains` is now required".into(),
+                );
+            }
+        }
+        (true, false) => {
+            if !contains_already_met(cx, b, a)? {
+                cx.emit_for(
+                    TypeSet::ARRAY,
+                    a,
+                    b,
+                    "SD524",
+                    ptrs,
+                    (true, false),
+                    "an item matching `contains` is no longer required".into(),
+                );
+            }
+        }
         (true, true) => {
             cx.compare(a.sub("contains"), b.sub("contains"))?;
+            capped_contains(cx, a, b)?;
         }
     }
     Ok(())

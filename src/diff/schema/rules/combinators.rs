@@ -8,7 +8,8 @@
 use serde_json::Value;
 
 use super::super::context::Cx;
-use super::super::node::{Loc, Node};
+use super::super::node::{Loc, Node, enum_values, json_eq};
+use super::super::types::TypeSet;
 use crate::diff::DiffError;
 
 /// The members of a combinator keyword, as nodes with their pointers.
@@ -159,11 +160,54 @@ pub(super) fn any_of(cx: &mut Cx, a: &Node, b: &Node) -> Result<(), DiffError> {
 
 /// The branches cannot overlap: each admits types no other admits.
 fn disjoint(branches: &[Node]) -> bool {
-    branches.iter().enumerate().all(|(i, x)| {
-        branches[i + 1..]
-            .iter()
-            .all(|y| !x.types().meets(y.types()))
-    })
+    branches
+        .iter()
+        .enumerate()
+        .all(|(i, x)| branches[i + 1..].iter().all(|y| pair_disjoint(x, y)))
+}
+
+/// No value matches both branches: their types do not meet, their finite
+/// value sets share nothing, or both are objects that require a property
+/// with finite values that share nothing (a discriminator, the usual way
+/// `oneOf` branches partition a set of records).
+fn pair_disjoint(x: &Node, y: &Node) -> bool {
+    if !x.types().meets(y.types()) {
+        return true;
+    }
+    let both = x.types().intersect(y.types());
+    // With `format` not asserted, each set is the widest it can be, so
+    // disjoint sets stay disjoint when it is.
+    if let (Some(p), Some(q)) = (x.finite(false), y.finite(false)) {
+        return !p.iter().any(|v| q.iter().any(|w| json_eq(v, w)));
+    }
+    both.subset_of(TypeSet::OBJECT) && discriminated(x, y)
+}
+
+/// A property both objects require whose own `const`/`enum` values (in
+/// each branch's `properties`) share nothing.
+fn discriminated(x: &Node, y: &Node) -> bool {
+    let required = |n: &Node| -> Vec<String> {
+        n.get("required")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect()
+    };
+    let values = |n: &Node, name: &str| {
+        n.get("properties")
+            .and_then(|p| p.get(name))
+            .and_then(Value::as_object)
+            .and_then(enum_values)
+    };
+    let theirs = required(y);
+    required(x)
+        .iter()
+        .filter(|name| theirs.contains(name))
+        .any(|name| match (values(x, name), values(y, name)) {
+            (Some(p), Some(q)) => !p.iter().any(|v| q.iter().any(|w| json_eq(v, w))),
+            _ => false,
+        })
 }
 
 /// Both lists hold the same schemas, in any order.
@@ -201,12 +245,78 @@ fn one_of_holds(cx: &mut Cx, src: &Node, dst: &Node) -> Result<bool, DiffError> 
     if !disjoint(&targets) {
         return Ok(false);
     }
+    let mut whole = true;
     for part in branches(cx, src)? {
         if !part_covered(cx, &part, &targets, false)? {
+            whole = false;
+            break;
+        }
+    }
+    if whole || src.get("anyOf").is_some() || src.get("oneOf").is_some() {
+        return Ok(whole);
+    }
+    // The branches may split `src`'s values between them: each of its
+    // finitely many values, or each value of a property it requires, then
+    // falls in one branch.
+    let Some(pieces) = partition(cx, src)? else {
+        return Ok(false);
+    };
+    for piece in &pieces {
+        if !covered(cx, piece, &targets)? {
             return Ok(false);
         }
     }
     Ok(true)
+}
+
+/// A piece of `n`'s values, at `n`'s place (tagged: it is not `n`).
+fn piece(cx: &mut Cx, schema: Value, n: &Node) -> Result<Node, DiffError> {
+    let mut p = cx.node(&schema, n.loc.clone())?;
+    p.tag = cx.tag();
+    Ok(p)
+}
+
+/// Most values a partition is tried over.
+const PARTITION_MAX: usize = 64;
+
+/// `n`'s values split into pieces: one `const` per value when it admits
+/// finitely many, or one copy of `n` per value of a property it requires
+/// whose `const`/`enum` lists finitely many.
+fn partition(cx: &mut Cx, n: &Node) -> Result<Option<Vec<Node>>, DiffError> {
+    let one = |v: &Value| serde_json::json!({ "const": v });
+    if let Some(values) = n.finite(false).filter(|v| v.len() <= PARTITION_MAX) {
+        return values
+            .iter()
+            .map(|v| piece(cx, one(v), n))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some);
+    }
+    if !n.types().subset_of(TypeSet::OBJECT) {
+        return Ok(None);
+    }
+    let required = n.get("required").and_then(Value::as_array).cloned();
+    for name in required.iter().flatten().filter_map(Value::as_str) {
+        let values = n
+            .get("properties")
+            .and_then(|p| p.get(name))
+            .and_then(Value::as_object)
+            .and_then(enum_values)
+            .filter(|v| v.len() <= PARTITION_MAX);
+        let Some(values) = values else { continue };
+        let mut pieces = Vec::new();
+        for v in &values {
+            let mut map = n.map.clone();
+            if let Some(Value::Object(props)) = map.get_mut("properties")
+                && let Some(Value::Object(p)) = props.get_mut(name)
+            {
+                p.shift_remove("enum");
+                p.insert("const".into(), v.clone());
+            }
+            pieces.push(piece(cx, Value::Object(map), n)?);
+        }
+        return Ok(Some(pieces));
+    }
+    Ok(None)
 }
 
 /// `oneOf`: exactly one branch must match, so a new or overlapping branch

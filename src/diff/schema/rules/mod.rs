@@ -341,6 +341,11 @@ pub const RULES: &[RuleInfo] = &[
         "A required an item matching `contains`; B does not.",
     ),
     rule(
+        "SD525",
+        "contains changed under maxContains",
+        "`maxContains` caps the items matching `contains`, so a `contains` that matches more items can reject arrays that were valid.",
+    ),
+    rule(
         "SD601",
         "allOf member added or tightened",
         "A member of B's `allOf` is not implied by A.",
