@@ -212,3 +212,16 @@ fn a_wider_contains_under_max_contains_is_not_compatible() {
     let d = diff(&json!({"contains": {"const": 1}}), &json!({"contains": {}}));
     assert!(d.backward, "{:#?}", d.changes);
 }
+
+#[test]
+fn a_oneof_partition_holds_for_a_root_schema_with_a_dialect() {
+    let d = "https://json-schema.org/draft/2020-12/schema";
+    let rec = |k: &str| json!({"type": "object", "required": ["kind"], "properties": {"kind": {"const": k}}});
+    let a = json!({"$schema": d, "type": "object", "required": ["kind"],
+        "properties": {"kind": {"enum": ["a", "b"]}}});
+    let b = json!({"$schema": d, "oneOf": [rec("a"), rec("b")]});
+    assert!(diff(&a, &b).backward, "{:#?}", diff(&a, &b).changes);
+    let c = json!({"$schema": d, "oneOf": [rec("a"), rec("c")]});
+    let d = diff(&a, &c);
+    assert!(!d.backward, "kind b matches no branch: {:#?}", d.changes);
+}

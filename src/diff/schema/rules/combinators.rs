@@ -270,7 +270,13 @@ fn one_of_holds(cx: &mut Cx, src: &Node, dst: &Node) -> Result<bool, DiffError> 
 }
 
 /// A piece of `n`'s values, at `n`'s place (tagged: it is not `n`).
-fn piece(cx: &mut Cx, schema: Value, n: &Node) -> Result<Node, DiffError> {
+fn piece(cx: &mut Cx, mut schema: Value, n: &Node) -> Result<Node, DiffError> {
+    if let Value::Object(m) = &mut schema {
+        // A piece is no resource of its own.
+        for key in ["$schema", "$id", "id", "$anchor", "$dynamicAnchor"] {
+            m.shift_remove(key);
+        }
+    }
     let mut p = cx.node(&schema, n.loc.clone())?;
     p.tag = cx.tag();
     Ok(p)
