@@ -53,11 +53,22 @@ fn both_ways(ops: &str, before: Value, after: Value) {
 
 #[test]
 fn add_with_default_at_a_nested_pointer() {
+    // Parents the add creates go again on the way down; parents that hold
+    // something stay.
     both_ways(
         "  - add: {path: /a/b/c, default: [1]}\n",
-        json!({"a": {"b": {}}}),
+        json!({}),
         json!({"a": {"b": {"c": [1]}}}),
     );
+    both_ways(
+        "  - add: {path: /a/b/c, default: [1]}\n",
+        json!({"a": {"b": {"k": 0}}}),
+        json!({"a": {"b": {"k": 0, "c": [1]}}}),
+    );
+    // An empty parent that was there before cannot be told from one the
+    // add created: it goes too (`migrate verify` reports such a schema).
+    let m = step("  - add: {path: /a/b/c, default: [1]}\n");
+    assert_eq!(down(&m, up(&m, json!({"a": {"b": {}}}))), json!({}));
 }
 
 #[test]

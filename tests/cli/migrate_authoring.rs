@@ -127,6 +127,40 @@ fn an_add_into_a_new_object_downgrades_back_to_the_original() {
 }
 
 #[test]
+fn verify_reports_an_empty_object_an_add_cannot_tell_from_one_it_created() {
+    let t = devices_project();
+    let d = t.path();
+    // v1 and v2 both allow an optional `labels` object; the step adds a
+    // member to it. `labels: {}` in v1 comes back without `labels`.
+    let m1 = M1.replace(
+        "to: /location/site }\n",
+        "to: /location/site }\n        - add: { path: /labels/tier, default: standard }\n",
+    );
+    write(&d.join("migrations/dev/0001_location.yaml"), &m1);
+    let string = json!({ "type": "string" });
+    let location = item(json!({ "site": string }), &["site"]);
+    let labels = json!({ "type": "object", "properties": { "tier": string } });
+    let v1 = item(
+        json!({ "site": string, "notes": string, "labels": labels }),
+        &["site"],
+    );
+    let v2 = item(
+        json!({ "location": location, "labels": labels, "notes": string }),
+        &["location"],
+    );
+    for (n, i) in [(1, v1), (2, v2)] {
+        let text = serde_json::to_string_pretty(&schema(n, i)).unwrap();
+        write(&d.join(format!("schemas/dev/v{n}.json")), &text);
+    }
+    assert_eq!(run_in(d, &["migrate", "hash"]).code, 0);
+    let r = run_in(d, &["migrate", "verify", "--count", "200", "--seed", "3"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    let out = flat(&r.stdout);
+    assert!(out.contains("MV007"), "{out}");
+    assert!(out.contains("labels"), "{out}");
+}
+
+#[test]
 fn a_downgrade_through_a_removal_says_nothing_is_lost_when_nothing_is() {
     let t = devices_project();
     let d = t.path();
