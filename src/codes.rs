@@ -113,6 +113,8 @@ codes! {
         "a FIFO, socket, device or symbolic link is where a document belongs; the store never opens it: move it away, then restore the document with `statewright check --repair` (from its newest backup) or put back a copy you trust";
     DOCUMENT_GONE = "SW062", Error, "a document the store recorded is gone",
         "it has backups or audit lines but no longer exists (deleted, or replaced by a folder): restore it with `statewright check --repair` (from its newest good backup), or, if it was removed on purpose, remove its backups from .backup/ as well";
+    AUDIT_HISTORY_LOST = "SW063", Error, "the audit log does not reach back to the document's creation",
+        "the audit log was deleted, truncated or restarted after the document was written (or the document was copied in from another state dir): restore audit.log (and its rotated files) from a copy you trust or an export bundle; if that history is gone for good, `check --repair` writes an anchor line per document saying so, which stays in the log";
 }
 
 /// Looks a code up by its id.

@@ -63,6 +63,20 @@ pub fn repair(
                     .push(format!("{rel}: audit line not written: {e}")),
             }
         }
+        if d.findings
+            .iter()
+            .any(|f| f.code == codes::AUDIT_HISTORY_LOST.id)
+        {
+            match store.acknowledge_lost_history(&guard, &rel) {
+                Ok(Some(serial)) => out.actions.push(format!(
+                    "wrote an anchor line for {rel} (serial {serial}): its earlier versions are not in the audit log"
+                )),
+                Ok(None) => {}
+                Err(e) => out
+                    .unrepaired
+                    .push(format!("{rel}: anchor line not written: {e}")),
+            }
+        }
         let restorable = d
             .findings
             .iter()

@@ -314,13 +314,17 @@ fn audit_gap(
     let fields = &kind.spec.fields;
     let since = cx.audit.since?;
     let serial = value.pointer(&fields.serial)?.as_u64().filter(|s| *s > 0)?;
+    if let Some(lost) = history_lost(cx, rel, source, fields, serial) {
+        return Some(lost);
+    }
     let written: jiff::Timestamp = value
         .pointer(&fields.generated_at)?
         .as_str()?
         .parse()
         .ok()?;
     let recorded = cx.audit.serials.get(rel).copied();
-    if written < since || recorded.is_some_and(|r| r >= serial) {
+    // A log that starts at the genesis reaches back to every version.
+    if (written < since && !cx.audit.genesis) || recorded.is_some_and(|r| r >= serial) {
         return None;
     }
     let last = match recorded {
@@ -334,6 +338,41 @@ fn audit_gap(
         format!(
             "serial {serial} (written {written}) has no line in the audit log, although the log reaches back to {since}; {last}"
         ),
+    ))
+}
+
+/// SW063 when the log claims the whole history (its oldest line is the
+/// chain's genesis, not the first of a rotated file) but does not hold
+/// this document's creation: its first line for the file records a
+/// version before it, or it has no line for a document past its first
+/// version, and no anchor line acknowledges the loss. A deleted or
+/// restarted log is caught this way after any number of writes. (A
+/// document at serial 1 without a line is SW040: its creating write may
+/// have died before the line.)
+fn history_lost(
+    cx: &DocContext<'_>,
+    rel: &str,
+    source: &SourceText,
+    fields: &statewright_spec::EnvelopeFields,
+    serial: u64,
+) -> Option<Finding> {
+    if !cx.audit.genesis || cx.audit.anchored.contains(rel) {
+        return None;
+    }
+    let message = match cx.audit.serials.get(rel) {
+        Some(r) => format!(
+            "the audit log starts at the chain's genesis, but its first line for this file records an earlier version than the log holds (it holds serials up to {r}, not the creation): lines were lost"
+        ),
+        None if serial > 1 => format!(
+            "serial {serial}: the audit log starts at the chain's genesis but has no line for this file: it was deleted or restarted after the document was written"
+        ),
+        None => return None,
+    };
+    Some(at_serial(
+        codes::AUDIT_HISTORY_LOST,
+        source,
+        fields,
+        message,
     ))
 }
 

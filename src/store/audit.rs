@@ -68,6 +68,12 @@ pub struct AuditEntry {
     /// later); left out of the line when false.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub rotated: bool,
+    /// Set on a line that starts the file's history in this log: the
+    /// versions before it are acknowledged as not logged here (written by
+    /// `check --repair` for a log that was deleted or restarted); left out
+    /// of the line when false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub anchor: bool,
 }
 
 impl AuditEntry {
@@ -416,6 +422,14 @@ pub fn verify_audit(fs: &dyn Fs, dir: &Path) -> Result<usize> {
 pub struct AuditIndex {
     /// The highest serial recorded for each file.
     pub serials: std::collections::HashMap<String, u64>,
+    /// Files whose history the log holds from its start: the first line
+    /// for the file created it (no checksum before), or a line for it is
+    /// an anchor.
+    pub anchored: std::collections::HashSet<String>,
+    /// The log starts at the genesis of the chain (its oldest line is not
+    /// the first of a rotated file): it claims the whole history, so a
+    /// document written through the store has its first line in it.
+    pub genesis: bool,
     /// The time of the oldest line the log still holds (older ones are
     /// rotated away); `None` when it holds none.
     pub since: Option<jiff::Timestamp>,
@@ -436,6 +450,11 @@ pub fn audit_index(fs: &dyn Fs, dir: &Path) -> AuditIndex {
             };
             if idx.since.is_none() {
                 idx.since = e.time.parse().ok();
+                idx.genesis = e.prev == GENESIS && !e.rotated;
+            }
+            let first = !idx.serials.contains_key(&e.file);
+            if (first && e.before.is_none()) || e.anchor {
+                idx.anchored.insert(e.file.clone());
             }
             let top = idx.serials.entry(e.file).or_insert(0);
             *top = (*top).max(e.serial);

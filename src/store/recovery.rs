@@ -173,6 +173,29 @@ impl Store {
         )
     }
 
+    /// Writes an anchor line for `rel` (under the lock): the audit log,
+    /// which starts at the chain's genesis, does not hold the document's
+    /// earlier versions (it was deleted, truncated or restarted), and the
+    /// line says so for good, so the loss stays visible in the log while
+    /// `check` is clean again. Returns the serial anchored, `None` when the
+    /// document has no serial.
+    pub fn acknowledge_lost_history(&self, guard: &LockGuard, rel: &str) -> Result<Option<u64>> {
+        let kind = self.kind_for(rel)?;
+        let doc = self.read_checked(kind, rel)?;
+        if doc.envelope.serial == 0 {
+            return Ok(None);
+        }
+        let mut entry = self.envelope_line(
+            rel,
+            &doc,
+            "the versions before this one are not in the audit log (it was deleted, truncated or restarted); acknowledged by check --repair",
+        );
+        entry.anchor = true;
+        entry.command = "check --repair".into();
+        self.backend.append_audit(guard, vec![entry])?;
+        Ok(Some(doc.envelope.serial))
+    }
+
     fn write_missing_audit(
         &self,
         guard: &LockGuard,
@@ -189,13 +212,21 @@ impl Store {
         {
             return Ok(None);
         }
+        let entry = self.envelope_line(rel, doc, outcome);
+        self.backend.append_audit(guard, vec![entry])?;
+        Ok(Some(env.serial))
+    }
+
+    /// The audit line of `rel`'s version `doc`, from its envelope.
+    fn envelope_line(&self, rel: &str, doc: &Loaded, outcome: &str) -> AuditEntry {
+        let env = &doc.envelope;
         let before = self
             .backend
             .backups(rel)
             .into_iter()
             .find(|b| b.serial < env.serial && !b.checksum.is_empty())
             .map(|b| b.checksum);
-        let entry = AuditEntry {
+        AuditEntry {
             time: jiff::Timestamp::now().to_string(),
             tx: uuid::Uuid::new_v4().to_string(),
             command: "open (recovery)".into(),
@@ -210,9 +241,8 @@ impl Store {
             prev: String::new(),
             hash: String::new(),
             rotated: false,
-        };
-        self.backend.append_audit(guard, vec![entry])?;
-        Ok(Some(env.serial))
+            anchor: false,
+        }
     }
 
     fn handle_leftover(
@@ -423,5 +453,6 @@ fn finish_audit(l: &Leftover, c: &Loaded, previous: Option<&Previous>) -> AuditE
         prev: String::new(),
         hash: String::new(),
         rotated: false,
+        anchor: false,
     }
 }

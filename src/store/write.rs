@@ -390,6 +390,7 @@ impl Store {
             prev: String::new(),
             hash: String::new(),
             rotated: false,
+            anchor: false,
         };
         let previous = before.map(|e| Previous {
             serial: e.serial,
@@ -539,6 +540,7 @@ impl Store {
             prev: String::new(),
             hash: String::new(),
             rotated: false,
+            anchor: false,
         };
         let previous = before.map(|e| Previous {
             serial: e.serial,

@@ -156,3 +156,56 @@ fn a_missing_or_emptied_log_is_named_once_documents_were_written() {
         );
     }
 }
+
+#[test]
+fn a_deleted_log_stays_detectable_after_later_writes_until_acknowledged() {
+    let s = written(&["sources.json", "index.json"]);
+    std::fs::remove_file(s.path("audit.log")).unwrap();
+    // One write starts a new log at the genesis; both documents are
+    // written again or not at all: neither hides the loss.
+    let r = s.run(&["set", "sources.json", "/sources/0/branch", "\"next\""]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = run(&["audit", "verify", "--state", s.arg()]);
+    assert_eq!(r.code, 0, "the new log itself chains: {r:?}");
+    let r = s.run(&["--format", "json", "check"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    let j = r.json();
+    let lost: Vec<(String, String)> = j["documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|d| d["findings"].as_array().unwrap().clone())
+        .filter(|f| f["code"] == "SW063")
+        .map(|f| {
+            let file = f["file"].as_str().unwrap();
+            let name = file.rsplit('/').next().unwrap().to_owned();
+            (name, f["message"].as_str().unwrap().to_owned())
+        })
+        .collect();
+    assert_eq!(lost.len(), 2, "{j}");
+    assert!(
+        lost.iter().any(|(f, m)| f == "index.json"
+            && m.contains("has no line for this file: it was deleted or restarted")),
+        "{lost:?}"
+    );
+    assert!(
+        lost.iter()
+            .any(|(f, m)| f == "sources.json" && m.contains("lines were lost")),
+        "{lost:?}"
+    );
+    // The repair writes an anchor line per document; the loss stays in
+    // the log, and the check is clean again.
+    let r = s.run(&["check", "--repair"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        flat(&r.stdout).contains("wrote an anchor line for index.json"),
+        "{r:?}"
+    );
+    let log = std::fs::read_to_string(s.path("audit.log")).unwrap();
+    assert_eq!(log.matches("\"anchor\":true").count(), 2, "{log}");
+    assert!(log.contains("acknowledged by check --repair"), "{log}");
+    let r = s.run(&["check"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let r = run(&["audit", "verify", "--state", s.arg()]);
+    assert_eq!(r.code, 0, "{r:?}");
+}
