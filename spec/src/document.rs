@@ -322,7 +322,7 @@ fn parse_yaml(source: &SourceText, limits: ParseLimits) -> Result<Value, ParseEr
             ParseError::Syntax {
                 path: source.path.clone(),
                 at,
-                message: match &e {
+                message: match yaml_cause(&e) {
                     serde_saphyr::Error::Budget { breach, .. } => yaml_budget_message(breach, limits),
                     serde_saphyr::Error::UnsupportedTag { tag, .. } => format!(
                         "unknown tag `{tag}`: documents hold plain JSON values; remove the tag (or quote the value to keep it as text)"
@@ -482,6 +482,15 @@ impl serde::Serialize for Portable<'_> {
 
 /// A breached YAML reader limit in words, with the limit where one is
 /// configured here.
+/// The error under the reader's wrappers (a snippet, an alias use).
+#[allow(deprecated)]
+fn yaml_cause(e: &serde_saphyr::Error) -> &serde_saphyr::Error {
+    match e.without_snippet() {
+        serde_saphyr::Error::AliasError { error, .. } => yaml_cause(error),
+        other => other,
+    }
+}
+
 fn yaml_budget_message(breach: &serde_saphyr::budget::BudgetBreach, limits: ParseLimits) -> String {
     use serde_saphyr::budget::BudgetBreach as B;
     let budget = serde_saphyr::Budget::default();

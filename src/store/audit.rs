@@ -438,16 +438,31 @@ pub struct AuditIndex {
 }
 
 /// Reads every file of the audit log of `dir` (rotated ones included).
-/// Lines that do not parse are skipped: the chain check reports them.
+/// Serials, anchors and times come from the lines whose chain verifies,
+/// up to the first that does not (the chain check reports that one).
 pub fn audit_index(fs: &dyn Fs, dir: &Path) -> AuditIndex {
     let log = AuditLog::new(dir, u64::MAX, 64);
     let mut idx = AuditIndex::default();
+    // Only lines whose chain verifies are records: from the first line
+    // that is edited, does not chain or does not parse, nothing counts.
+    let mut prev: Option<String> = None;
+    let mut trusted = true;
     for path in log.files(fs) {
         for line in lines_of(&fs.read(&path).unwrap_or_default()) {
             idx.lines += 1;
             let Ok(e) = serde_json::from_str::<AuditEntry>(&line) else {
+                trusted = false;
                 continue;
             };
+            let chained = match &prev {
+                Some(p) => *p == e.prev,
+                None => e.prev == GENESIS || e.rotated,
+            };
+            trusted &= chained && e.own_hash() == e.hash;
+            if !trusted {
+                continue;
+            }
+            prev = Some(e.hash.clone());
             if idx.since.is_none() {
                 idx.since = e.time.parse().ok();
                 idx.genesis = e.prev == GENESIS && !e.rotated;

@@ -371,6 +371,12 @@ fn read_opt(fs: &dyn Fs, path: &Path) -> Result<Option<Vec<u8>>> {
         Err(e) if e.raw_os_error() == Some(libc::ELOOP) => Err(StoreError::Symlink {
             path: path.to_owned(),
         }),
+        Err(source) if matches!(source.raw_os_error(), Some(libc::EACCES | libc::EPERM)) => {
+            Err(StoreError::Unreadable {
+                path: path.to_owned(),
+                source,
+            })
+        }
         Err(source) => Err(StoreError::Io {
             op: "read",
             path: path.to_owned(),

@@ -86,6 +86,15 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+    /// A state file cannot be read for lack of permission.
+    #[error("cannot read {}: {source}; you lack permission to read it: run as the state dir's owner or grant read permission (`chmod u+r` on the file); nothing was changed", path.display())]
+    Unreadable {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
     /// No space left on the device; the previous version is kept.
     #[error("no space left writing {}; the previous version is intact; free space and retry", path.display())]
     DiskFull {
@@ -341,6 +350,7 @@ impl StoreError {
             | MissingDir { path, .. }
             | StateNotDir { path, .. }
             | ReadOnly { path, .. }
+            | Unreadable { path, .. }
             | DiskFull { path, .. }
             | Symlink { path, .. }
             | NotFound { path, .. }

@@ -222,7 +222,7 @@ fn take(path: PathBuf, file: Arc<dyn FsLock>, opts: &LockOptions) -> Result<Lock
     guard
         .file
         .set_content(&text)
-        .map_err(|e| io(&guard.path, "write lock holder", e))?;
+        .map_err(|e| StoreError::write_io("write lock holder", guard.path.clone(), e))?;
     guard.events = opts.events.clone();
     Ok(guard)
 }
@@ -305,7 +305,7 @@ pub fn break_lock(fs: &dyn Fs, dir: &Path, lock_id: &str) -> Result<Broken> {
     if file.try_lock().map_err(|e| io(&path, "lock", e))? {
         let cleared = file.set_content(b"");
         let _ = file.unlock();
-        cleared.map_err(|e| io(&path, "clear lock holder", e))?;
+        cleared.map_err(|e| StoreError::write_io("clear lock holder", path.clone(), e))?;
         return Ok(Broken { holder });
     }
     let message = match holder.is_dead() {
