@@ -280,7 +280,7 @@ fn refuses_tampered_migrations_naming_the_file_and_fix() {
     .unwrap();
     let e = migration::load_checked(&mig).unwrap_err().to_string();
     assert!(e.contains("0002_more.yaml` was added"), "{e}");
-    migration::rehash(&mig).unwrap();
+    statewright::migrate::rehash(&mig).unwrap();
     migration::load_checked(&mig).unwrap();
 }
 
@@ -290,7 +290,7 @@ fn refuses_a_gap_in_the_chain() {
     let mig = dir.path().join("migrations");
     std::fs::remove_file(mig.join("mamfast-processed/0001_checkpoints_and_failure_details.yaml"))
         .unwrap();
-    migration::rehash(&mig).unwrap();
+    statewright::migrate::rehash(&mig).unwrap();
     let set = migration::load_checked(&mig).unwrap();
     let cat = Catalog::load(&Project::load(&dir.path().join("statewright.toml")).unwrap()).unwrap();
     let e = statewright::migrate::plan(&cat, &set, "mamfast-processed", 1, 2)
@@ -354,7 +354,7 @@ fn a_downgrade_through_a_step_without_an_inverse_that_loses_nothing_runs() {
         text.replace("{ path: /defaults, default: {} }", "{ path: /defaults }"),
     )
     .unwrap();
-    migration::rehash(&mig).unwrap();
+    statewright::migrate::rehash(&mig).unwrap();
     let set = migration::load_checked(&mig).unwrap();
     let cat = Catalog::load(&Project::load(&dir.path().join("statewright.toml")).unwrap()).unwrap();
     let m = Migrator::new(&cat, &set);

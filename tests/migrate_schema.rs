@@ -12,7 +12,7 @@ fn migration_schema_is_current() {
     if std::env::var_os("STATEWRIGHT_BLESS").is_some() {
         std::fs::write(&path, &expected).unwrap();
         // Blessing is the on-purpose rewrite: the sum file too.
-        statewright::spec::migration::rehash(path.parent().unwrap()).unwrap();
+        statewright::migrate::rehash(path.parent().unwrap()).unwrap();
     }
     let actual = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(

@@ -371,7 +371,10 @@ mod tests {
         }
         let step = "kind: pins\nfrom: 1\nto: 2\ndescription: a tier\nops:\n  - add: { path: /tier, default: standard }\n";
         write("migrations/pins/0001_tier.yaml", step);
-        statewright_spec::migration::rehash(&t.join("migrations")).unwrap();
+        statewright_spec::migration::rehash_with(&t.join("migrations"), &mut |p, b| {
+            std::fs::write(p, b)
+        })
+        .unwrap();
         let build = || {
             Builder::new()
                 .project(t.join("statewright.toml"))

@@ -27,6 +27,7 @@ pub use error::MigrateError;
 pub use generated::VerifyOptions;
 pub use interp::{HookFn, Hooks, run_ops};
 pub use new::{NewMigration, new_migration};
+
 pub use plan::{Direction, Plan, PlannedStep, plan};
 pub use prim::OpFailure;
 pub use run::{
@@ -35,5 +36,19 @@ pub use run::{
 };
 pub use select::{select_documents, with_version};
 pub use statewright_spec::migration::ScalarType;
-pub use statewright_spec::migration::{MigrationSet, load_checked, rehash};
+pub use statewright_spec::migration::{MigrationSet, load_checked};
 pub use verify::{Finding, VerifyReport, verify, verify_with};
+
+use std::path::Path;
+
+use statewright_spec::migration::{MigrationFileError, SumFile, rehash_with};
+
+/// Rewrites the sum file of the migrations in `dir` (`statewright migrate
+/// hash`) through the store's durable write: temp file, fsync, rename,
+/// folder fsync.
+pub fn rehash(dir: &Path) -> Result<SumFile, MigrationFileError> {
+    rehash_with(dir, &mut |path, bytes| {
+        crate::store::atomic::write_file(&crate::store::RealFs, path, bytes, 0o644)
+            .map_err(std::io::Error::other)
+    })
+}

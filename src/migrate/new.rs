@@ -2,7 +2,6 @@
 //! diff of its schemas, numbered after the kind's last migration and
 //! written once (never over an existing file).
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -184,28 +183,23 @@ fn count_ops(ops: &[Op]) -> usize {
         .sum()
 }
 
-/// Writes a new file durably (the file and its folder synced), refusing
-/// to replace one.
+/// Writes a new file through the store's durable write, refusing to
+/// replace one: a crash leaves no draft or the whole of it.
 fn write_new(path: &Path, text: &str) -> Result<(), MigrateError> {
-    let io = |source| MigrateError::Io {
-        path: path.to_owned(),
-        source,
-    };
     let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(io)?;
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-        .map_err(|e| match e.kind() {
-            std::io::ErrorKind::AlreadyExists => MigrateError::Exists {
-                path: path.to_owned(),
-            },
-            _ => io(e),
-        })?;
-    f.write_all(text.as_bytes()).map_err(io)?;
-    f.sync_all().map_err(io)?;
-    std::fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(io)
+    std::fs::create_dir_all(dir).map_err(|source| MigrateError::Io {
+        path: dir.to_owned(),
+        source,
+    })?;
+    let fs = crate::store::RealFs;
+    match crate::store::atomic::create_file(&fs, path, text.as_bytes(), 0o644) {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(MigrateError::Exists {
+            path: path.to_owned(),
+        }),
+        Err(e) => Err(MigrateError::Io {
+            path: path.to_owned(),
+            source: std::io::Error::other(e),
+        }),
+    }
 }

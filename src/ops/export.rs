@@ -21,7 +21,6 @@
 //! bytes in lower-case hex, for files that are not UTF-8). The lock, the
 //! journal and temp files are never exported.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -226,10 +225,22 @@ impl Bundle {
     }
 }
 
-/// Writes `bundle` to `output` atomically (temp file, fsync, rename). An
-/// existing `output` is refused unless `force`; an output inside the state
-/// dir `state_dir` is always refused.
+/// Writes `bundle` to `output` through the store's durable write (temp
+/// file, fsync, rename or link, folder fsync). An existing `output` is
+/// refused unless `force`; an output inside the state dir `state_dir` is
+/// always refused.
 pub fn write_bundle(bundle: &Bundle, output: &Path, force: bool, state_dir: &Path) -> Result<()> {
+    write_bundle_with(&crate::store::RealFs, bundle, output, force, state_dir)
+}
+
+/// [`write_bundle`] on the file system `fs`.
+pub fn write_bundle_with(
+    fs: &dyn crate::store::Fs,
+    bundle: &Bundle,
+    output: &Path,
+    force: bool,
+    state_dir: &Path,
+) -> Result<()> {
     let abs = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_owned());
     let parent: PathBuf = abs(output)
         .parent()
@@ -241,44 +252,14 @@ pub fn write_bundle(bundle: &Bundle, output: &Path, force: bool, state_dir: &Pat
             dir: state_dir.to_owned(),
         });
     }
-    if !force && output.exists() {
-        return Err(OpsError::OutputExists {
-            path: output.to_owned(),
-        });
-    }
-    let name = output
-        .file_name()
-        .map_or_else(|| "bundle".to_owned(), |n| n.to_string_lossy().into_owned());
-    let temp = parent.join(format!(".{name}.{}.tmp", std::process::id()));
-    let io = |op: &'static str, path: &Path| {
-        let path = path.to_owned();
-        move |source| OpsError::Io { op, path, source }
+    let exists = || OpsError::OutputExists {
+        path: output.to_owned(),
     };
-    let mut f = std::fs::File::create(&temp).map_err(io("create", &temp))?;
-    let written = f
-        .write_all(&bundle.to_vec())
-        .and_then(|()| f.sync_all())
-        .map_err(io("write", &temp));
-    drop(f);
-    let placed = written.and_then(|()| {
-        if force {
-            std::fs::rename(&temp, output).map_err(io("rename", output))
-        } else {
-            // A hard link never replaces an existing file.
-            match std::fs::hard_link(&temp, output) {
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    Err(OpsError::OutputExists {
-                        path: output.to_owned(),
-                    })
-                }
-                other => other.map_err(io("link", output)),
-            }
-        }
-    });
-    let _ = std::fs::remove_file(&temp);
-    placed?;
-    if let Ok(d) = std::fs::File::open(&parent) {
-        let _ = d.sync_all();
+    let bytes = bundle.to_vec();
+    if force {
+        crate::store::atomic::write_file(fs, output, &bytes, 0o644)?;
+    } else if !crate::store::atomic::create_file(fs, output, &bytes, 0o644)? {
+        return Err(exists());
     }
     Ok(())
 }

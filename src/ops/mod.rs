@@ -33,7 +33,9 @@ use crate::store::Store;
 
 pub use edit::{Change, Edit, RmOutcome, SetRequest, get, parse_value, rm, set};
 pub use error::{OpsError, Result};
-pub use export::{BUNDLE_FORMAT, Bundle, BundleFile, ManifestEntry, export, write_bundle};
+pub use export::{
+    BUNDLE_FORMAT, Bundle, BundleFile, ManifestEntry, export, write_bundle, write_bundle_with,
+};
 pub use import::{
     Action, ImportReport, ImportRequest, Imported, Skipped, import, read_bundle, verify_bundle,
 };

@@ -49,9 +49,12 @@ fn file_name(p: &Path) -> String {
         .unwrap_or_default()
 }
 
-/// The folder a file lives in.
+/// The folder a file lives in (`.` for a bare file name).
 pub fn parent(p: &Path) -> &Path {
-    p.parent().unwrap_or(Path::new("."))
+    match p.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    }
 }
 
 /// Writes `bytes` to a new temp file next to `target` and fsyncs it.
@@ -110,6 +113,22 @@ pub fn sync_dir(fs: &dyn Fs, dir: &Path) -> Result<()> {
 pub fn write_file(fs: &dyn Fs, target: &Path, bytes: &[u8], mode: u32) -> Result<()> {
     let temp = write_temp(fs, target, bytes, mode, false)?;
     replace(fs, &temp, target)
+}
+
+/// Places a new file durably, never replacing one: temp, fsync, hard
+/// link to `target` (which fails when it exists), temp removed, folder
+/// fsynced. A crash leaves no `target` or the whole of it (and at most a
+/// temp file of the store's naming). `Ok(false)`: `target` exists, nothing
+/// was written.
+pub fn create_file(fs: &dyn Fs, target: &Path, bytes: &[u8], mode: u32) -> Result<bool> {
+    let temp = write_temp(fs, target, bytes, mode, false)?;
+    let linked = fs.hard_link(&temp, target);
+    let _ = fs.remove(&temp);
+    match linked {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(StoreError::write_io("link", target.to_owned(), e)),
+        Ok(()) => sync_dir(fs, parent(target)).map(|()| true),
+    }
 }
 
 #[cfg(test)]

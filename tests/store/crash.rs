@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde_json::{Value, json};
-use statewright::store::{Fs, Store, StoreError, StoreOptions, Verifier};
+use statewright::store::{Fs, Store, StoreError, StoreOptions, Verifier, atomic};
 
 use crate::harness::*;
 use crate::simfs::{Data, Dirs, MODES, SimFs};
@@ -19,18 +19,26 @@ const DIR: &str = "/sim/state";
 struct World {
     f: Fixture,
     v: Arc<dyn Verifier>,
+    /// Rolling backups kept per document.
+    keep: usize,
 }
 
 impl World {
     fn new() -> World {
+        World::keeping(StoreOptions::default().backups)
+    }
+
+    /// A world whose stores keep `keep` backups (1: every write rotates).
+    fn keeping(keep: usize) -> World {
         let f = fixture();
         let v = f.verifier();
-        World { f, v }
+        World { f, v, keep }
     }
 
     fn open(&self, fs: &SimFs, recover: bool) -> statewright::store::Result<Store> {
         let opts = StoreOptions {
             recover,
+            backups: self.keep,
             lock_timeout: std::time::Duration::ZERO,
             ..StoreOptions::default()
         };
@@ -279,11 +287,102 @@ fn every_crash_point_leaves_old_or_new_never_a_mix() {
     let single = explore(&w, &single_base(&w), two_increments, check_single);
     let tx = explore(&w, &tx_base(&w), tx_run, check_tx);
     let rec = explore(&w, &recovery_base(&w), recovery_run, check_recovery);
+    let keep1 = World::keeping(1);
+    let rot = explore(&keep1, &single_base(&keep1), two_increments, check_single);
+    let files = other_writers(&w);
+    let all = single + tx + rec + rot + files;
     println!(
-        "crash states explored: {} (single write x2: {single}, transaction: {tx}, recovery: {rec})",
-        single + tx + rec
+        "crash states explored: {all} (single write x2: {single}, transaction: {tx}, recovery: {rec}, backup rotation: {rot}, sum file / draft / bundle: {files})"
     );
-    assert!(single + tx + rec > 500);
+    assert!(all >= 1000, "{all}");
+}
+
+/// The writers outside documents, each on the store's one durable write:
+/// the sum file and a forced export replace a file (`write_file`), a
+/// migration draft and an export create one (`create_file`, never
+/// replacing). After every crash point and mode the file is entirely old
+/// (or absent) or entirely new, a write that returned success is there,
+/// and nothing but a temp of the store's naming is left.
+fn other_writers(w: &World) -> usize {
+    let target = Path::new("/sim/migrations/statewright.sum");
+    let (old, new) = (
+        b"old sum\n".to_vec(),
+        b"new sum, longer than the old\n".to_vec(),
+    );
+    let replace_base = {
+        let fs = sim();
+        fs.create_dir(Path::new("/sim/migrations")).unwrap();
+        atomic::write_file(&fs, target, &old, 0o644).unwrap();
+        fs.settled()
+    };
+    let mut states = file_states(&replace_base, target, Some(&old), &|fs| {
+        atomic::write_file(fs, target, &new, 0o644).is_ok()
+    });
+    let draft = Path::new("/sim/migrations/0001_to_v2.yaml");
+    let create_base = replace_base.settled();
+    states += file_states(&create_base, draft, None, &|fs| {
+        atomic::create_file(fs, draft, &new, 0o644).unwrap_or(false)
+    });
+    // An export of the transaction's state, written as a new bundle.
+    let base = tx_base(w);
+    let bundle = {
+        let store = w.open(&base.settled(), false).unwrap();
+        let g = store.lock(&lock()).unwrap();
+        statewright::ops::export(&store, &w.f.catalog, &g).unwrap()
+    };
+    let out = Path::new("/sim/state.bundle.json");
+    let bytes = bundle.to_vec();
+    states += file_states(&base, out, None, &|fs| {
+        statewright::ops::write_bundle_with(fs, &bundle, out, false, Path::new(DIR)).is_ok()
+    });
+    assert!(!bytes.is_empty());
+    states
+}
+
+/// Crashes `run` on `base` before each of its operations, in every mode,
+/// and checks `target` holds `before` or the bytes a clean run leaves.
+fn file_states(
+    base: &SimFs,
+    target: &Path,
+    before: Option<&Vec<u8>>,
+    run: &dyn Fn(&SimFs) -> bool,
+) -> usize {
+    let clean = base.settled();
+    assert!(run(&clean), "the clean run succeeds");
+    let after = clean.get(target).expect("written");
+    let total = clean.ops();
+    let mut states = 0;
+    for k in 0..=total {
+        let fs = base.settled();
+        fs.crash_at(k);
+        let acked = run(&fs);
+        assert!(k == total || fs.crashed(), "crash point {k} not reached");
+        for mode in MODES {
+            let rebooted = fs.after_crash(mode.0, mode.1);
+            let now = rebooted.get(target);
+            let whole = now.as_ref() == Some(&after) || now.as_ref() == before;
+            assert!(
+                whole,
+                "crash {k} {mode:?}: {target:?} is neither old nor new: {now:?}"
+            );
+            assert!(
+                !acked || now.as_ref() == Some(&after),
+                "crash {k} {mode:?}: acknowledged write lost"
+            );
+            let dir = target.parent().unwrap();
+            let name = target.file_name().unwrap().to_str().unwrap();
+            for n in rebooted.names(dir) {
+                let ours = n == name;
+                let temp = atomic::temp_target(&n).is_some_and(|(t, _)| t == name);
+                assert!(
+                    ours || temp || base.names(dir).contains(&n),
+                    "crash {k} {mode:?}: left {n}"
+                );
+            }
+            states += 1;
+        }
+    }
+    states
 }
 
 #[test]

@@ -20,7 +20,7 @@ pub use inverse::{Lossy, invert};
 pub use parse::{Migration, MigrationSet, load_dir, parse_migration, parse_str};
 #[cfg(feature = "render")]
 pub use render::{RenderOptions, render_steps};
-pub use sum::{SUM_FILE, SumFile, check_sum, file_hash, load_checked, rehash};
+pub use sum::{SUM_FILE, SumFile, check_sum, file_hash, load_checked, rehash_with};
 
 /// The schema file checked in next to the migrations.
 pub const SCHEMA_FILE: &str = "migration.schema.json";

@@ -184,17 +184,18 @@ pub fn load_checked(dir: &Path) -> Result<MigrationSet, MigrationFileError> {
     Ok(set)
 }
 
-/// Rewrites the sum file from the files on disk (`statewright migrate hash`).
-pub fn rehash(dir: &Path) -> Result<SumFile, MigrationFileError> {
+/// Rewrites the sum file from the files on disk (`statewright migrate
+/// hash`), handing its path and bytes to `write`: the store's durable
+/// write (`statewright::migrate::rehash`), so that a crash leaves the old
+/// sum file or the new one, never a part.
+pub fn rehash_with(
+    dir: &Path,
+    write: &mut dyn FnMut(&Path, &[u8]) -> std::io::Result<()>,
+) -> Result<SumFile, MigrationFileError> {
     let sum = SumFile::compute(&load_dir(dir)?);
     let path = sum_path(dir);
-    let tmp = dir.join(format!(".{SUM_FILE}.tmp"));
-    let io = |source| MigrationFileError::Io {
-        path: path.clone(),
-        source,
-    };
-    std::fs::write(&tmp, sum.render()).map_err(io)?;
-    std::fs::rename(&tmp, &path).map_err(io)?;
+    write(&path, sum.render().as_bytes())
+        .map_err(|source| MigrationFileError::Io { path, source })?;
     Ok(sum)
 }
 
