@@ -17,8 +17,10 @@ pub fn tokens(pointer: &str) -> Vec<String> {
     if pointer.is_empty() {
         return Vec::new();
     }
+    // One leading `/` only: `//` is two empty keys, not one.
     pointer
-        .trim_start_matches('/')
+        .strip_prefix('/')
+        .unwrap_or(pointer)
         .split('/')
         .map(|t| t.replace("~1", "/").replace("~0", "~"))
         .collect()
@@ -102,6 +104,17 @@ mod tests {
         assert_eq!(tokens("/a~1b/c~0d/0"), vec!["a/b", "c~d", "0"]);
         assert!(tokens("").is_empty());
         assert_eq!(join("/x", "a/b"), "/x/a~1b");
+    }
+
+    #[test]
+    fn empty_keys_are_tokens() {
+        // Found by fuzzing: `//` lost one of its two empty keys.
+        assert_eq!(tokens("//"), ["", ""]);
+        assert_eq!(tokens("//x"), ["", "x"]);
+        let mut doc = serde_json::json!({"": {"": 1, "x": 2}});
+        assert_eq!(doc.pointer("//x"), Some(&serde_json::json!(2)));
+        assert!(set(&mut doc, "//", serde_json::json!(3)));
+        assert_eq!(doc, serde_json::json!({"": {"": 3, "x": 2}}));
     }
 
     #[test]
