@@ -82,7 +82,7 @@ codes! {
     BACKUP_CHECKSUM = "SW036", Error, "backup does not match the checksum its manifest records",
         "the backup was changed after it was taken and is never restored; remove it from .backup/ and find out who changed it";
     BACKUP_UNLISTED = "SW037", Warning, "backup file is not listed in the manifest",
-        "left by an interrupted write or copied in by hand; the document's next write lists it again, or remove it from .backup/";
+        "left by a write killed between linking the backup and recording it, or copied in by hand: `statewright check --repair` lists it when its name and content are the store's (a verified backup), otherwise remove it from .backup/";
     MANIFEST_UNREADABLE = "SW038", Error, "backup manifest cannot be read",
         "fix or remove the index file named (`.backup/index/<file>`, or the older `.backup/manifest.json`); the store never acts on an entry it cannot verify, and writes to that document are refused until then";
     AUDIT_BROKEN = "SW039", Error, "audit log chain is broken",

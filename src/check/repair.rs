@@ -94,6 +94,26 @@ pub fn repair(
         let rel = crate::check::rel_of(&report.state_dir, &f.file);
         restore(store, &guard, &rel, &mut out);
     }
+    for f in report
+        .findings
+        .iter()
+        .filter(|f| f.code == codes::BACKUP_UNLISTED.id)
+    {
+        let name = f
+            .file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        match store.list_unlisted_backup(&guard, &name) {
+            Ok(Some(rel)) => out.actions.push(format!(
+                "listed backup {name} in the backup index of {rel} (a write was killed before recording it)"
+            )),
+            Ok(None) => out.unrepaired.push(format!(
+                "{name}: left as it is: not a backup the store wrote (its name or content does not match); remove it from .backup/ if it is not needed"
+            )),
+            Err(e) => out.unrepaired.push(format!("{name}: not listed: {e}")),
+        }
+    }
     Ok(out)
 }
 

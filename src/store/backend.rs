@@ -128,6 +128,12 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     fn repair_audit(&self) -> Result<Option<String>>;
     /// Checks the audit chain; the number of lines.
     fn verify_audit(&self) -> Result<usize>;
+    /// Lists a verified backup that a write killed between linking it and
+    /// recording it left out of its document's index (recovery, under
+    /// the lock). A backend without backup files has nothing to list.
+    fn list_backup(&self, _guard: &LockGuard, _entry: BackupEntry) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// A state dir on the local file system.
@@ -438,6 +444,12 @@ impl Backend for LocalBackend {
 
     fn backups(&self, rel: &str) -> Vec<BackupEntry> {
         backup::list(&*self.fs, &self.dir, rel)
+    }
+
+    fn list_backup(&self, guard: &LockGuard, entry: BackupEntry) -> Result<()> {
+        self.check_guard(guard)?;
+        let (rel, serial) = (entry.file.clone(), entry.serial);
+        backup::record(&*self.fs, &self.dir, &rel, serial, Some(entry), self.keep)
     }
 
     fn read_backup(&self, entry: &BackupEntry) -> Result<Vec<u8>> {

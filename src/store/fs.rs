@@ -185,11 +185,68 @@ struct RealFile(File);
 
 impl FsFile for RealFile {
     fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        fault::point("write", None);
         self.0.write_all(buf)
     }
     fn sync(&mut self) -> io::Result<()> {
+        fault::point("fsync", None);
         self.0.sync_all()
     }
+}
+
+/// The fault hook of debug builds (tests, never a release): every file
+/// operation of [`RealFs`] that changes the disk is a numbered point.
+/// `STATEWRIGHT_FAULT_AT=N` aborts the process (as a crash or `kill -9`
+/// would end it) just before the N-th; `STATEWRIGHT_FAULT_TRACE=FILE`
+/// appends one line per point (number, operation, path) to FILE, so a test
+/// learns how many points a command has and can crash it at each.
+pub mod fault {
+    use std::path::{Path, PathBuf};
+
+    #[cfg(debug_assertions)]
+    fn config() -> &'static (Option<usize>, Option<PathBuf>) {
+        static CONFIG: std::sync::OnceLock<(Option<usize>, Option<PathBuf>)> =
+            std::sync::OnceLock::new();
+        CONFIG.get_or_init(|| {
+            let at = std::env::var("STATEWRIGHT_FAULT_AT")
+                .ok()
+                .and_then(|v| v.parse().ok());
+            let trace = std::env::var_os("STATEWRIGHT_FAULT_TRACE").map(PathBuf::from);
+            (at, trace)
+        })
+    }
+
+    /// One point: counted, traced, and the process aborted when it is the
+    /// one asked for.
+    #[cfg(debug_assertions)]
+    pub fn point(op: &str, path: Option<&Path>) {
+        use std::io::Write;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static COUNT: AtomicUsize = AtomicUsize::new(0);
+        let (at, trace) = config();
+        if at.is_none() && trace.is_none() {
+            return;
+        }
+        let n = COUNT.fetch_add(1, Ordering::SeqCst) + 1;
+        if let Some(t) = trace {
+            let shown = path.map(|p| p.display().to_string()).unwrap_or_default();
+            if let Ok(mut f) = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(t)
+            {
+                let _ = writeln!(f, "{n} {op} {shown}");
+            }
+        }
+        if *at == Some(n) {
+            std::process::abort();
+        }
+    }
+
+    /// Release builds have no fault points.
+    #[cfg(not(debug_assertions))]
+    #[inline(always)]
+    pub fn point(_op: &str, _path: Option<&Path>) {}
 }
 
 struct RealLock(File);
@@ -215,6 +272,7 @@ impl FsLock for RealLock {
         self.0.unlock()
     }
     fn set_content(&self, bytes: &[u8]) -> io::Result<()> {
+        fault::point("write lock holder", None);
         let mut f = &self.0;
         f.seek(SeekFrom::Start(0))?;
         f.write_all(bytes)?;
@@ -278,6 +336,7 @@ fn wait_for_lock(file: &File, timeout: std::time::Duration) -> io::Result<bool> 
 
 impl Fs for RealFs {
     fn create_new(&self, path: &Path, mode: u32) -> io::Result<Box<dyn FsFile>> {
+        fault::point("create", Some(path));
         let f = OpenOptions::new()
             .write(true)
             .create_new(true)
@@ -290,6 +349,7 @@ impl Fs for RealFs {
     }
 
     fn open_append(&self, path: &Path) -> io::Result<Box<dyn FsFile>> {
+        fault::point("open for append", Some(path));
         let f = OpenOptions::new()
             .append(true)
             .create(true)
@@ -350,18 +410,22 @@ impl Fs for RealFs {
     }
 
     fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
+        fault::point("rename", Some(to));
         std::fs::rename(from, to)
     }
 
     fn hard_link(&self, from: &Path, to: &Path) -> io::Result<()> {
+        fault::point("link", Some(to));
         std::fs::hard_link(from, to)
     }
 
     fn remove(&self, path: &Path) -> io::Result<()> {
+        fault::point("remove", Some(path));
         std::fs::remove_file(path)
     }
 
     fn sync_dir(&self, dir: &Path) -> io::Result<()> {
+        fault::point("fsync folder", Some(dir));
         File::open(dir)?.sync_all()
     }
 
@@ -384,6 +448,7 @@ impl Fs for RealFs {
     }
 
     fn create_dir(&self, dir: &Path) -> io::Result<()> {
+        fault::point("create folder", Some(dir));
         match std::fs::create_dir(dir) {
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(()),
             other => other,

@@ -24,6 +24,7 @@ use statewright_spec::{ParseLimits, document};
 use crate::store::Store;
 use crate::store::audit::AuditEntry;
 use crate::store::backend::{Leftover, Previous};
+use crate::store::backup::BackupEntry;
 use crate::store::error::{Result, StoreError};
 use crate::store::events::{self, StoreEvent};
 use crate::store::lock::{HolderInfo, LockGuard, LockOptions};
@@ -171,6 +172,57 @@ impl Store {
             &doc,
             "committed without its audit line (a writer that died or a crash between the rename and the append); written on repair",
         )
+    }
+
+    /// Lists the backup file `name` (in `.backup/`) in its document's
+    /// index when the store wrote it: a name of the store's naming
+    /// (`<document>.<serial>.<checksum prefix or unstamped>`) whose content
+    /// hashes to what the name says. A write killed between linking the
+    /// backup and recording it leaves one. Returns the document, `None`
+    /// when the file is not such a backup (it is left for the operator).
+    pub fn list_unlisted_backup(&self, guard: &LockGuard, name: &str) -> Result<Option<String>> {
+        let mut parts = name.rsplitn(3, '.');
+        let (Some(tag), Some(serial), Some(flat)) = (parts.next(), parts.next(), parts.next())
+        else {
+            return Ok(None);
+        };
+        let Ok(serial) = serial.parse::<u64>() else {
+            return Ok(None);
+        };
+        let rel = super::backup::unflat(flat);
+        let Ok(kind) = self.kind_for(&rel) else {
+            return Ok(None);
+        };
+        let mut entry = BackupEntry {
+            file: rel.clone(),
+            backup: name.to_owned(),
+            serial,
+            checksum: String::new(),
+            time: jiff::Timestamp::now().to_string(),
+        };
+        let Ok(bytes) = self.backend.read_backup(&entry) else {
+            return Ok(None);
+        };
+        let path = self.backend.path_of(&rel);
+        let parsed = document::decode(&path, bytes, kind.spec.format())
+            .ok()
+            .and_then(|s| document::parse(&s, self.opts.limits).ok());
+        let Some(value) = parsed else {
+            return Ok(None);
+        };
+        let sum = crate::envelope::checksum(&value, &kind.spec.fields.checksum);
+        let hex = sum.strip_prefix("sha256:").unwrap_or(&sum);
+        if tag != "unstamped" {
+            if !hex.starts_with(tag) || tag.len() != 12 {
+                return Ok(None);
+            }
+            entry.checksum = sum.clone();
+        }
+        if super::backup::backup_name(&rel, serial, &entry.checksum) != name {
+            return Ok(None);
+        }
+        self.backend.list_backup(guard, entry)?;
+        Ok(Some(rel))
     }
 
     /// Writes an anchor line for `rel` (under the lock): the audit log,

@@ -3,6 +3,7 @@
 mod audit;
 mod check_store;
 mod diff;
+mod fault;
 mod graph;
 mod hostile;
 mod import;
