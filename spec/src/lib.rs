@@ -25,6 +25,6 @@ pub mod registry;
 pub use catalog::{Catalog, Kind, SchemaVersion};
 pub use document::{Format, ParseError, ParseLimits, Position, SourceText};
 pub use project::{
-    ArtifactRule, EnvelopeFields, KindSpec, OlderThan, Project, ProjectError, PruneRule,
+    ArtifactRule, DriftRule, EnvelopeFields, KindSpec, OlderThan, Project, ProjectError, PruneRule,
 };
 pub use registry::{OfflineRegistry, RegistryError, SCHEMA_PREFIX};

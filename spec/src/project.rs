@@ -117,6 +117,29 @@ pub struct KindSpec {
     /// any one member name or index. The pointer covers its subtree.
     #[serde(default)]
     pub secrets_allow: Vec<String>,
+    /// How `statewright diff --drift` finds the template manifest each
+    /// document of this kind was generated from; a kind without it is not
+    /// compared unless `--kind` and `--manifest` name it.
+    #[serde(default)]
+    pub drift: Option<DriftRule>,
+}
+
+/// `[kinds.<name>.drift]`: where a state document's template manifest is.
+/// The manifest's path is `manifest` with `{stem}` replaced by the value
+/// at `template` in the document, less the first of `strip` it ends with;
+/// relative to the folder holding the state dir (the repository root).
+#[derive(Debug, Clone, Deserialize, PartialEq, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DriftRule {
+    /// JSON pointer, in the state document, of the template's path.
+    pub template: String,
+    /// The manifest's path, with `{stem}` for the template's path less
+    /// its suffix.
+    pub manifest: String,
+    /// Suffixes taken off the template's path to give `{stem}` (the first
+    /// that matches).
+    #[serde(default)]
+    pub strip: Vec<String>,
 }
 
 /// `[[kinds.<name>.artifacts]]`: each entry of the map or array at `each`

@@ -34,6 +34,7 @@ use serde_json::Value;
 use statewright_spec::pointer::join;
 
 use crate::diff::DiffError;
+use statewright_spec::{Catalog, DriftRule};
 
 /// What templates declare: see the [module docs](self) for the format.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -209,6 +210,56 @@ pub fn drift(declared: &Value, recorded: &Value) -> Result<Vec<DriftFinding>, Di
         }
     }
     Ok(out)
+}
+
+/// The kinds `diff --drift` compares: `kind` when given, else every kind
+/// whose project entry declares a drift rule (`[kinds.<name>.drift]`).
+pub fn drift_kinds(catalog: &Catalog, kind: Option<&str>) -> Result<Vec<String>, DiffError> {
+    if let Some(k) = kind {
+        return Ok(vec![k.to_owned()]);
+    }
+    let kinds: Vec<String> = catalog
+        .kinds
+        .values()
+        .filter(|k| k.spec.drift.is_some())
+        .map(|k| k.name.clone())
+        .collect();
+    if kinds.is_empty() {
+        return Err(DiffError::NoDriftKind);
+    }
+    Ok(kinds)
+}
+
+/// Where the template manifest of `state` (a document of the state dir
+/// `state_dir`) is, by its kind's drift rule: the rule's `manifest` with
+/// `{stem}` the template path less the first `strip` suffix it ends with,
+/// relative to the folder holding the state dir.
+pub fn manifest_path(
+    rule: &DriftRule,
+    state_dir: &std::path::Path,
+    state: &Value,
+) -> Result<std::path::PathBuf, DiffError> {
+    let template = state
+        .pointer(&rule.template)
+        .and_then(Value::as_str)
+        .ok_or_else(|| DiffError::NoTemplatePath {
+            pointer: rule.template.clone(),
+        })?;
+    let stem = rule
+        .strip
+        .iter()
+        .find_map(|s| template.strip_suffix(s.as_str()))
+        .unwrap_or(template);
+    let root = state_dir.parent().unwrap_or(std::path::Path::new("."));
+    let path = root.join(rule.manifest.replace("{stem}", stem));
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(DiffError::NoManifest {
+            path,
+            template: template.to_owned(),
+        })
+    }
 }
 
 #[cfg(test)]

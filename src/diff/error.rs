@@ -25,6 +25,26 @@ pub enum DiffError {
         /// Where the chain starts.
         pointer: String,
     },
+    /// No kind to compare for drift.
+    #[error("no kind declares `[kinds.<name>.drift]` in the project file")]
+    NoDriftKind,
+    /// A state document without the template path its kind's drift rule
+    /// names.
+    #[error(
+        "the state document has no template path at `{pointer}` to find its template manifest by"
+    )]
+    NoTemplatePath {
+        /// The rule's `template` pointer.
+        pointer: String,
+    },
+    /// The manifest the drift rule names does not exist.
+    #[error("no template manifest at {} (from the template path `{template}`)", path.display())]
+    NoManifest {
+        /// Where the rule says it is.
+        path: std::path::PathBuf,
+        /// The document's template path.
+        template: String,
+    },
     /// A template manifest that does not follow the documented format.
     #[error("template manifest is invalid at {pointer}: {message}")]
     InvalidManifest {

@@ -31,7 +31,9 @@ pub use document::{
     DiffLine, DocDiffOptions, LineOp, NumberComparison, diff_documents, render_patch,
 };
 pub use draft::draft_migration;
-pub use drift::{DeclaredBuilder, DriftFinding, DriftKind, TemplateManifest, drift};
+pub use drift::{
+    DeclaredBuilder, DriftFinding, DriftKind, TemplateManifest, drift, drift_kinds, manifest_path,
+};
 pub use error::DiffError;
 pub use mode::{Mode, ModeReason, mode_of};
 pub use schema::{

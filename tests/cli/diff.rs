@@ -575,6 +575,39 @@ fn drift_on_the_example_state() {
 }
 
 #[test]
+fn drift_kinds_and_manifests_come_from_the_project_file() {
+    let s = crate::state::examples();
+    let toml = s.root.path().join("statewright.toml");
+    // The rule names another folder: the manifest is found there.
+    let text = std::fs::read_to_string(&toml).unwrap();
+    let moved = text.replace(
+        r#"manifest = "{stem}.manifest.json""#,
+        r#"manifest = "tpl/{stem}.manifest.json""#,
+    );
+    assert_ne!(moved, text);
+    std::fs::write(&toml, &moved).unwrap();
+    let out = s.run(&["diff", "--drift"]);
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains("examples/tpl/templates/linux/"),
+        "the rule's folder is where it looks: {}",
+        out.stderr
+    );
+    // Without a rule, the command says how to declare one.
+    let none: String = moved
+        .lines()
+        .filter(|l| !l.starts_with("drift = "))
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(&toml, none).unwrap();
+    let out = s.run(&["diff", "--drift"]);
+    assert_eq!(out.code, 2, "{}{}", out.stdout, out.stderr);
+    let e = crate::util::flat(&out.stderr);
+    assert!(e.contains("no kind declares `[kinds.<name>.drift]`"), "{e}");
+    assert!(e.contains("or pass --kind K --manifest FILE"), "{e}");
+}
+
+#[test]
 fn drift_reports_stale_and_missing_hashes() {
     let t = tempdir();
     copy_dir(&repo().join("examples/state"), &t.path().join("state"));

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
-use statewright::diff::{DiffError, DriftFinding, drift};
+use statewright::diff::{DiffError, DriftFinding, drift, drift_kinds, manifest_path};
 use statewright::spec::locate::locate;
 use statewright::spec::{SourceText, document as doc};
 use statewright::store::{Store, StoreError, StoreOptions};
@@ -14,9 +14,6 @@ use super::{DiffArgs, Fail, Paint, github_line, read};
 use crate::args::{Global, OutputFormat};
 use crate::exit::Exit;
 use crate::output;
-
-/// The kind whose documents record builders, unless --kind names another.
-const KIND: &str = "packer-hybrid";
 
 /// One state document compared with its manifest.
 struct Compared {
@@ -35,8 +32,15 @@ pub fn run(global: &Global, args: &DiffArgs, dir: Option<&Path>) -> Result<Exit,
             Some("pass the state dir, or set [project] state in statewright.toml".into()),
         ));
     }
-    let kind = args.kind.as_deref().unwrap_or(KIND);
-    super::kind(&catalog, kind)?;
+    let kinds = drift_kinds(&catalog, args.kind.as_deref()).map_err(|e| {
+        (
+            e.to_string(),
+            Some("declare where each document's template manifest is: `drift = { template = \"/template_path\", manifest = \"{stem}.manifest.json\", strip = [\".pkr.hcl\"] }` under [kinds.<name>], or pass --kind K --manifest FILE".into()),
+        )
+    })?;
+    for k in &kinds {
+        super::kind(&catalog, k)?;
+    }
     // Read-only: no lock, no recovery, nothing on disk changed; every
     // document passes the store's read checks before it is compared.
     let mut opts = StoreOptions::from_project(&project);
@@ -46,14 +50,19 @@ pub fn run(global: &Global, args: &DiffArgs, dir: Option<&Path>) -> Result<Exit,
     docs.retain(|rel| {
         catalog
             .kind_for(Path::new(rel))
-            .is_some_and(|k| k.name == kind)
+            .is_some_and(|k| kinds.contains(&k.name))
     });
     if docs.is_empty() {
+        let patterns: Vec<&str> = kinds
+            .iter()
+            .filter_map(|k| catalog.kind(k).map(|k| k.spec.path.as_str()))
+            .collect();
         return Err((
             format!(
-                "{}: no `{kind}` document to compare (pattern `{}`)",
+                "{}: no `{}` document to compare (pattern `{}`)",
                 output::display_path(&state_dir),
-                catalog.kind(kind).map_or("", |k| k.spec.path.as_str())
+                kinds.join("`, `"),
+                patterns.join("`, `")
             ),
             Some("pass the state dir that holds the template state".into()),
         ));
@@ -61,7 +70,21 @@ pub fn run(global: &Global, args: &DiffArgs, dir: Option<&Path>) -> Result<Exit,
     let mut compared = Vec::new();
     for rel in &docs {
         let loaded = store.read(rel).map_err(store_error)?;
-        let manifest = manifest_path(args, &state_dir, &loaded.value)?;
+        let rule = catalog
+            .kind_for(Path::new(rel))
+            .and_then(|k| k.spec.drift.as_ref());
+        let manifest = match (&args.manifest, rule) {
+            (Some(m), _) => m.clone(),
+            (None, Some(rule)) => {
+                manifest_path(rule, &state_dir, &loaded.value).map_err(|e| path_error(&e))?
+            }
+            (None, None) => {
+                return Err((
+                    format!("kind of {rel} declares no drift rule"),
+                    Some("pass the manifest with --manifest FILE".into()),
+                ));
+            }
+        };
         let (source, declared) = read(&manifest)?;
         let findings = drift(&declared, &loaded.value).map_err(|e| manifest_error(&source, e))?;
         compared.push(Compared {
@@ -90,40 +113,13 @@ fn store_error(e: StoreError) -> Fail {
     (e.to_string(), help)
 }
 
-/// `--manifest`, or the document's `template_path` with `.pkr.hcl`
-/// replaced by `.manifest.json`, relative to the folder holding the state
-/// dir (the template repository's root).
-fn manifest_path(args: &DiffArgs, state_dir: &Path, state: &Value) -> Result<PathBuf, Fail> {
-    if let Some(m) = &args.manifest {
-        return Ok(m.clone());
-    }
-    let template = state
-        .get("template_path")
-        .and_then(Value::as_str)
-        .ok_or_else(|| {
-            (
-                "the state document has no `template_path` to find its template manifest by"
-                    .to_owned(),
-                Some("pass the manifest with --manifest FILE".into()),
-            )
-        })?;
-    let stem = template
-        .strip_suffix(".pkr.hcl")
-        .or_else(|| template.strip_suffix(".json"))
-        .unwrap_or(template);
-    let root = state_dir.parent().unwrap_or(Path::new("."));
-    let path = root.join(format!("{stem}.manifest.json"));
-    if path.is_file() {
-        Ok(path)
-    } else {
-        Err((
-            format!(
-                "no template manifest at {} (from template_path `{template}`)",
-                output::display_path(&path)
-            ),
-            Some("regenerate the template's manifest, or pass it with --manifest FILE".into()),
-        ))
-    }
+/// A manifest the drift rule cannot find: the message and the fix.
+fn path_error(e: &DiffError) -> Fail {
+    let help = match e {
+        DiffError::NoTemplatePath { .. } => "pass the manifest with --manifest FILE",
+        _ => "regenerate the template's manifest, or pass it with --manifest FILE",
+    };
+    (e.to_string(), Some(help.into()))
 }
 
 fn manifest_error(source: &SourceText, e: DiffError) -> Fail {
