@@ -35,6 +35,11 @@ pub struct Staged {
     /// The bytes to write (shared with the store's cache of verified
     /// versions, so that remembering them costs no copy).
     pub bytes: Arc<Vec<u8>>,
+    /// The document's kind (recorded beside the bytes by backends that
+    /// keep metadata, such as PostgreSQL).
+    pub kind: String,
+    /// The document's lineage.
+    pub lineage: String,
     /// The good version it replaces (backed up first), if any.
     pub previous: Option<Previous>,
     /// The audit line recording the change.

@@ -129,6 +129,8 @@ pub mod journal;
 pub mod layout;
 pub mod lock;
 pub mod migrating;
+#[cfg(feature = "postgres")]
+pub mod pg;
 mod read;
 mod recovery;
 pub mod secrets;
@@ -284,6 +286,47 @@ impl Store {
             opts.audit_max_bytes,
         ));
         Store::with_backend(catalog, dir, opts, backend, verifier)
+    }
+
+    /// Opens the namespace `url` of a PostgreSQL database (see [`pg`]):
+    /// connects, creates or upgrades the tables (refusing tables of a
+    /// newer statewright) and registers the namespace. Nothing is left to
+    /// recover on open: the server rolls back what an interrupted client
+    /// left.
+    #[cfg(feature = "postgres")]
+    pub fn open_postgres(
+        catalog: &Catalog,
+        url: &pg::StateUrl,
+        opts: StoreOptions,
+    ) -> Result<(Store, OpenReport)> {
+        let backend = Arc::new(pg::PgBackend::connect(url, opts.backups)?);
+        let verifier = Arc::new(SchemaVerifier::new(catalog));
+        Store::with_backend(catalog, &url.dir(), opts, backend, verifier)
+    }
+
+    /// Opens the state a `[project] state` URL names
+    /// (`postgres://HOST:PORT/DATABASE?namespace=NAME`, see
+    /// [`Store::open_postgres`]). A build without the `postgres` feature
+    /// refuses it, saying so.
+    pub fn open_url(
+        catalog: &Catalog,
+        url: &str,
+        opts: StoreOptions,
+    ) -> Result<(Store, OpenReport)> {
+        #[cfg(feature = "postgres")]
+        {
+            let url = pg::StateUrl::parse(url)?;
+            Store::open_postgres(catalog, &url, opts)
+        }
+        #[cfg(not(feature = "postgres"))]
+        {
+            let _ = (catalog, opts);
+            let _ = url;
+            Err(StoreError::StateUrl {
+                url: "[project] state".into(),
+                message: "this statewright was built without the `postgres` feature; rebuild it with `--features postgres`".into(),
+            })
+        }
     }
 
     /// Opens over any backend.

@@ -408,6 +408,8 @@ impl Store {
         let staged = Staged {
             rel: rel.to_owned(),
             bytes: Arc::new(bytes),
+            kind: kind.name.clone(),
+            lineage: outcome.lineage.clone(),
             previous,
             audit,
         };
@@ -547,6 +549,8 @@ impl Store {
         let staged = Staged {
             rel: rel.to_owned(),
             bytes: Arc::new(bytes),
+            kind: kind.name.clone(),
+            lineage: lineage.clone(),
             previous,
             audit,
         };
