@@ -1,0 +1,136 @@
+//! PostgreSQL backend benchmark (`cargo bench --bench pg`): a `set
+//! --increment` through the store on a namespace (lock, read and verify,
+//! validate, one commit transaction, unlock) and a `Store::write` under a
+//! held lock, against the floor of one `UPDATE … RETURNING` (autocommit:
+//! one round trip including its commit) and of `BEGIN; UPDATE …
+//! RETURNING; COMMIT` on a connection to the same server, and the same
+//! `set` on a state dir, all in the same run. The server is
+//! `STATEWRIGHT_PG_URL` or a throwaway cluster (tests/common/pg.rs).
+//! Prints medians and ratios; asserts nothing.
+
+#[allow(dead_code)]
+#[path = "../tests/common/pg.rs"]
+mod pg;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use statewright::ops::{self, Change, SetRequest};
+use statewright::spec::{Catalog, Project};
+use statewright::store::{LockOptions, Store, StoreOptions, WriteContext};
+
+const P: &str = "processed.json";
+const RETRY: &str = "/failed/B0BZ9L4P6F/retry_count";
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn time(n: usize, mut f: impl FnMut()) -> Duration {
+    for _ in 0..n / 10 {
+        f();
+    }
+    median(
+        (0..n)
+            .map(|_| {
+                let t = Instant::now();
+                f();
+                t.elapsed()
+            })
+            .collect(),
+    )
+}
+
+fn increment(store: &Store) {
+    let req = SetRequest {
+        rel: P,
+        pointer: RETRY,
+        change: Change::Increment(1.into()),
+        parents: false,
+        dry_run: false,
+    };
+    ops::set(
+        store,
+        &LockOptions::default(),
+        &WriteContext::new("bench"),
+        &req,
+    )
+    .unwrap();
+}
+
+fn seeded(store: &Store, value: &Value) {
+    let guard = store.lock(&LockOptions::default()).unwrap();
+    store
+        .write(&guard, P, value.clone(), &WriteContext::new("bench"))
+        .unwrap();
+}
+
+fn main() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let project = Project::load(&repo.join("statewright.toml")).unwrap();
+    let catalog = Catalog::load(&project).unwrap();
+    let value: Value =
+        serde_json::from_slice(&std::fs::read(repo.join("examples/state").join(P)).unwrap())
+            .unwrap();
+    let bytes = std::fs::read(repo.join("examples/state").join(P))
+        .unwrap()
+        .len();
+    let n: usize = match std::env::var_os("SW_BENCH_SMOKE") {
+        Some(_) => 3,
+        None => 300,
+    };
+
+    let url = pg::namespace_url(&pg::fresh_namespace("bench"));
+    let (db, _) = Store::open_url(&catalog, &url, StoreOptions::default()).unwrap();
+    seeded(&db, &value);
+    let dir = tempfile::tempdir().unwrap();
+    let (files, _) = Store::open(&catalog, dir.path(), StoreOptions::default()).unwrap();
+    seeded(&files, &value);
+
+    let mut floor = pg::client();
+    floor
+        .batch_execute(
+            "CREATE TABLE IF NOT EXISTS bench_floor (id int PRIMARY KEY, v bigint NOT NULL);
+             INSERT INTO bench_floor VALUES (1, 0) ON CONFLICT DO NOTHING",
+        )
+        .unwrap();
+    let update = "UPDATE bench_floor SET v = v + 1 WHERE id = 1 RETURNING v";
+    let one_trip = time(n, || {
+        floor.query_one(update, &[]).unwrap();
+    });
+    let in_tx = time(n, || {
+        let mut tx = floor.transaction().unwrap();
+        tx.query_one(update, &[]).unwrap();
+        tx.commit().unwrap();
+    });
+    let set_db = time(n, || increment(&db));
+    let guard = db.lock(&LockOptions::default()).unwrap();
+    let write_db = time(n, || {
+        let mut v = db.read_locked(&guard, P).unwrap().value;
+        v["failed"]["B0BZ9L4P6F"]["retry_count"] = 7.into();
+        db.write(&guard, P, v, &WriteContext::new("bench")).unwrap();
+    });
+    drop(guard);
+    let set_files = time(n, || increment(&files));
+
+    println!("PostgreSQL backend, {P} ({bytes} bytes), median of {n}:");
+    let row = |name: &str, d: Duration| {
+        println!(
+            "{name:<44} {:>8.3} ms | x{:>5.2} of UPDATE…RETURNING | x{:>5.2} of BEGIN/UPDATE/COMMIT",
+            ms(d),
+            ms(d) / ms(one_trip),
+            ms(d) / ms(in_tx)
+        )
+    };
+    row("floor: UPDATE … RETURNING (autocommit)", one_trip);
+    row("floor: BEGIN; UPDATE … RETURNING; COMMIT", in_tx);
+    row("set --increment through the store (db)", set_db);
+    row("Store::write under a held lock (db)", write_db);
+    row("set --increment through the store (files)", set_files);
+}
