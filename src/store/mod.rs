@@ -423,6 +423,11 @@ impl Store {
         self.backend.break_lock(lock_id)
     }
 
+    /// The highest serial the audit log records for document `rel`.
+    pub fn audited_serial(&self, rel: &str) -> Option<u64> {
+        self.backend.audited_serial(rel)
+    }
+
     /// Checks the audit log's hash chain; the number of lines. A log
     /// without any line while the state dir shows writes through the
     /// store (a document with a serial, a backup) is

@@ -36,6 +36,15 @@ pub fn ok(r: &Run) {
     assert_eq!(r.code, 0, "stdout:\n{}\nstderr:\n{}", r.stdout, r.stderr);
 }
 
+/// Asserts that stdout ends with `tail`.
+pub fn ends(r: &Run, tail: &str) {
+    assert!(
+        r.stdout.ends_with(tail),
+        "want the end {tail:?} in:\n{}",
+        r.stdout
+    );
+}
+
 pub fn code(r: &Run, want: i32) {
     assert_eq!(r.code, want, "stdout:\n{}\nstderr:\n{}", r.stdout, r.stderr);
 }
@@ -135,6 +144,25 @@ impl Fixture {
         (store, catalog)
     }
 
+    /// Replaces `from` with `to` in a document's bytes, behind the
+    /// store's back.
+    pub fn tamper_doc(&self, rel: &str, from: &str, to: &str) {
+        let text = String::from_utf8(self.bytes(rel).unwrap()).unwrap();
+        assert!(text.contains(from), "{from} not in {rel}");
+        let text = text.replacen(from, to, 1);
+        match self.backend {
+            Backend::Files => std::fs::write(self.root().join("state").join(rel), text).unwrap(),
+            Backend::Postgres => {
+                pg::client()
+                    .execute(
+                        "UPDATE statewright_documents SET body = $3 WHERE namespace = $1 AND path = $2",
+                        &[&self.ns, &rel, &text],
+                    )
+                    .unwrap();
+            }
+        }
+    }
+
     /// Edits the first audit line's command, as a hand edit would.
     pub fn tamper_audit(&self) {
         match self.backend {
@@ -184,6 +212,7 @@ both!(
     migrate_upgrades_in_one_transaction,
     lock_status_names_the_holder_and_break_refuses_a_live_one,
     audit_verify_finds_an_edited_line,
+    check_finds_a_changed_document_and_repair_restores_it,
     concurrent_increments_lose_no_update,
 );
 
@@ -319,16 +348,26 @@ fn migrate_upgrades_in_one_transaction(f: Fixture) {
         "{}",
         r.stdout
     );
-    assert_eq!(f.doc(P)["version"], 2);
-    let r = f.run(&["migrate", "status"]);
-    ok(&r);
+    let kept = match f.backend {
+        Backend::Files => "state/.backup",
+        Backend::Postgres => "statewright_versions",
+    };
     assert!(
         r.stdout.ends_with(&format!(
-            "10 documents in {}: 10 current, 0 behind, 0 newer\n",
-            f.shown()
+            "(9 already at the target); previous versions in {kept}\n"
         )),
         "{}",
         r.stdout
+    );
+    assert_eq!(f.doc(P)["version"], 2);
+    let r = f.run(&["migrate", "status"]);
+    ok(&r);
+    ends(
+        &r,
+        &format!(
+            "10 documents in {}: 10 current, 0 behind, 0 newer\n",
+            f.shown()
+        ),
     );
 }
 
@@ -389,6 +428,41 @@ fn audit_verify_finds_an_edited_line(f: Fixture) {
         "{}",
         r.stderr
     );
+}
+
+fn check_finds_a_changed_document_and_repair_restores_it(f: Fixture) {
+    let r = f.run(&["check"]);
+    ok(&r);
+    let done = format!(
+        "checked 10 documents in {}: 0 errors, 0 warnings, 2 notes\n",
+        f.shown()
+    );
+    ends(&r, &done);
+    ok(&f.run(&["set", P, RETRY, "--increment", "1"]));
+    f.tamper_doc(P, "\"retry_count\": 4", "\"retry_count\": 40");
+    let r = f.run(&["check", "--format", "json"]);
+    code(&r, 1);
+    let v = r.json();
+    let processed = v["documents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["file"].as_str().unwrap().ends_with(P))
+        .unwrap()
+        .clone();
+    assert!(
+        processed["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["code"] == "SW030"),
+        "{processed}"
+    );
+    let r = f.run(&["check", "--repair"]);
+    ok(&r);
+    assert!(r.stdout.contains("repaired: restored processed.json from backup processed.json.0.unstamped (serial 0), written as serial 2"), "{}", r.stdout);
+    assert_eq!(f.doc(P)["failed"]["B0BZ9L4P6F"]["retry_count"], 3);
+    ok(&f.run(&["audit", "verify"]));
 }
 
 /// How many concurrent writer processes (`STATEWRIGHT_PG_WRITERS`,
