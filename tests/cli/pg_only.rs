@@ -386,3 +386,23 @@ fn a_client_killed_inside_its_transaction_leaves_the_old_version_and_a_free_lock
         "set /failed/B0BZ9L4P6F/retry_count in processed.json: 3 → 4 (serial 1)\n"
     );
 }
+
+#[test]
+fn commands_that_read_files_say_so_on_a_database_project() {
+    let f = Fixture::empty(Backend::Postgres, &pg::fresh_namespace("files"));
+    let r = f.run(&["validate"]);
+    code(&r, 2);
+    let e = flat(&r.stderr);
+    assert!(
+        e.contains("the project keeps its state in PostgreSQL and validate reads files")
+            && e.contains("run `statewright check`"),
+        "{e}"
+    );
+    let r = f.run(&["diff", "--drift"]);
+    code(&r, 2);
+    assert!(
+        flat(&r.stderr).contains("statewright state pull DIR"),
+        "{}",
+        r.stderr
+    );
+}
