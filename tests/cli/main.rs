@@ -17,6 +17,7 @@ mod ops;
 #[path = "../common/pg.rs"]
 mod pg;
 mod pg_only;
+mod pg_restart;
 mod precommit;
 mod schemastore;
 mod shell;

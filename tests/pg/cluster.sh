@@ -3,10 +3,11 @@
 # creates one with initdb in DIR (on 127.0.0.1 only: the superuser
 # `postgres` without a password, other roles with theirs),
 # starts it at a free port and prints its URL; `cluster.sh stop DIR` stops
-# it and removes DIR. Run as root, the server runs as the `postgres` user.
+# it and removes DIR; `cluster.sh restart DIR` restarts it as a crash does
+# (`pg_ctl restart -m immediate`). Run as root, the server runs as the `postgres` user.
 set -euo pipefail
-cmd=${1:?usage: cluster.sh start|stop DIR}
-dir=${2:?usage: cluster.sh start|stop DIR}
+cmd=${1:?usage: cluster.sh start|restart|stop DIR}
+dir=${2:?usage: cluster.sh start|restart|stop DIR}
 bin=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)}
 if [ -z "$bin" ] || [ ! -x "$bin/initdb" ]; then
   bin=$(dirname "$(command -v initdb || echo /nonexistent/initdb)")
@@ -30,6 +31,10 @@ start)
   echo "$port" >"$dir/port"
   echo "postgres://postgres@127.0.0.1:$port/postgres"
   ;;
+restart)
+  # A crash of the server: no shutdown checkpoint, every session cut.
+  as_owner "$bin/pg_ctl" -D "$dir/data" -m immediate -w -t 30 restart >/dev/null
+  ;;
 stop)
   if [ -d "$dir/data" ]; then
     as_owner "$bin/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
@@ -37,7 +42,7 @@ stop)
   rm -rf "$dir"
   ;;
 *)
-  echo "usage: cluster.sh start|stop DIR" >&2
+  echo "usage: cluster.sh start|restart|stop DIR" >&2
   exit 2
   ;;
 esac
