@@ -213,6 +213,7 @@ both!(
     lock_status_names_the_holder_and_break_refuses_a_live_one,
     audit_verify_finds_an_edited_line,
     check_finds_a_changed_document_and_repair_restores_it,
+    prune_applies_in_one_commit,
     concurrent_increments_lose_no_update,
 );
 
@@ -463,6 +464,23 @@ fn check_finds_a_changed_document_and_repair_restores_it(f: Fixture) {
     assert!(r.stdout.contains("repaired: restored processed.json from backup processed.json.0.unstamped (serial 0), written as serial 2"), "{}", r.stdout);
     assert_eq!(f.doc(P)["failed"]["B0BZ9L4P6F"]["retry_count"], 3);
     ok(&f.run(&["audit", "verify"]));
+}
+
+fn prune_applies_in_one_commit(f: Fixture) {
+    let r = f.run(&["prune"]);
+    ok(&r);
+    ends(
+        &r,
+        "dry run: 5 entries would be removed from 1 document; pass --apply to remove them\n",
+    );
+    let r = f.run(&["prune", "--apply"]);
+    ok(&r);
+    ends(&r, "removed 5 entries from 1 document\n");
+    assert_eq!(f.doc(P)["failed"].as_object().unwrap().len(), 0);
+    let r = f.run(&["prune"]);
+    assert_eq!(r.stdout, "nothing to prune in 1 document\n");
+    let r = f.run(&["audit", "verify", "--format", "json"]);
+    assert_eq!(r.json()["verified"], 11);
 }
 
 /// How many concurrent writer processes (`STATEWRIGHT_PG_WRITERS`,
