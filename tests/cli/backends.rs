@@ -264,7 +264,7 @@ fn a_value_the_schema_refuses_is_not_written(f: Fixture) {
     assert_eq!(f.bytes(P), before, "nothing written");
 }
 
-const CHECK: &str = r#"{"template_id": "linux/rocky", "checked_at": "2026-03-14T08:00:00Z", "result": "in_sync", "vars_hash": "sha256:8041fc76c46e48875e58dfe5991d3f4604c0501a3c7ba2e6930a9d7405a0414a"}"#;
+pub const CHECK: &str = r#"{"template_id": "linux/rocky", "checked_at": "2026-03-14T08:00:00Z", "result": "in_sync", "vars_hash": "sha256:8041fc76c46e48875e58dfe5991d3f4604c0501a3c7ba2e6930a9d7405a0414a"}"#;
 
 fn append_adds_validated_items(f: Fixture) {
     let dev = "config/dev.json";

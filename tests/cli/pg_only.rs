@@ -342,13 +342,30 @@ fn wait_for(sql: &str, params: &[&(dyn postgres::types::ToSql + Sync)]) {
     panic!("timed out waiting for: {sql}");
 }
 
+/// A client killed inside a transaction of several documents (a `state
+/// push` replacing two): the server rolls all of it back. (A one-document
+/// commit is a single statement: it is applied whole or not at all,
+/// which `clients_killed_at_random_lose_no_acknowledged_write` checks.)
 #[test]
-fn a_client_killed_inside_its_transaction_leaves_the_old_version_and_a_free_lock() {
+fn a_client_killed_inside_its_transaction_leaves_the_old_versions_and_a_free_lock() {
     let f = Fixture::new(Backend::Postgres);
-    let before = f.bytes(P);
-    // Hold the audit row the writer's commit inserts next: the writer
-    // blocks there, provably inside its transaction (the document row
-    // already updated).
+    ok(&f.run(&["state", "pull", "out"]));
+    ok(&f.run(&["set", "--state", "out", P, RETRY, "--increment", "1"]));
+    let dev = "config/dev.json";
+    ok(&f.run(&["set", "--state", "out", dev, "/env", "dev"]));
+    let r = f.run(&[
+        "append",
+        "--state",
+        "out",
+        dev,
+        "/template_checks",
+        crate::backends::CHECK,
+    ]);
+    ok(&r);
+    let before = (f.bytes(P), f.bytes(dev));
+    // Hold the audit row the push's commit inserts next: the push blocks
+    // there, provably inside its transaction (both documents already
+    // replaced in it).
     let mut c = pg::client();
     let mut blocker = c.transaction().unwrap();
     blocker
@@ -359,7 +376,7 @@ fn a_client_killed_inside_its_transaction_leaves_the_old_version_and_a_free_lock
         )
         .unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_statewright"))
-        .args(["set", P, RETRY, "--increment", "1"])
+        .args(["state", "push", "out"])
         .current_dir(f.root())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -381,18 +398,24 @@ fn a_client_killed_inside_its_transaction_leaves_the_old_version_and_a_free_lock
              AND l.objid::bigint = n.lock_key & 4294967295)",
         &[&f.ns],
     );
-    assert_eq!(f.bytes(P), before, "the killed transaction was rolled back");
+    assert_eq!(
+        (f.bytes(P), f.bytes(dev)),
+        before,
+        "the killed transaction was rolled back"
+    );
     let r = f.run(&["audit", "verify", "--format", "json"]);
     ok(&r);
     assert_eq!(r.json()["verified"], 10);
     let r = f.run(&["lock", "status", "--format", "json"]);
     assert_eq!(r.json()["state"], "stale", "{}", r.stdout);
-    let r = f.run(&["set", P, RETRY, "--increment", "1", "--lock-timeout", "0"]);
+    let r = f.run(&["state", "push", "out", "--lock-timeout", "0"]);
     ok(&r);
-    assert_eq!(
-        r.stdout,
-        "set /failed/B0BZ9L4P6F/retry_count in processed.json: 3 → 4 (serial 1)\n"
+    assert!(
+        r.stdout.contains("replaced  processed.json"),
+        "{}",
+        r.stdout
     );
+    assert_eq!(f.doc(P)["failed"]["B0BZ9L4P6F"]["retry_count"], 4);
 }
 
 #[test]
@@ -413,4 +436,32 @@ fn commands_that_read_files_say_so_on_a_database_project() {
         "{}",
         r.stderr
     );
+}
+
+#[test]
+fn kept_versions_are_the_newest_backups_count() {
+    let f = Fixture::new(Backend::Postgres);
+    for _ in 0..6 {
+        ok(&f.run(&["set", P, RETRY, "--increment", "1"]));
+    }
+    let serials: Vec<i64> = pg::client()
+        .query(
+            "SELECT serial FROM statewright_versions WHERE namespace = $1 AND path = $2 ORDER BY serial",
+            &[&f.ns, &P],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(serials, [3, 4, 5], "backups = 3 in the project file");
+    let body: String = pg::client()
+        .query_one(
+            "SELECT body FROM statewright_versions WHERE namespace = $1 AND path = $2 AND serial = 5",
+            &[&f.ns, &P],
+        )
+        .unwrap()
+        .get(0);
+    let kept: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(kept["failed"]["B0BZ9L4P6F"]["retry_count"], 8);
+    assert_eq!(kept["serial"], 5);
 }

@@ -36,12 +36,14 @@ impl crate::store::fs::FsLock for PgLock {
             .query_one("SELECT pg_try_advisory_lock($1)", &[&s.key])
             .map_err(io_err)?
             .get(0);
+        *s.cache() = Default::default();
         s.held.store(got, Ordering::SeqCst);
         Ok(got)
     }
 
     fn unlock(&self) -> io::Result<()> {
         let s = &self.0;
+        *s.cache() = Default::default();
         if s.held.swap(false, Ordering::SeqCst) {
             s.client()
                 .execute("SELECT pg_advisory_unlock($1)", &[&s.key])

@@ -25,6 +25,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use postgres::error::SqlState;
+use postgres::types::ToSql;
 use postgres::{Client, NoTls};
 
 use crate::store::audit::{self, AUDIT_FILE, AuditEntry, GENESIS};
@@ -47,11 +48,31 @@ pub struct Shared {
     pub(crate) key: i64,
     /// Whether this connection holds the namespace's advisory lock.
     pub(crate) held: AtomicBool,
+    /// What this session learnt while holding the lock and nobody else
+    /// can change (see [`Held`]); cleared when the lock is taken or
+    /// released.
+    pub(crate) cache: Mutex<Held>,
+}
+
+/// Facts about the namespace read under the lock, to spare round trips:
+/// while this session holds the lock no other statewright commits to the
+/// namespace, so they stay true until this session's own next commit
+/// (which updates them) or the lock's release.
+#[derive(Debug, Default)]
+pub(crate) struct Held {
+    /// The last audit line's sequence number and hash.
+    tail: Option<(i64, String)>,
+    /// A document and the highest serial recorded for it.
+    recorded: Option<(String, u64)>,
 }
 
 impl Shared {
     pub(crate) fn client(&self) -> MutexGuard<'_, Client> {
         self.client.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn cache(&self) -> MutexGuard<'_, Held> {
+        self.cache.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     pub(crate) fn lock_path(&self) -> PathBuf {
@@ -144,6 +165,7 @@ impl PgBackend {
                 url: url.clone(),
                 key,
                 held: AtomicBool::new(false),
+                cache: Mutex::new(Held::default()),
             }),
             keep,
         })
@@ -178,20 +200,91 @@ impl PgBackend {
 
     /// Runs `f` in one transaction on the session holding the lock
     /// `guard`: committed when it succeeds, rolled back otherwise.
+    /// `f` is given the namespace's audit tail (read under the lock, or
+    /// remembered from this session's last commit) and returns the new
+    /// one, remembered when the transaction commits.
     fn transact(
         &self,
         guard: &LockGuard,
         op: &'static str,
-        f: impl FnOnce(&mut postgres::Transaction<'_>, &str) -> std::result::Result<(), postgres::Error>,
+        f: impl FnOnce(
+            &mut postgres::Transaction<'_>,
+            &str,
+            (i64, String),
+        ) -> std::result::Result<(i64, String), postgres::Error>,
     ) -> Result<()> {
         self.check_guard(guard)?;
+        let known = self.shared.cache().tail.take();
         let mut client = self.shared.client();
-        let run = |client: &mut Client| -> std::result::Result<(), postgres::Error> {
+        let run = |client: &mut Client| -> std::result::Result<(i64, String), postgres::Error> {
             let mut tx = client.transaction()?;
-            f(&mut tx, self.ns())?;
-            tx.commit()
+            let tail = match known {
+                Some(t) => t,
+                None => audit_tail(&mut tx, self.ns())?,
+            };
+            let tail = f(&mut tx, self.ns(), tail)?;
+            tx.commit()?;
+            Ok(tail)
         };
-        run(&mut client).map_err(self.db(op))
+        let tail = run(&mut client).map_err(self.db(op))?;
+        self.shared.cache().tail = Some(tail);
+        Ok(())
+    }
+
+    /// Commits one document with one statement (its own transaction):
+    /// the version replaced kept, old versions dropped, the document
+    /// upserted and its audit line chained after the tail this session
+    /// read under the lock. Without a known tail, as a transaction.
+    fn commit_one(&self, guard: &LockGuard, s: Staged) -> Result<()> {
+        self.check_guard(guard)?;
+        let Some(tail) = self.shared.cache().tail.take() else {
+            return self.transact(guard, "commit", |tx, ns, tail| {
+                write_batch(tx, ns, std::slice::from_ref(&s), self.keep)?;
+                append_lines(tx, ns, tail, vec![s.audit.clone()])
+            });
+        };
+        let doc = DocParams::of(self.ns(), &s, self.keep);
+        let rows = AuditRows::seal(tail, vec![s.audit]);
+        let mut params = doc.params();
+        params.extend(rows.params());
+        let sql = format!("WITH {KEEP_AND_PRUNE}, {AUDIT_INSERT} {UPSERT}");
+        self.shared
+            .client()
+            .execute(sql.as_str(), &params)
+            .map_err(self.db("commit"))?;
+        self.shared.cache().tail = Some(rows.tail);
+        Ok(())
+    }
+
+    /// A read under the lock: with the document, in the same round trip,
+    /// what the write that usually follows needs (the serial recorded for
+    /// it, the audit tail), remembered while the lock is held.
+    fn read_held(&self, rel: &str) -> Result<Option<Vec<u8>>> {
+        let row = self
+            .shared
+            .client()
+            .query_one(
+                "SELECT (SELECT body FROM statewright_documents WHERE namespace = $1 AND path = $2),
+                   greatest(
+                     (SELECT serial FROM statewright_documents WHERE namespace = $1 AND path = $2),
+                     (SELECT max(serial) FROM statewright_versions WHERE namespace = $1 AND path = $2)),
+                   (SELECT seq FROM statewright_audit WHERE namespace = $1 ORDER BY seq DESC LIMIT 1),
+                   (SELECT line FROM statewright_audit WHERE namespace = $1 ORDER BY seq DESC LIMIT 1)",
+                &[&self.ns(), &rel],
+            )
+            .map_err(self.db("read"))?;
+        let recorded = row.get::<_, Option<i64>>(1).unwrap_or(0) as u64;
+        let tail = match (
+            row.get::<_, Option<i64>>(2),
+            row.get::<_, Option<String>>(3),
+        ) {
+            (Some(seq), Some(line)) => (seq, hash_of(&line)),
+            _ => (0, GENESIS.to_owned()),
+        };
+        let mut cache = self.shared.cache();
+        cache.recorded = Some((rel.to_owned(), recorded));
+        cache.tail = Some(tail);
+        Ok(row.get::<_, Option<String>>(0).map(String::into_bytes))
     }
 
     fn max_serial(&self, sql: &str, rel: &str) -> Result<Option<u64>> {
@@ -216,97 +309,190 @@ impl PgBackend {
     }
 }
 
-/// Writes `batch` in the open transaction `tx`: versions kept, documents
-/// upserted, old versions past `keep` dropped.
+/// The part of a document's write statement before its upsert: the
+/// version replaced kept, versions past the retention count dropped.
+/// Data-modifying `WITH` parts all see the tables as they were before the
+/// statement.
+const KEEP_AND_PRUNE: &str = "kept AS (
+       INSERT INTO statewright_versions (namespace, path, serial, checksum, body, time)
+       SELECT namespace, path, $9, $10, body, $11 FROM statewright_documents
+       WHERE namespace = $1 AND path = $2 AND $12
+       ON CONFLICT DO NOTHING RETURNING 1),
+     pruned AS (
+       DELETE FROM statewright_versions WHERE namespace = $1 AND path = $2 AND serial NOT IN
+         (SELECT serial FROM statewright_versions WHERE namespace = $1 AND path = $2
+          ORDER BY serial DESC LIMIT $13) RETURNING 1)";
+
+/// The upsert that ends a document's write statement.
+const UPSERT: &str = "INSERT INTO statewright_documents (namespace, path, kind, version, serial, lineage, checksum, body)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+     ON CONFLICT (namespace, path) DO UPDATE SET kind = EXCLUDED.kind,
+       version = EXCLUDED.version, serial = EXCLUDED.serial, lineage = EXCLUDED.lineage,
+       checksum = EXCLUDED.checksum, body = EXCLUDED.body, written_at = now()";
+
+/// The audit part of a one-statement commit: `$14`… are [`AuditRows`].
+const AUDIT_INSERT: &str = "audit AS (
+       INSERT INTO statewright_audit (namespace, seq, tx, file, serial, line)
+       SELECT $1, * FROM unnest($14::bigint[], $15::text[], $16::text[], $17::bigint[], $18::text[])
+       RETURNING 1)";
+
+/// The parameters `$1`…`$13` of a document's write.
+struct DocParams {
+    ns: String,
+    rel: String,
+    kind: String,
+    version: i32,
+    serial: i64,
+    lineage: String,
+    checksum: String,
+    body: String,
+    prev_serial: i64,
+    prev_checksum: String,
+    time: String,
+    keeps: bool,
+    old: i64,
+}
+
+impl DocParams {
+    fn of(ns: &str, s: &Staged, keep: usize) -> DocParams {
+        let (keeps, prev_serial, prev_checksum) = match &s.previous {
+            Some(p) if keep > 0 => (true, p.serial as i64, p.checksum.clone()),
+            _ => (false, 0, String::new()),
+        };
+        DocParams {
+            ns: ns.to_owned(),
+            rel: s.rel.clone(),
+            kind: s.kind.clone(),
+            version: s.audit.to_version.unwrap_or(0) as i32,
+            serial: s.audit.serial as i64,
+            lineage: s.lineage.clone(),
+            checksum: s.audit.after.clone().unwrap_or_default(),
+            body: String::from_utf8_lossy(&s.bytes).into_owned(),
+            prev_serial,
+            prev_checksum,
+            time: jiff::Timestamp::now().to_string(),
+            keeps,
+            // The row kept now counts towards `keep`.
+            old: keep.saturating_sub(usize::from(keeps)) as i64,
+        }
+    }
+
+    fn params(&self) -> Vec<&(dyn ToSql + Sync)> {
+        vec![
+            &self.ns,
+            &self.rel,
+            &self.kind,
+            &self.version,
+            &self.serial,
+            &self.lineage,
+            &self.checksum,
+            &self.body,
+            &self.prev_serial,
+            &self.prev_checksum,
+            &self.time,
+            &self.keeps,
+            &self.old,
+        ]
+    }
+}
+
+/// Audit lines sealed and chained after a tail, as insert parameters.
+struct AuditRows {
+    seqs: Vec<i64>,
+    txs: Vec<String>,
+    files: Vec<String>,
+    serials: Vec<i64>,
+    lines: Vec<String>,
+    /// The tail after them.
+    tail: (i64, String),
+}
+
+impl AuditRows {
+    fn seal(tail: (i64, String), mut entries: Vec<AuditEntry>) -> AuditRows {
+        let (seq, prev) = tail;
+        let (_, last) = audit::seal_all(&mut entries, &prev);
+        AuditRows {
+            seqs: (1..=entries.len() as i64).map(|i| seq + i).collect(),
+            txs: entries.iter().map(|e| e.tx.clone()).collect(),
+            files: entries.iter().map(|e| e.file.clone()).collect(),
+            serials: entries.iter().map(|e| e.serial as i64).collect(),
+            lines: entries
+                .iter()
+                .map(|e| serde_json::to_string(e).unwrap_or_default())
+                .collect(),
+            tail: (seq + entries.len() as i64, last),
+        }
+    }
+
+    fn params(&self) -> [&(dyn ToSql + Sync); 5] {
+        [
+            &self.seqs,
+            &self.txs,
+            &self.files,
+            &self.serials,
+            &self.lines,
+        ]
+    }
+}
+
+/// Writes `batch` in the open transaction `tx`, one statement per
+/// document.
 fn write_batch(
     tx: &mut postgres::Transaction<'_>,
     ns: &str,
     batch: &[Staged],
     keep: usize,
 ) -> std::result::Result<(), postgres::Error> {
+    let sql = format!("WITH {KEEP_AND_PRUNE} {UPSERT}");
     for s in batch {
-        let body = String::from_utf8_lossy(&s.bytes);
-        if let Some(p) = &s.previous {
-            keep_version(tx, ns, &s.rel, p)?;
-        }
-        let version = s.audit.to_version.unwrap_or(0) as i32;
-        let checksum = s.audit.after.clone().unwrap_or_default();
-        tx.execute(
-            "INSERT INTO statewright_documents (namespace, path, kind, version, serial, lineage, checksum, body)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-             ON CONFLICT (namespace, path) DO UPDATE SET kind = EXCLUDED.kind,
-               version = EXCLUDED.version, serial = EXCLUDED.serial, lineage = EXCLUDED.lineage,
-               checksum = EXCLUDED.checksum, body = EXCLUDED.body, written_at = now()",
-            &[&ns, &s.rel, &s.kind, &version, &(s.audit.serial as i64), &s.lineage, &checksum, &body.as_ref()],
-        )?;
-        tx.execute(
-            "DELETE FROM statewright_versions WHERE namespace = $1 AND path = $2 AND serial NOT IN
-               (SELECT serial FROM statewright_versions WHERE namespace = $1 AND path = $2
-                ORDER BY serial DESC LIMIT $3)",
-            &[&ns, &s.rel, &(keep as i64)],
-        )?;
+        tx.execute(sql.as_str(), &DocParams::of(ns, s, keep).params())?;
     }
     Ok(())
 }
 
-/// Keeps the current version of `rel` (serial and checksum `p`) among its
-/// versions, when it is still the one in the documents table.
-fn keep_version(
-    tx: &mut postgres::Transaction<'_>,
+/// The namespace's last audit line: its sequence number and hash (0 and
+/// the genesis hash when it has none).
+fn audit_tail(
+    client: &mut impl postgres::GenericClient,
     ns: &str,
-    rel: &str,
-    p: &Previous,
-) -> std::result::Result<(), postgres::Error> {
-    tx.execute(
-        "INSERT INTO statewright_versions (namespace, path, serial, checksum, body, time)
-         SELECT namespace, path, $3, $4, body, $5 FROM statewright_documents
-         WHERE namespace = $1 AND path = $2
-         ON CONFLICT DO NOTHING",
-        &[
-            &ns,
-            &rel,
-            &(p.serial as i64),
-            &p.checksum,
-            &jiff::Timestamp::now().to_string(),
-        ],
-    )?;
-    Ok(())
-}
-
-/// Appends `entries`, sealed and chained to the namespace's last line, in
-/// the open transaction `tx`.
-fn append_lines(
-    tx: &mut postgres::Transaction<'_>,
-    ns: &str,
-    mut entries: Vec<AuditEntry>,
-) -> std::result::Result<(), postgres::Error> {
-    if entries.is_empty() {
-        return Ok(());
-    }
-    let last = tx.query_opt(
+) -> std::result::Result<(i64, String), postgres::Error> {
+    let last = client.query_opt(
         "SELECT seq, line FROM statewright_audit WHERE namespace = $1 ORDER BY seq DESC LIMIT 1",
         &[&ns],
     )?;
-    let (mut seq, prev) = match last {
-        Some(r) => {
-            let line: String = r.get(1);
-            let hash = serde_json::from_str::<AuditEntry>(&line)
-                .map(|e| e.hash)
-                .unwrap_or_default();
-            (r.get::<_, i64>(0), hash)
-        }
+    Ok(match last {
+        Some(r) => (r.get(0), hash_of(&r.get::<_, String>(1))),
         None => (0, GENESIS.to_owned()),
-    };
-    audit::seal_all(&mut entries, &prev);
-    for e in &entries {
-        seq += 1;
-        let line = serde_json::to_string(e).unwrap_or_default();
-        tx.execute(
-            "INSERT INTO statewright_audit (namespace, seq, tx, file, serial, line) VALUES ($1, $2, $3, $4, $5, $6)",
-            &[&ns, &seq, &e.tx, &e.file, &(e.serial as i64), &line],
-        )?;
+    })
+}
+
+fn hash_of(line: &str) -> String {
+    serde_json::from_str::<AuditEntry>(line)
+        .map(|e| e.hash)
+        .unwrap_or_default()
+}
+
+/// Appends `entries`, sealed and chained after `tail` (the namespace's
+/// last line), in the open transaction `tx`, with one statement. The new
+/// tail.
+fn append_lines(
+    tx: &mut postgres::Transaction<'_>,
+    ns: &str,
+    tail: (i64, String),
+    entries: Vec<AuditEntry>,
+) -> std::result::Result<(i64, String), postgres::Error> {
+    if entries.is_empty() {
+        return Ok(tail);
     }
-    Ok(())
+    let rows = AuditRows::seal(tail, entries);
+    let mut params: Vec<&(dyn ToSql + Sync)> = vec![&ns];
+    params.extend(rows.params());
+    tx.execute(
+        "INSERT INTO statewright_audit (namespace, seq, tx, file, serial, line)
+         SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::text[])",
+        &params,
+    )?;
+    Ok(rows.tail)
 }
 
 impl Backend for PgBackend {
@@ -315,6 +501,9 @@ impl Backend for PgBackend {
     }
 
     fn read(&self, rel: &str) -> Result<Option<Vec<u8>>> {
+        if self.shared.held.load(Ordering::SeqCst) {
+            return self.read_held(rel);
+        }
         let row = self
             .shared
             .client()
@@ -347,13 +536,21 @@ impl Backend for PgBackend {
         lock::break_lock(&self.shared, lock_id)
     }
 
-    fn commit(&self, guard: &LockGuard, batch: Vec<Staged>) -> Result<()> {
+    fn commit(&self, guard: &LockGuard, mut batch: Vec<Staged>) -> Result<()> {
         if batch.is_empty() {
             return self.check_guard(guard);
         }
-        self.transact(guard, "commit", |tx, ns| {
+        if batch.len() == 1 {
+            return self.commit_one(guard, batch.remove(0));
+        }
+        self.transact(guard, "commit", |tx, ns, tail| {
             write_batch(tx, ns, &batch, self.keep)?;
-            append_lines(tx, ns, batch.iter().map(|s| s.audit.clone()).collect())
+            append_lines(
+                tx,
+                ns,
+                tail,
+                batch.iter().map(|s| s.audit.clone()).collect(),
+            )
         })
     }
 
@@ -427,6 +624,12 @@ impl Backend for PgBackend {
     }
 
     fn recorded_serial(&self, rel: &str) -> Result<u64> {
+        if self.shared.held.load(Ordering::SeqCst) {
+            let mut cache = self.shared.cache();
+            if let Some((_, serial)) = cache.recorded.take().filter(|(r, _)| r == rel) {
+                return Ok(serial);
+            }
+        }
         let sql = "SELECT greatest(
               (SELECT serial FROM statewright_documents WHERE namespace = $1 AND path = $2),
               (SELECT max(serial) FROM statewright_versions WHERE namespace = $1 AND path = $2))";
@@ -476,8 +679,8 @@ impl Backend for PgBackend {
     }
 
     fn append_audit(&self, guard: &LockGuard, entries: Vec<AuditEntry>) -> Result<()> {
-        self.transact(guard, "append audit lines", |tx, ns| {
-            append_lines(tx, ns, entries)
+        self.transact(guard, "append audit lines", |tx, ns, tail| {
+            append_lines(tx, ns, tail, entries)
         })
     }
 
