@@ -116,6 +116,11 @@
 //!   kernel lock of a live process cannot be taken from outside it.
 //! - Locks are `flock` locks: reliable on local file systems; on network
 //!   file systems only as reliable as the server's lock support.
+//!
+//! A namespace of a PostgreSQL database (`store::pg`, feature `postgres`)
+//! follows the same read and write protocols through the same [`Backend`]
+//! trait; only steps 7 and 8 differ: one SQL transaction on the session
+//! holding the namespace's advisory lock, and nothing to recover on open.
 
 pub mod atomic;
 pub mod audit;
