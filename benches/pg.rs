@@ -4,7 +4,9 @@
 //! held lock, against the floor of one `UPDATE … RETURNING` (autocommit:
 //! one round trip including its commit) and of `BEGIN; UPDATE …
 //! RETURNING; COMMIT` on a connection to the same server, and the same
-//! `set` on a state dir, all in the same run. The server is
+//! `set` on a state dir, all in the same run; and the throughput of 100
+//! concurrent appends against 100 concurrent `set --increment`s (threads,
+//! each with a connection of its own). The server is
 //! `STATEWRIGHT_PG_URL` or a throwaway cluster (tests/common/pg.rs).
 //! Prints medians and ratios; asserts nothing.
 
@@ -47,22 +49,63 @@ fn time(n: usize, mut f: impl FnMut()) -> Duration {
     )
 }
 
-fn increment(store: &Store) {
+/// Makes `change` at `pointer` of `rel` through `ops::set`, waiting up to
+/// `wait` for the lock.
+fn edit(store: &Store, rel: &str, pointer: &str, change: Change, wait: Duration) {
     let req = SetRequest {
-        rel: P,
-        pointer: RETRY,
-        change: Change::Increment(1.into()),
+        rel,
+        pointer,
+        change,
         parents: false,
         dry_run: false,
     };
-    ops::set(
-        store,
-        &LockOptions::default(),
-        &WriteContext::new("bench"),
-        &req,
-    )
-    .unwrap();
+    let lock = LockOptions {
+        timeout: wait,
+        ..LockOptions::default()
+    };
+    ops::set(store, &lock, &WriteContext::new("bench"), &req).unwrap();
 }
+
+fn increment(store: &Store) {
+    edit(store, P, RETRY, Change::Increment(1.into()), Duration::ZERO);
+}
+
+/// Wall time of `n` threads, each with a store (a connection) of its
+/// own on `url`, each making one change with `change` at once.
+fn concurrently(catalog: &Catalog, url: &str, n: usize, change: fn(&Store)) -> Duration {
+    let stores: Vec<Store> = (0..n)
+        .map(|_| {
+            Store::open_url(catalog, url, StoreOptions::default())
+                .unwrap()
+                .0
+        })
+        .collect();
+    let start = Instant::now();
+    std::thread::scope(|scope| {
+        for store in &stores {
+            scope.spawn(move || change(store));
+        }
+    });
+    start.elapsed()
+}
+
+fn append(store: &Store) {
+    let item = serde_json::json!({
+        "template_id": "linux/rocky",
+        "checked_at": "2026-03-14T08:00:00Z",
+        "result": "in_sync",
+        "vars_hash": "sha256:8041fc76c46e48875e58dfe5991d3f4604c0501a3c7ba2e6930a9d7405a0414a"
+    });
+    let path = "/template_checks";
+    edit(store, "config/dev.json", path, Change::Append(item), WAIT);
+}
+
+fn increment_waiting(store: &Store) {
+    edit(store, P, RETRY, Change::Increment(1.into()), WAIT);
+}
+
+/// How long a concurrent writer waits for the lock.
+const WAIT: Duration = Duration::from_secs(120);
 
 fn seeded(store: &Store, value: &Value) {
     let guard = store.lock(&LockOptions::default()).unwrap();
@@ -119,6 +162,18 @@ fn main() {
     drop(guard);
     let set_files = time(n, || increment(&files));
 
+    let writers = n.min(100);
+    let dev: Value = serde_json::from_slice(
+        &std::fs::read(repo.join("examples/state/config/dev.json")).unwrap(),
+    )
+    .unwrap();
+    let guard = db.lock(&LockOptions::default()).unwrap();
+    db.write(&guard, "config/dev.json", dev, &WriteContext::new("bench"))
+        .unwrap();
+    drop(guard);
+    let appends = concurrently(&catalog, &url, writers, append);
+    let increments = concurrently(&catalog, &url, writers, increment_waiting);
+
     println!("PostgreSQL backend, {P} ({bytes} bytes), median of {n}:");
     let row = |name: &str, d: Duration| {
         println!(
@@ -133,4 +188,11 @@ fn main() {
     row("set --increment through the store (db)", set_db);
     row("Store::write under a held lock (db)", write_db);
     row("set --increment through the store (files)", set_files);
+    let rate = |d: Duration| writers as f64 / d.as_secs_f64();
+    println!(
+        "{writers} concurrent appends: {:.0}/s | {writers} concurrent set --increment: {:.0}/s | ratio {:.2}",
+        rate(appends),
+        rate(increments),
+        rate(appends) / rate(increments)
+    );
 }

@@ -214,6 +214,7 @@ both!(
     audit_verify_finds_an_edited_line,
     check_finds_a_changed_document_and_repair_restores_it,
     prune_applies_in_one_commit,
+    lock_timeout_waits_for_the_holder,
     concurrent_increments_lose_no_update,
 );
 
@@ -481,6 +482,45 @@ fn prune_applies_in_one_commit(f: Fixture) {
     assert_eq!(r.stdout, "nothing to prune in 1 document\n");
     let r = f.run(&["audit", "verify", "--format", "json"]);
     assert_eq!(r.json()["verified"], 11);
+}
+
+fn lock_timeout_waits_for_the_holder(f: Fixture) {
+    let (store, _) = f.open();
+    let guard = store.lock(&LockOptions::default()).unwrap();
+    let r = f.run(&[
+        "set",
+        P,
+        RETRY,
+        "--increment",
+        "1",
+        "--lock-timeout",
+        "300ms",
+    ]);
+    code(&r, 3);
+    assert!(
+        flat(&r.stderr).contains(&guard.info.lock_id),
+        "{}",
+        r.stderr
+    );
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_statewright"))
+        .args(["set", P, RETRY, "--increment", "1", "--lock-timeout", "30s"])
+        .current_dir(f.root())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let release = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        drop(guard);
+    });
+    let out = child.wait_with_output().unwrap();
+    release.join().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(f.doc(P)["failed"]["B0BZ9L4P6F"]["retry_count"], 4);
 }
 
 /// How many concurrent writer processes (`STATEWRIGHT_PG_WRITERS`,

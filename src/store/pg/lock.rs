@@ -3,12 +3,14 @@
 //! commits, plus a row in `statewright_locks` naming the real holder (lock
 //! id, host, pid, user, command, since, and its server session). It plugs
 //! into the store's one acquisition protocol ([`crate::store::lock`])
-//! through [`FsLock`]: the advisory lock is the truth, the row explains
+//! through `FsLock` (a wait for it waits in the server): the advisory lock is the truth, the row explains
 //! it. When a holder's session ends (its process killed, the session
 //! terminated) PostgreSQL releases the advisory lock; the row left behind
 //! is reported as stale and cleared by the next holder or `lock break`.
 
 use std::io;
+
+use postgres::error::SqlState;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -36,6 +38,31 @@ impl crate::store::fs::FsLock for PgLock {
             .query_one("SELECT pg_try_advisory_lock($1)", &[&s.key])
             .map_err(io_err)?
             .get(0);
+        *s.cache() = Default::default();
+        s.held.store(got, Ordering::SeqCst);
+        Ok(got)
+    }
+
+    /// Waits in the server (`pg_advisory_lock` under a `lock_timeout`):
+    /// the next waiter gets the lock as soon as it is free, as a lock file
+    /// waits in the kernel.
+    fn lock_within(&self, timeout: std::time::Duration) -> io::Result<bool> {
+        let s = &self.0;
+        if s.held.load(Ordering::SeqCst) {
+            return Ok(false);
+        }
+        let ms = timeout.as_millis().clamp(1, i32::MAX as u128);
+        let mut c = s.client();
+        c.batch_execute(&format!("SET lock_timeout = {ms}"))
+            .map_err(io_err)?;
+        let got = c.execute("SELECT pg_advisory_lock($1)", &[&s.key]);
+        c.batch_execute("RESET lock_timeout").map_err(io_err)?;
+        drop(c);
+        let got = match got {
+            Ok(_) => true,
+            Err(e) if e.code() == Some(&SqlState::LOCK_NOT_AVAILABLE) => false,
+            Err(e) => return Err(io_err(e)),
+        };
         *s.cache() = Default::default();
         s.held.store(got, Ordering::SeqCst);
         Ok(got)
