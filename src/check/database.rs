@@ -83,8 +83,7 @@ fn audit_index(store: &Store) -> Result<AuditIndex, StoreError> {
     }
     Ok(AuditIndex {
         serials,
-        since: None,
-        lines: 0,
+        ..AuditIndex::default()
     })
 }
 
