@@ -6,10 +6,15 @@
 //! RETURNING; COMMIT` on a connection to the same server, and the same
 //! `set` on a state dir, all in the same run; and the throughput of 100
 //! concurrent appends against 100 concurrent `set --increment`s (threads,
-//! each with a connection of its own). The server is
+//! each with a connection of its own); and one transaction rewriting N
+//! documents (the write side of `migrate`, `SW_BENCH_PG_DOCS`, default
+//! 2,000) on a namespace against a state dir. The server is
 //! `STATEWRIGHT_PG_URL` or a throwaway cluster (tests/common/pg.rs).
 //! Prints medians and ratios; asserts nothing.
 
+#[allow(dead_code)]
+#[path = "../tests/store/harness.rs"]
+mod harness;
 #[allow(dead_code)]
 #[path = "../tests/common/pg.rs"]
 mod pg;
@@ -104,6 +109,45 @@ fn increment_waiting(store: &Store) {
     edit(store, P, RETRY, Change::Increment(1.into()), WAIT);
 }
 
+/// One transaction rewriting the `n` documents `counter-<i>.json` of
+/// `store` (each read, verified, restamped, its version kept: the write
+/// side of `migrate`), after writing them once.
+fn rewrite_all(store: &Store, n: usize) -> Duration {
+    let g = store.lock(&LockOptions::default()).unwrap();
+    let doc =
+        |i: usize| serde_json::json!({"schema_version": 1, "count": i, "pad": "x".repeat(2000)});
+    for chunk in (0..n).collect::<Vec<_>>().chunks(1000) {
+        let mut tx = store.transaction(&g);
+        for &i in chunk {
+            tx.put(&format!("counter-{i}.json"), doc(i));
+        }
+        tx.commit(&WriteContext::new("bench")).unwrap();
+    }
+    let start = Instant::now();
+    let mut tx = store.transaction(&g);
+    for i in 0..n {
+        let rel = format!("counter-{i}.json");
+        let mut v = store.read_locked(&g, &rel).unwrap().value;
+        v["count"] = (i + 1).into();
+        tx.put(&rel, v);
+    }
+    tx.commit(&WriteContext::new("bench")).unwrap();
+    start.elapsed()
+}
+
+/// `rewrite_all` of `n` documents on a namespace and on a state dir.
+fn transactions(n: usize) -> (Duration, Duration) {
+    let f = harness::fixture();
+    let opts = || StoreOptions {
+        backups: 3,
+        ..StoreOptions::default()
+    };
+    let url = pg::namespace_url(&pg::fresh_namespace("bench-tx"));
+    let (db, _) = Store::open_url(&f.catalog, &url, opts()).unwrap();
+    let (files, _) = Store::open(&f.catalog, &f.state, opts()).unwrap();
+    (rewrite_all(&db, n), rewrite_all(&files, n))
+}
+
 /// How long a concurrent writer waits for the lock.
 const WAIT: Duration = Duration::from_secs(120);
 
@@ -174,6 +218,13 @@ fn main() {
     let appends = concurrently(&catalog, &url, writers, append);
     let increments = concurrently(&catalog, &url, writers, increment_waiting);
 
+    let docs: usize = match std::env::var("SW_BENCH_PG_DOCS") {
+        Ok(v) => v.parse().unwrap(),
+        Err(_) if n < 10 => 10,
+        Err(_) => 2000,
+    };
+    let (tx_db, tx_files) = transactions(docs);
+
     println!("PostgreSQL backend, {P} ({bytes} bytes), median of {n}:");
     let row = |name: &str, d: Duration| {
         println!(
@@ -188,6 +239,12 @@ fn main() {
     row("set --increment through the store (db)", set_db);
     row("Store::write under a held lock (db)", write_db);
     row("set --increment through the store (files)", set_files);
+    println!(
+        "one transaction rewriting {docs} documents (~2 KiB, backups 3): db {:.0} ms | files {:.0} ms | ratio {:.2}",
+        ms(tx_db),
+        ms(tx_files),
+        ms(tx_db) / ms(tx_files)
+    );
     let rate = |d: Duration| writers as f64 / d.as_secs_f64();
     println!(
         "{writers} concurrent appends: {:.0}/s | {writers} concurrent set --increment: {:.0}/s | ratio {:.2}",
