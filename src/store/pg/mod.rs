@@ -71,6 +71,15 @@ pub(crate) struct Held {
     recorded: Option<(String, u64)>,
 }
 
+impl Held {
+    /// After a commit of this session: the new audit tail is known, a
+    /// serial read before it is not the recorded one any more.
+    fn committed(&mut self, tail: (i64, String)) {
+        self.tail = Some(tail);
+        self.recorded = None;
+    }
+}
+
 impl Shared {
     pub(crate) fn client(&self) -> MutexGuard<'_, Client> {
         self.client.lock().unwrap_or_else(|e| e.into_inner())
@@ -232,7 +241,7 @@ impl PgBackend {
             Ok(tail)
         };
         let tail = run(&mut client).map_err(self.db(op))?;
-        self.shared.cache().tail = Some(tail);
+        self.shared.cache().committed(tail);
         Ok(())
     }
 
@@ -257,7 +266,7 @@ impl PgBackend {
             .client()
             .execute(sql.as_str(), &params)
             .map_err(self.db("commit"))?;
-        self.shared.cache().tail = Some(rows.tail);
+        self.shared.cache().committed(rows.tail);
         Ok(())
     }
 
