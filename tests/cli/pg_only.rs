@@ -229,6 +229,42 @@ fn a_wrong_password_is_refused_without_showing_it_and_nothing_is_written() {
         "{stderr}"
     );
     assert_eq!(namespaces_of(&ns), 0, "nothing written");
+    // The right password from PGPASSWORD, then from a password file (the
+    // role granted what docs/POSTGRES.md says it needs).
+    pg::client()
+        .batch_execute(&format!(
+            "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}"
+        ))
+        .unwrap();
+    let as_role = |env: &[(&str, &str)]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_statewright"));
+        c.args(["list"])
+            .current_dir(f.root())
+            .env_remove("PGPASSWORD");
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        c.output().unwrap()
+    };
+    let out = as_role(&[("PGPASSWORD", "right-one")]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let pgpass = f.root().join("pgpass");
+    std::fs::write(&pgpass, format!("127.0.0.1:*:postgres:{role}:right-one\n")).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&pgpass, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let out = as_role(&[("PGPASSFILE", pgpass.to_str().unwrap())]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(namespaces_of(&ns), 1);
     // A password in the project file is refused before connecting.
     f.set_state(&url.replacen(&format!("{role}@"), &format!("{role}:right-one@"), 1));
     let r = f.run(&["list"]);
