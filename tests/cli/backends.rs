@@ -330,6 +330,30 @@ fn export_then_import_and_pull_give_back_every_byte(f: Fixture) {
         r.stderr
     );
     assert_eq!(f.bytes(P), before);
+    // Pulling over a newer copy in the state dir is refused the same way.
+    ok(&f.run(&["state", "pull", "newer"]));
+    for _ in 0..2 {
+        ok(&f.run(&["set", "--state", "newer", P, RETRY, "--increment", "1"]));
+    }
+    let pulled = std::fs::read(f.root().join("newer").join(P)).unwrap();
+    ok(&f.run(&[
+        "set",
+        P,
+        "/failed/B0DG2H7J9K/retry_count",
+        "--increment",
+        "1",
+    ]));
+    let r = f.run(&["state", "pull", "newer"]);
+    code(&r, 4);
+    assert!(
+        flat(&r.stderr).contains("processed.json: not imported"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        std::fs::read(f.root().join("newer").join(P)).unwrap(),
+        pulled
+    );
 }
 
 fn migrate_upgrades_in_one_transaction(f: Fixture) {
