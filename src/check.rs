@@ -19,6 +19,7 @@ use crate::store::RealFs;
 use crate::store::fs::read_regular;
 use crate::store::layout::{self, Listing};
 
+pub mod database;
 pub mod repair;
 pub mod store;
 use crate::finding::{DocumentReport, Finding};
@@ -165,17 +166,7 @@ pub fn check_state(
     if let Some(catalog) = validator.catalog() {
         for kind in catalog.kinds.values() {
             if !docs.iter().any(|(_, k)| k.name == kind.name) {
-                report.findings.push(Finding::new(
-                    codes::KIND_EMPTY,
-                    &catalog.project.file,
-                    format!("/kinds/{}/path", kind.name),
-                    format!(
-                        "kind `{}` (path `{}`) matches no document in {}",
-                        kind.name,
-                        kind.spec.path,
-                        state_dir.display()
-                    ),
-                ));
+                report.findings.push(kind_empty(catalog, kind, state_dir));
             }
         }
     }
@@ -186,6 +177,25 @@ pub fn check_state(
             .extend(store::settle_in_progress(catalog, state_dir, &temps, found));
     }
     Ok(report)
+}
+
+/// SW021: kind `kind` matches no document in `state_dir`.
+pub(crate) fn kind_empty(
+    catalog: &statewright_spec::Catalog,
+    kind: &Kind,
+    state_dir: &Path,
+) -> Finding {
+    Finding::new(
+        codes::KIND_EMPTY,
+        &catalog.project.file,
+        format!("/kinds/{}/path", kind.name),
+        format!(
+            "kind `{}` (path `{}`) matches no document in {}",
+            kind.name,
+            kind.spec.path,
+            state_dir.display()
+        ),
+    )
 }
 
 /// Drops the SW040 findings a writer working while the check ran may

@@ -49,8 +49,12 @@ pub struct Project {
     pub schemas_dir: PathBuf,
     /// Where `<kind>/<NNNN>_<name>.yaml` migrations live.
     pub migrations_dir: PathBuf,
-    /// The default state directory.
+    /// The default state directory (not a folder when the state is kept
+    /// in a database: see `state_url`).
     pub state_dir: PathBuf,
+    /// `[project] state` when it names a database instead of a folder
+    /// (`postgres://HOST:PORT/DATABASE?namespace=NAME`), as written.
+    pub state_url: Option<String>,
     /// Offline `$ref` mappings: URL prefix → folder.
     pub schema_dirs: BTreeMap<String, PathBuf>,
     /// The document kinds, by name.
@@ -279,7 +283,10 @@ struct ProjectSection {
     schemas: PathBuf,
     /// Where `<kind>/<NNNN>_<name>.yaml` migrations and `statewright.sum` live.
     migrations: PathBuf,
-    /// The state directory commands use by default.
+    /// The state directory commands use by default, or a database
+    /// namespace: `postgres://[USER@]HOST[:PORT]/DATABASE?namespace=NAME`
+    /// (the password comes from PGPASSWORD or ~/.pgpass, never from here;
+    /// see docs/POSTGRES.md).
     state: PathBuf,
     /// Offline `$ref` mappings: URL prefix → folder.
     schema_dirs: BTreeMap<String, PathBuf>,
@@ -481,12 +488,19 @@ impl Project {
             }
         }
         let p = parsed.project;
+        let state_url = p
+            .state
+            .to_str()
+            .filter(|s| s.starts_with("postgres://") || s.starts_with("postgresql://"))
+            .map(str::to_owned);
+        let state_dir = root.join(&p.state);
         Ok(Project {
             file: file.to_owned(),
             root: root.to_owned(),
             schemas_dir: root.join(p.schemas),
             migrations_dir: root.join(p.migrations),
-            state_dir: root.join(p.state),
+            state_dir,
+            state_url,
             schema_dirs: p
                 .schema_dirs
                 .into_iter()
@@ -509,9 +523,19 @@ mod tests {
     }
 
     #[test]
+    fn a_database_state_is_kept_as_its_url() {
+        let p = parse("[project]\nstate = \"postgres://db:5432/s?namespace=a\"\n").unwrap();
+        assert_eq!(
+            p.state_url.as_deref(),
+            Some("postgres://db:5432/s?namespace=a")
+        );
+    }
+
+    #[test]
     fn defaults_and_fields() {
         let p = parse("[project]\nstate = \"st\"\n[kinds.a]\npath = \"x/*.yaml\"\n[kinds.a.fields]\nversion = \"/v\"\n").unwrap();
         assert_eq!(p.state_dir, Path::new("/p/st"));
+        assert_eq!(p.state_url, None);
         assert_eq!(p.schemas_dir, Path::new("/p/schemas"));
         let a = &p.kinds["a"];
         assert_eq!(a.format(), Format::Yaml);

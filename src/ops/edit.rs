@@ -56,6 +56,9 @@ pub enum Change {
     Value(Value),
     /// Add this number to the number there (a missing member counts as 0).
     Increment(Number),
+    /// Add this item at the end of the array there (a missing member
+    /// counts as an empty array).
+    Append(Value),
 }
 
 /// A `set`.
@@ -117,6 +120,7 @@ pub fn set(
     let value = match &req.change {
         Change::Value(v) => v.clone(),
         Change::Increment(by) => increment(req, before.as_ref(), by)?,
+        Change::Append(item) => appended(req, before.as_ref(), item)?,
     };
     let mut next = current.clone();
     put(&mut next, &tokens, value.clone(), req.parents).map_err(fail)?;
@@ -135,6 +139,40 @@ pub fn set(
         outcome,
         written,
     })
+}
+
+/// Appends `item` to the array at `req.pointer` of document `req.rel`
+/// under the lock: read, append, validate (the schema checks the item as
+/// it checks the whole document), write, audit. On a database backend the
+/// read and the commit run on the session holding the namespace's lock,
+/// so concurrent appends are never lost.
+pub fn append(
+    store: &Store,
+    lock: &LockOptions,
+    ctx: &WriteContext,
+    req: &SetRequest<'_>,
+) -> Result<Edit> {
+    debug_assert!(matches!(req.change, Change::Append(_)));
+    set(store, lock, ctx, req)
+}
+
+fn appended(req: &SetRequest<'_>, current: Option<&Value>, item: &Value) -> Result<Value> {
+    match current {
+        None => Ok(Value::Array(vec![item.clone()])),
+        Some(Value::Array(items)) => {
+            let mut items = items.clone();
+            items.push(item.clone());
+            Ok(Value::Array(items))
+        }
+        Some(other) => Err(OpsError::CannotSet {
+            file: req.rel.to_owned(),
+            pointer: req.pointer.to_owned(),
+            message: format!(
+                "it holds {}, not an array; append adds to arrays only (use `set` to replace it)",
+                crate::ops::describe(other)
+            ),
+        }),
+    }
 }
 
 fn increment(req: &SetRequest<'_>, current: Option<&Value>, by: &Number) -> Result<Value> {

@@ -5,11 +5,13 @@
 //! |---|---|
 //! | [`get()`] | `statewright get FILE POINTER` |
 //! | [`set()`] | `statewright set FILE POINTER VALUE` / `--increment N` |
+//! | [`append()`] | `statewright append FILE POINTER VALUE` |
 //! | [`rm()`] | `statewright rm FILE POINTER` |
 //! | [`list_documents`], [`list_entries`] | `statewright list` |
 //! | [`export()`] | `statewright export` |
 //! | [`read_bundle`], [`import()`] | `statewright import BUNDLE` |
 //! | [`prune()`] | `statewright prune` |
+//! | [`transfer()`] | `statewright state push DIR` / `state pull DIR` |
 //!
 //! Reads and writes go through the [`Store`](crate::store::Store): every
 //! change is made under the state lock, validated against the schema,
@@ -24,6 +26,7 @@ mod export;
 mod import;
 mod list;
 mod prune;
+mod transfer;
 
 use std::path::{Component, Path};
 
@@ -31,7 +34,7 @@ use serde_json::Value;
 
 use crate::store::Store;
 
-pub use edit::{Change, Edit, RmOutcome, SetRequest, get, parse_value, rm, set};
+pub use edit::{Change, Edit, RmOutcome, SetRequest, append, get, parse_value, rm, set};
 pub use error::{OpsError, Result};
 pub use export::{
     BUNDLE_FORMAT, Bundle, BundleFile, ManifestEntry, export, write_bundle, write_bundle_with,
@@ -41,6 +44,7 @@ pub use import::{
 };
 pub use list::{DocumentRow, Entry, Filter, list_documents, list_entries};
 pub use prune::{PruneReport, PruneRequest, Stale, prune};
+pub use transfer::{TransferRequest, transfer};
 
 /// The document `file` names, relative to the state dir `dir`: `file` is
 /// either relative to the state dir (`config/dev.json`) or a path to a
@@ -71,6 +75,21 @@ pub fn resolve(dir: &Path, file: &Path) -> Result<String> {
         }
     };
     abs.strip_prefix(&base).map(slashes).map_err(|_| outside())
+}
+
+/// The document `file` names in a namespace of a database: a relative
+/// path with only plain components (`config/dev.json`).
+pub fn resolve_in_namespace(file: &Path) -> Result<String> {
+    let plain = file.is_relative()
+        && file
+            .components()
+            .all(|c| matches!(c, Component::Normal(_) | Component::CurDir));
+    match plain {
+        true => Ok(slashes(file)),
+        false => Err(OpsError::Store(crate::store::StoreError::BadPath {
+            path: file.display().to_string(),
+        })),
+    }
 }
 
 fn slashes(p: &Path) -> String {

@@ -126,7 +126,7 @@ struct Tail {
 
 /// Seals and chains `entries` after `prev`: their lines, and the hash of
 /// the last one.
-fn seal_all(entries: &mut [AuditEntry], prev: &str) -> (String, String) {
+pub(crate) fn seal_all(entries: &mut [AuditEntry], prev: &str) -> (String, String) {
     let mut prev = prev.to_owned();
     let mut text = String::new();
     for e in entries {
@@ -364,34 +364,37 @@ impl AuditLog {
                 return Err(broken(n, "incomplete last line".into()));
             }
             for (i, line) in lines_of(&bytes).into_iter().enumerate() {
-                let e: AuditEntry = serde_json::from_str(&line)
-                    .map_err(|err| broken(i + 1, format!("not an audit entry: {err}")))?;
-                if e.own_hash() != e.hash {
-                    return Err(broken(
-                        i + 1,
-                        "the line was edited (its hash does not match)".into(),
-                    ));
-                }
-                match &prev {
-                    Some(p) if *p != e.prev => {
-                        return Err(broken(
-                            i + 1,
-                            "does not chain to the line before it (a line was removed, inserted or reordered)".into(),
-                        ));
-                    }
-                    None if e.prev != GENESIS && !e.rotated => {
-                        return Err(broken(
-                            i + 1,
-                            "the log does not start here: this line neither chains to the start of the log (the genesis hash) nor follows a rotation, so the lines before it were removed".into(),
-                        ));
-                    }
-                    _ => {}
-                }
+                let e = check_line(prev.as_deref(), &line).map_err(|m| broken(i + 1, m))?;
                 prev = Some(e.hash);
                 count += 1;
             }
         }
         Ok(count)
+    }
+}
+
+/// Checks one line of an audit chain: it parses, its own hash matches, and
+/// it chains to `prev` (the hash of the line before; `None` for the first
+/// line kept, which must chain to [`GENESIS`] or follow a rotation). The
+/// entry, or what is wrong.
+pub(crate) fn check_line(
+    prev: Option<&str>,
+    line: &str,
+) -> std::result::Result<AuditEntry, String> {
+    let e: AuditEntry =
+        serde_json::from_str(line).map_err(|err| format!("not an audit entry: {err}"))?;
+    if e.own_hash() != e.hash {
+        return Err("the line was edited (its hash does not match)".into());
+    }
+    match prev {
+        Some(p) if p != e.prev => Err(
+            "does not chain to the line before it (a line was removed, inserted or reordered)"
+                .into(),
+        ),
+        None if e.prev != GENESIS && !e.rotated => Err(
+            "the log does not start here: this line neither chains to the start of the log (the genesis hash) nor follows a rotation, so the lines before it were removed".into(),
+        ),
+        _ => Ok(e),
     }
 }
 

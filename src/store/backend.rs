@@ -2,8 +2,9 @@
 //! from storage: bytes of documents and backups, the lock, an
 //! all-or-nothing commit of staged versions (with backups and audit), and
 //! the leftovers of interrupted writes. [`LocalBackend`] is the default:
-//! a state dir on the local file system, all of it through [`Fs`]. A
-//! shared database backend can implement the same trait later without
+//! a state dir on the local file system, all of it through [`Fs`]. The
+//! PostgreSQL backend (`store::pg::PgBackend`, feature `postgres`)
+//! implements the same trait for a namespace of a shared database, without
 //! touching callers of [`crate::store::Store`].
 
 use std::path::{Path, PathBuf};
@@ -35,6 +36,11 @@ pub struct Staged {
     /// The bytes to write (shared with the store's cache of verified
     /// versions, so that remembering them costs no copy).
     pub bytes: Arc<Vec<u8>>,
+    /// The document's kind (recorded beside the bytes by backends that
+    /// keep metadata, such as PostgreSQL).
+    pub kind: String,
+    /// The document's lineage.
+    pub lineage: String,
     /// The good version it replaces (backed up first), if any.
     pub previous: Option<Previous>,
     /// The audit line recording the change.

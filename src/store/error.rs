@@ -315,6 +315,43 @@ pub enum StoreError {
         /// What it is.
         what: &'static str,
     },
+    /// A `state` URL that cannot be used (not `postgres://`, no
+    /// `namespace`, a namespace that is not allowed). Its password, if
+    /// any, is never part of the message.
+    #[error("state URL {url}: {message}")]
+    StateUrl {
+        /// The URL, password removed.
+        url: String,
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+    /// The database could not be reached or refused a statement
+    /// (unreachable host, wrong password, a session that was ended).
+    /// Nothing was written unless the message says so.
+    #[error("{url}: {op} failed: {message}; {remedy}")]
+    Database {
+        /// The server and namespace, password removed.
+        url: String,
+        /// What was being done (`connect`, `commit`, ...).
+        op: &'static str,
+        /// The server's or client's message.
+        message: String,
+        /// What to do.
+        remedy: &'static str,
+    },
+    /// The database's tables were created or upgraded by a newer
+    /// statewright: this one refuses to touch them.
+    #[error(
+        "{url}: the database's statewright tables are at schema version {found}, newer than this statewright knows ({known}); nothing was read or written; upgrade statewright (or point [project] state at another database)"
+    )]
+    DatabaseNewer {
+        /// The server and namespace, password removed.
+        url: String,
+        /// The tables' schema version.
+        found: i32,
+        /// The newest this build knows.
+        known: i32,
+    },
     /// The audit log's chain is broken.
     #[error("{}:{line}: audit chain broken: {message}", path.display())]
     AuditBroken {
@@ -373,7 +410,11 @@ impl StoreError {
             | BackupIndex { path, .. }
             | Journal { path, .. }
             | NotRegular { path, .. } => Some(path),
-            BadPath { .. } | UnknownKind { .. } => None,
+            BadPath { .. }
+            | UnknownKind { .. }
+            | StateUrl { .. }
+            | Database { .. }
+            | DatabaseNewer { .. } => None,
         }
     }
 

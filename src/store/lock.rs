@@ -93,7 +93,7 @@ impl HolderInfo {
         }
     }
 
-    fn parse(bytes: &[u8]) -> Option<HolderInfo> {
+    pub(crate) fn parse(bytes: &[u8]) -> Option<HolderInfo> {
         serde_json::from_slice(bytes).ok()
     }
 }
@@ -170,6 +170,17 @@ impl Drop for LockGuard {
 pub fn acquire(fs: &dyn Fs, dir: &Path, opts: &LockOptions) -> Result<LockGuard> {
     let path = dir.join(LOCK_FILE);
     let file: Arc<dyn FsLock> = Arc::from(open(fs, &path)?);
+    acquire_on(path, file, opts)
+}
+
+/// Takes the lock `file` (named `path` in messages), waiting up to
+/// `opts.timeout` for it: the one acquisition protocol of every backend
+/// (a lock file, a database's advisory lock).
+pub(crate) fn acquire_on(
+    path: PathBuf,
+    file: Arc<dyn FsLock>,
+    opts: &LockOptions,
+) -> Result<LockGuard> {
     let start = Instant::now();
     let mut got = file.try_lock().map_err(|e| io(&path, "lock", e))?;
     if !got && !opts.timeout.is_zero() {

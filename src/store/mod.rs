@@ -116,6 +116,11 @@
 //!   kernel lock of a live process cannot be taken from outside it.
 //! - Locks are `flock` locks: reliable on local file systems; on network
 //!   file systems only as reliable as the server's lock support.
+//!
+//! A namespace of a PostgreSQL database (`store::pg`, feature `postgres`)
+//! follows the same read and write protocols through the same [`Backend`]
+//! trait; only steps 7 and 8 differ: one SQL transaction on the session
+//! holding the namespace's advisory lock, and nothing to recover on open.
 
 pub mod atomic;
 pub mod audit;
@@ -129,6 +134,8 @@ pub mod journal;
 pub mod layout;
 pub mod lock;
 pub mod migrating;
+#[cfg(feature = "postgres")]
+pub mod pg;
 mod read;
 mod recovery;
 pub mod secrets;
@@ -286,6 +293,47 @@ impl Store {
         Store::with_backend(catalog, dir, opts, backend, verifier)
     }
 
+    /// Opens the namespace `url` of a PostgreSQL database (see [`pg`]):
+    /// connects, creates or upgrades the tables (refusing tables of a
+    /// newer statewright) and registers the namespace. Nothing is left to
+    /// recover on open: the server rolls back what an interrupted client
+    /// left.
+    #[cfg(feature = "postgres")]
+    pub fn open_postgres(
+        catalog: &Catalog,
+        url: &pg::StateUrl,
+        opts: StoreOptions,
+    ) -> Result<(Store, OpenReport)> {
+        let backend = Arc::new(pg::PgBackend::connect(url, opts.backups)?);
+        let verifier = Arc::new(SchemaVerifier::new(catalog));
+        Store::with_backend(catalog, &url.dir(), opts, backend, verifier)
+    }
+
+    /// Opens the state a `[project] state` URL names
+    /// (`postgres://HOST:PORT/DATABASE?namespace=NAME`, see
+    /// [`Store::open_postgres`]). A build without the `postgres` feature
+    /// refuses it, saying so.
+    pub fn open_url(
+        catalog: &Catalog,
+        url: &str,
+        opts: StoreOptions,
+    ) -> Result<(Store, OpenReport)> {
+        #[cfg(feature = "postgres")]
+        {
+            let url = pg::StateUrl::parse(url)?;
+            Store::open_postgres(catalog, &url, opts)
+        }
+        #[cfg(not(feature = "postgres"))]
+        {
+            let _ = (catalog, opts);
+            let _ = url;
+            Err(StoreError::StateUrl {
+                url: "[project] state".into(),
+                message: "this statewright was built without the `postgres` feature; rebuild it with `--features postgres`".into(),
+            })
+        }
+    }
+
     /// Opens over any backend.
     pub fn with_backend(
         catalog: &Catalog,
@@ -378,6 +426,11 @@ impl Store {
     /// `statewright lock break LOCK_ID`).
     pub fn break_lock(&self, lock_id: &str) -> Result<lock::Broken> {
         self.backend.break_lock(lock_id)
+    }
+
+    /// The highest serial the audit log records for document `rel`.
+    pub fn audited_serial(&self, rel: &str) -> Option<u64> {
+        self.backend.audited_serial(rel)
     }
 
     /// Checks the audit log's hash chain; the number of lines. A log

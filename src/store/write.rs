@@ -409,6 +409,8 @@ impl Store {
         let staged = Staged {
             rel: rel.to_owned(),
             bytes: Arc::new(bytes),
+            kind: kind.name.clone(),
+            lineage: outcome.lineage.clone(),
             previous,
             audit,
         };
@@ -549,6 +551,8 @@ impl Store {
         let staged = Staged {
             rel: rel.to_owned(),
             bytes: Arc::new(bytes),
+            kind: kind.name.clone(),
+            lineage: lineage.clone(),
             previous,
             audit,
         };

@@ -1,6 +1,7 @@
 //! End-to-end tests of the `statewright` binary, sharing one harness.
 
 mod audit;
+mod backends;
 mod check_store;
 mod diff;
 mod fault;
@@ -14,6 +15,10 @@ mod migrate_authoring;
 mod migrate_kill;
 mod numbers;
 mod ops;
+#[path = "../common/pg.rs"]
+mod pg;
+mod pg_only;
+mod pg_restart;
 mod precommit;
 mod schemastore;
 mod shell;

@@ -1,5 +1,6 @@
 //! `statewright check`.
 
+use statewright::check::database::check_backend;
 use statewright::check::repair::{RepairReport, repair};
 use statewright::check::{CheckOptions, CheckReport, check_state};
 use statewright::codes::Severity;
@@ -27,6 +28,9 @@ fn check(global: &Global, args: &CheckArgs) -> Result<Exit, (String, Option<Stri
     let project = load_project(global, true)?.expect("required project");
     let catalog =
         Catalog::load(&project).map_err(|e| (e.to_string(), e.help().map(str::to_owned)))?;
+    if crate::store::remote(&project, args.state_dir.as_deref()).is_some() {
+        return check_database(global, args, &project);
+    }
     let state_dir = args
         .state_dir
         .clone()
@@ -74,16 +78,66 @@ fn check(global: &Global, args: &CheckArgs) -> Result<Exit, (String, Option<Stri
         report = run_check(migrations.as_ref())?;
     }
     print(global, &report, repairs.as_ref());
+    Ok(verdict(args, &report))
+}
+
+/// `check` of a namespace in a database (`[project] state =
+/// "postgres://…"`): the document and store checks a database can fail
+/// ([`statewright::check::database`]). `--repair` repairs as on files:
+/// under the lock (clearing the record of a holder whose session ended),
+/// a document that fails a read check is restored from its newest good
+/// kept version.
+fn check_database(
+    global: &Global,
+    args: &CheckArgs,
+    project: &statewright::spec::Project,
+) -> Result<Exit, (String, Option<String>)> {
+    let opened = match crate::store::open(global, None) {
+        Ok(o) => o,
+        Err(exit) => return Ok(exit),
+    };
+    let validator = Validator::new(
+        Some(opened.catalog.clone()),
+        registry(Some(project), &args.schema_opts),
+        options(&args.schema_opts, None),
+    );
+    let migrations = load_dir(&project.migrations_dir).ok();
+    let run_check = || {
+        check_backend(&validator, &opened.store, migrations.as_ref())
+            .map_err(|e| crate::store::error(global, &e))
+    };
+    let mut report = match run_check() {
+        Ok(r) => r,
+        Err(exit) => return Ok(exit),
+    };
+    let mut repairs = None;
+    if args.repair {
+        let lock = crate::store::lock_options(global, "check --repair");
+        match repair(&opened.store, &lock, &report) {
+            Ok(r) => repairs = Some(r),
+            Err(e) => return Ok(crate::store::error(global, &e)),
+        }
+        report = match run_check() {
+            Ok(r) => r,
+            Err(exit) => return Ok(exit),
+        };
+    }
+    print(global, &report, repairs.as_ref());
+    Ok(verdict(args, &report))
+}
+
+/// Exit 1 when a finding reaches `--fail-on`.
+fn verdict(args: &CheckArgs, report: &CheckReport) -> Exit {
     let threshold = match args.fail_on {
         FailOn::Error => Severity::Error,
         FailOn::Warning => Severity::Warning,
         FailOn::Info => Severity::Info,
     };
-    Ok(if report.all_findings().any(|f| f.severity >= threshold) {
+    if report.all_findings().any(|f| f.severity >= threshold) {
         Exit::Findings
     } else {
         Exit::Clean
-    })
+    }
 }
 
 fn print(global: &Global, report: &CheckReport, repairs: Option<&RepairReport>) {

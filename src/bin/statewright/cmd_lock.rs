@@ -87,7 +87,10 @@ fn status(global: &Global, state: Option<PathBuf>) -> Exit {
             });
             println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
         }
-        _ => print_status(&opened, &status, alive),
+        _ => {
+            let database = store::remote(&opened.project, state.as_deref()).is_some();
+            print_status(&opened, &status, alive, database);
+        }
     }
     Exit::Clean
 }
@@ -112,7 +115,7 @@ fn alive_text(alive: Option<bool>) -> &'static str {
     }
 }
 
-fn print_status(opened: &Opened, status: &LockStatus, alive: Option<bool>) {
+fn print_status(opened: &Opened, status: &LockStatus, alive: Option<bool>, database: bool) {
     let path = output::display_path(&opened.dir.join(".lock"));
     let show = |h: &HolderInfo| {
         println!("  lock id:     {}", h.lock_id);
@@ -124,6 +127,16 @@ fn print_status(opened: &Opened, status: &LockStatus, alive: Option<bool>) {
     };
     match status {
         LockStatus::Free => println!("lock {path}: free"),
+        LockStatus::Stale(h) if database => {
+            println!(
+                "lock {path}: free; the holder's server session ended and PostgreSQL released the lock, leaving its record"
+            );
+            show(h);
+            println!(
+                "the next command that takes the lock clears it; `statewright lock break {}` only clears the record",
+                h.lock_id
+            );
+        }
         LockStatus::Stale(h) => {
             println!("lock {path}: free, but a holder that is gone left its record");
             show(h);
@@ -131,6 +144,10 @@ fn print_status(opened: &Opened, status: &LockStatus, alive: Option<bool>) {
                 "the next command that takes the lock (or `statewright check --repair`) clears it and finishes what it left; `statewright lock break {}` only clears the record",
                 h.lock_id
             );
+        }
+        LockStatus::Held { holder: None, .. } if database => {
+            println!("lock {path}: held by a server session that left no record");
+            println!("find it in pg_locks (locktype 'advisory') on the server");
         }
         LockStatus::Held { holder: None, .. } => {
             println!("lock {path}: held by a process that left no record");

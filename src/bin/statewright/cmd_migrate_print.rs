@@ -158,7 +158,11 @@ pub fn plans(global: &Global, plans: &[DocumentPlan]) {
 
 /// The run's summary.
 pub fn summary(global: &Global, s: &Summary, outcomes: &[WriteOutcome], dir: &Path) {
-    let backup_dir = dir.join(".backup");
+    // A namespace in a database keeps the versions replaced in its table.
+    let backup_dir = match dir.to_str().is_some_and(|d| d.contains("://")) {
+        true => std::path::PathBuf::from("statewright_versions"),
+        false => dir.join(".backup"),
+    };
     if global.format == OutputFormat::Json {
         let docs: Vec<_> = s
             .migrated

@@ -44,23 +44,30 @@ pub struct SetArgs {
     pub pointer: String,
     /// The new value.
     pub value: Option<String>,
+    /// Add N to the number at POINTER (atomic under the lock).
+    #[arg(long, value_name = "N", conflicts_with_all = ["string", "json"])]
+    pub increment: Option<String>,
+    #[command(flatten)]
+    pub how: ValueOpts,
+    #[command(flatten)]
+    pub state: StateArg,
+}
+
+/// How `set` and `append` read VALUE and write it.
+#[derive(Debug, Args)]
+pub struct ValueOpts {
     /// Take VALUE as a string, even if it reads as JSON.
     #[arg(long, conflicts_with = "json")]
     pub string: bool,
     /// Take VALUE as JSON; refuse it if it does not parse.
     #[arg(long)]
     pub json: bool,
-    /// Add N to the number at POINTER (atomic under the lock).
-    #[arg(long, value_name = "N", conflicts_with_all = ["string", "json"])]
-    pub increment: Option<String>,
     /// Create missing parent objects.
     #[arg(long)]
     pub parents: bool,
     /// Show the change as a JSON Patch; write nothing.
     #[arg(long)]
     pub dry_run: bool,
-    #[command(flatten)]
-    pub state: StateArg,
 }
 
 /// VALUE as `--string` / `--json` / the default (JSON, else a string) say.
@@ -78,7 +85,7 @@ pub fn run(global: &Global, args: SetArgs) -> Exit {
                 return Exit::Usage;
             }
         },
-        (Some(v), None) => match parse_value(v, args.string, args.json) {
+        (Some(v), None) => match parse_value(v, args.how.string, args.how.json) {
             Ok(v) => Change::Value(v),
             Err(e) => return fail(global, &e),
         },
@@ -92,8 +99,8 @@ pub fn run(global: &Global, args: SetArgs) -> Exit {
         rel: &rel,
         pointer: &args.pointer,
         change,
-        parents: args.parents,
-        dry_run: args.dry_run,
+        parents: args.how.parents,
+        dry_run: args.how.dry_run,
     };
     let lock = lock_options(global, "set");
     match ops::set(&opened.store, &lock, &context("set"), &req) {

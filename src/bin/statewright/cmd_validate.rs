@@ -104,6 +104,12 @@ fn validate(global: &Global, args: &ValidateArgs) -> Result<Exit, (String, Optio
     };
     let paths: Vec<PathBuf> = if args.paths.is_empty() {
         match &project {
+            Some(p) if p.state_url.is_some() => {
+                return Err((
+                    "the project keeps its state in PostgreSQL and validate reads files".into(),
+                    Some("run `statewright check` (it validates every document in the database), pass files or folders to validate, or `statewright state pull DIR` first".into()),
+                ));
+            }
             Some(p) => vec![p.state_dir.clone()],
             None => {
                 return Err((

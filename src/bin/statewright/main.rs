@@ -3,6 +3,7 @@
 //! people (or as JSON / GitHub annotations) and chooses the exit code.
 
 mod args;
+mod cmd_append;
 mod cmd_audit;
 mod cmd_check;
 mod cmd_completions;
@@ -20,6 +21,7 @@ mod cmd_migrate_print;
 mod cmd_prune;
 mod cmd_rm;
 mod cmd_set;
+mod cmd_state;
 mod cmd_validate;
 mod exit;
 mod ops_cli;
@@ -52,11 +54,13 @@ fn main() {
         args::Command::Diff(a) => cmd_diff::run(&cli.global, a),
         args::Command::Get(a) => cmd_get::run(&cli.global, a),
         args::Command::Set(a) => cmd_set::run(&cli.global, a),
+        args::Command::Append(a) => cmd_append::run(&cli.global, a),
         args::Command::Rm(a) => cmd_rm::run(&cli.global, a),
         args::Command::List(a) => cmd_list::run(&cli.global, a),
         args::Command::Export(a) => cmd_export::run(&cli.global, a),
         args::Command::Import(a) => cmd_import::run(&cli.global, a),
         args::Command::Prune(a) => cmd_prune::run(&cli.global, a),
+        args::Command::State(a) => cmd_state::run(&cli.global, a),
         args::Command::Lock(a) => cmd_lock::run(&cli.global, a),
         args::Command::Audit(a) => cmd_audit::run(&cli.global, a),
         args::Command::Init(a) => cmd_init::run(&cli.global, a),

@@ -37,8 +37,12 @@ pub fn open_state(global: &Global, state: &StateArg) -> Result<Opened, Exit> {
 /// Resolves `file` to a document inside the state dir, then opens the
 /// store (a path outside the state dir is refused without touching it).
 pub fn open_doc(global: &Global, state: &StateArg, file: &Path) -> Result<(Opened, String), Exit> {
-    open_after(global, state.state.as_deref(), |dir| {
-        ops::resolve(dir, file).map_err(|e| fail(global, &e))
+    open_after(global, state.state.as_deref(), |dir, remote| {
+        let resolved = match remote {
+            true => ops::resolve_in_namespace(file),
+            false => ops::resolve(dir, file),
+        };
+        resolved.map_err(|e| fail(global, &e))
     })
 }
 

@@ -38,6 +38,11 @@ fn handler(color: bool) -> GraphicalReportHandler {
 
 /// A path as shown to people: relative to the current folder when inside it.
 pub fn display_path(path: &Path) -> String {
+    // A document in a database (`postgres://HOST:PORT/DB/NAMESPACE/...`)
+    // is shown as named.
+    if path.to_str().is_some_and(|s| s.contains("://")) {
+        return path.display().to_string();
+    }
     let cwd = std::env::current_dir().ok();
     let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_owned());
     cwd.and_then(|c| abs.strip_prefix(c).ok().map(|p| p.display().to_string()))

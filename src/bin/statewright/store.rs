@@ -29,7 +29,7 @@ pub struct Opened {
 /// the project's state dir). What opening recovered is reported on stderr.
 /// Errors are printed; the exit code is returned.
 pub fn open(global: &Global, state_dir: Option<&Path>) -> Result<Opened, Exit> {
-    open_after(global, state_dir, |_| Ok(())).map(|(o, ())| o)
+    open_after(global, state_dir, |_, _| Ok(())).map(|(o, ())| o)
 }
 
 /// Like [`open`], running `first` on the state dir's path before the store
@@ -38,15 +38,39 @@ pub fn open(global: &Global, state_dir: Option<&Path>) -> Result<Opened, Exit> {
 pub fn open_after<T>(
     global: &Global,
     state_dir: Option<&Path>,
-    first: impl FnOnce(&Path) -> Result<T, Exit>,
+    first: impl FnOnce(&Path, bool) -> Result<T, Exit>,
 ) -> Result<(Opened, T), Exit> {
     let (project, catalog) = project_and_catalog(global)?;
-    let dir = state_dir.map_or_else(|| project.state_dir.clone(), Path::to_path_buf);
-    let checked = first(&dir)?;
+    open_loaded(global, project, catalog, state_dir, first)
+}
+
+/// [`open_after`] with the project and catalog loaded.
+fn open_loaded<T>(
+    global: &Global,
+    project: Project,
+    catalog: Catalog,
+    state_dir: Option<&Path>,
+    first: impl FnOnce(&Path, bool) -> Result<T, Exit>,
+) -> Result<(Opened, T), Exit> {
     let mut opts = store_options(global, &project);
     opts.recover |= global.recover;
     opts.lock_timeout = global.lock_timeout;
-    let (store, report) = Store::open(&catalog, &dir, opts).map_err(|e| error(global, &e))?;
+    let (store, report, checked) = match remote(&project, state_dir) {
+        Some(url) => {
+            let (store, report) =
+                Store::open_url(&catalog, url, opts).map_err(|e| error(global, &e))?;
+            let checked = first(store.dir(), true)?;
+            (store, report, checked)
+        }
+        None => {
+            let dir = state_dir.map_or_else(|| project.state_dir.clone(), Path::to_path_buf);
+            let checked = first(&dir, false)?;
+            let (store, report) =
+                Store::open(&catalog, &dir, opts).map_err(|e| error(global, &e))?;
+            (store, report, checked)
+        }
+    };
+    let dir = store.dir().to_owned();
     print_open_report(&report);
     let opened = Opened {
         project,
@@ -57,10 +81,19 @@ pub fn open_after<T>(
     Ok((opened, checked))
 }
 
+/// The project's database URL, unless `--state DIR` names a folder.
+pub fn remote<'a>(project: &'a Project, state_dir: Option<&Path>) -> Option<&'a str> {
+    project.state_url.as_deref().filter(|_| state_dir.is_none())
+}
+
 /// Like [`open`], but opens the store read-only: no recovery, no lock,
-/// nothing on disk changed (for `check`, `lock`, `audit`).
+/// nothing on disk changed (for `check`, `lock`, `audit`). A namespace
+/// in a database is opened as for a write (nothing is recovered there).
 pub fn open_read_only(global: &Global, state_dir: Option<&Path>) -> Result<Opened, Exit> {
     let (project, catalog) = project_and_catalog(global)?;
+    if remote(&project, state_dir).is_some() {
+        return open_loaded(global, project, catalog, state_dir, |_, _| Ok(())).map(|(o, ())| o);
+    }
     let dir = state_dir.map_or_else(|| project.state_dir.clone(), Path::to_path_buf);
     let opts = store_options(global, &project);
     let store = Store::open_read_only(&catalog, &dir, opts).map_err(|e| error(global, &e))?;
@@ -114,7 +147,7 @@ pub fn print_open_report(report: &OpenReport) {
 /// The exit code a store error means: 3 lock held; 4 refused (downgrade,
 /// newer version, conflict, a document rolled back below a recorded
 /// serial, secret, schema-invalid write, illegal state transition, lock
-/// break);
+/// break, database tables of a newer statewright);
 /// 1 the state itself is bad (corrupt, no good backup, audit chain or log
 /// missing); 2
 /// anything else (usage, environment).
@@ -128,7 +161,8 @@ pub fn exit_for(e: &StoreError) -> Exit {
         | StoreError::Secret { .. }
         | StoreError::Invalid { .. }
         | StoreError::Transition { .. }
-        | StoreError::LockBreak { .. } => Exit::Refused,
+        | StoreError::LockBreak { .. }
+        | StoreError::DatabaseNewer { .. } => Exit::Refused,
         StoreError::Corrupt { .. }
         | StoreError::NoGoodBackup { .. }
         | StoreError::AuditBroken { .. }

@@ -25,6 +25,13 @@ struct Compared {
 
 pub fn run(global: &Global, args: &DiffArgs, dir: Option<&Path>) -> Result<Exit, Fail> {
     let (project, catalog) = super::catalog(global, "`diff --drift`")?;
+    if crate::store::remote(&project, dir).is_some() {
+        return Err((
+            "`diff --drift` reads a state dir, and the project keeps its state in PostgreSQL"
+                .into(),
+            Some("run `statewright state pull DIR`, then `statewright diff --drift DIR`".into()),
+        ));
+    }
     let state_dir = dir.map_or_else(|| project.state_dir.clone(), Path::to_path_buf);
     if !state_dir.is_dir() {
         return Err((
