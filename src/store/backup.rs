@@ -320,13 +320,16 @@ fn write_index(fs: &dyn Fs, state: &Path, idx: &DocIndex) -> Result<()> {
     let mut f = fs
         .create_new(&temp, 0o644)
         .map_err(|e| StoreError::write_io("create", temp.clone(), e))?;
-    let written = f.write_all(&bytes);
+    // Synced before the rename and the folder after it: a power loss
+    // leaves the old index or the new one, never a torn one (which the
+    // store would refuse to act on, blocking the document's writes).
+    let written = f.write_all(&bytes).and_then(|()| f.sync());
     drop(f);
     if let Err(e) = written.and_then(|()| fs.rename(&temp, &target)) {
         let _ = fs.remove(&temp);
         return Err(StoreError::write_io("write", target, e));
     }
-    Ok(())
+    super::atomic::sync_dir(fs, &idir)
 }
 
 /// What is being backed up.
