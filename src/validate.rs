@@ -228,6 +228,37 @@ impl Validator {
         all.into_iter().map(|(_, r)| r).collect()
     }
 
+    /// Validates every document a store holds, a state dir or a database
+    /// namespace alike, each read through the store as raw bytes and
+    /// checked against its kind's schema: the reports `validate_files`
+    /// gives, named by the document's place in the store. Also returns
+    /// what no kind matches.
+    pub fn validate_store(
+        &self,
+        store: &crate::store::Store,
+    ) -> Result<(Vec<DocumentReport>, Vec<PathBuf>), ValidateError> {
+        let read_error = |path: &Path, e: crate::store::StoreError| ValidateError::Read {
+            path: path.to_owned(),
+            source: std::io::Error::other(e),
+        };
+        let files = store
+            .listing(false)
+            .map_err(|e| read_error(store.dir(), e))?
+            .files;
+        let (mut reports, mut unmatched) = (Vec::new(), Vec::new());
+        for rel in files {
+            let path = store.dir().join(&rel);
+            let Some(kind) = store.catalog().kind_for(Path::new(&rel)) else {
+                unmatched.push(path);
+                continue;
+            };
+            let bytes = store.read_raw(&rel).map_err(|e| read_error(&path, e))?;
+            let target = Target::Kind(kind.name.clone());
+            reports.push(self.validate_bytes(&path, bytes, &target)?);
+        }
+        Ok((reports, unmatched))
+    }
+
     /// Validates a document's bytes.
     pub fn validate_bytes(
         &self,

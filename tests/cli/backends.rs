@@ -216,6 +216,7 @@ both!(
     prune_applies_in_one_commit,
     lock_timeout_waits_for_the_holder,
     concurrent_increments_lose_no_update,
+    validate_checks_every_document_against_its_schema,
 );
 
 fn get_set_rm_and_list(f: Fixture) {
@@ -489,6 +490,28 @@ fn check_finds_a_changed_document_and_repair_restores_it(f: Fixture) {
     assert!(r.stdout.contains("repaired: restored processed.json from backup processed.json.0.unstamped (serial 0), written as serial 2"), "{}", r.stdout);
     assert_eq!(f.doc(P)["failed"]["B0BZ9L4P6F"]["retry_count"], 3);
     ok(&f.run(&["audit", "verify"]));
+}
+
+fn validate_checks_every_document_against_its_schema(f: Fixture) {
+    let r = f.run(&["--format", "json", "validate"]);
+    ok(&r);
+    let v = r.json();
+    let docs = v["documents"].as_array().expect("documents");
+    assert_eq!(docs.len(), 10, "{v}");
+    assert!(docs.iter().all(|d| d["kind"].is_string()), "{v}");
+    // A value the schema refuses, put there behind the store's back.
+    f.tamper_doc(P, "\"retry_count\": 3", "\"retry_count\": \"three\"");
+    let r = f.run(&["validate"]);
+    code(&r, 1);
+    let said = flat(&format!("{}{}", r.stdout, r.stderr));
+    assert!(
+        said.contains("processed.json:") && said.contains("\"three\" is not of type \"integer\""),
+        "{said}"
+    );
+    assert!(
+        said.contains("10 documents checked: 9 valid, 1 invalid"),
+        "{said}"
+    );
 }
 
 fn prune_applies_in_one_commit(f: Fixture) {

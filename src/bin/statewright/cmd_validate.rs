@@ -105,10 +105,7 @@ fn validate(global: &Global, args: &ValidateArgs) -> Result<Exit, (String, Optio
     let paths: Vec<PathBuf> = if args.paths.is_empty() {
         match &project {
             Some(p) if p.state_url.is_some() => {
-                return Err((
-                    "the project keeps its state in PostgreSQL and validate reads files".into(),
-                    Some("run `statewright check` (it validates every document in the database), pass files or folders to validate, or `statewright state pull DIR` first".into()),
-                ));
+                return validate_database(global, args, catalog, project.as_ref());
             }
             Some(p) => vec![p.state_dir.clone()],
             None => {
@@ -151,6 +148,40 @@ fn validate(global: &Global, args: &ValidateArgs) -> Result<Exit, (String, Optio
     // The process exits next: tearing down the compiled schemas (a large
     // tree of small allocations) would only cost time.
     std::mem::forget(validator);
+    Ok(if reports.iter().any(DocumentReport::has_errors) {
+        Exit::Findings
+    } else {
+        Exit::Clean
+    })
+}
+
+/// `validate` of a project whose state is a database namespace: every
+/// document it holds, read through the store.
+fn validate_database(
+    global: &Global,
+    args: &ValidateArgs,
+    catalog: Option<Catalog>,
+    project: Option<&statewright::spec::Project>,
+) -> Result<Exit, (String, Option<String>)> {
+    if args.schema.is_some() || args.kind.is_some() {
+        return Err((
+            "--schema and --kind apply to files; a database namespace is validated by its kinds"
+                .into(),
+            Some("drop --schema/--kind, or pass files or folders to validate".into()),
+        ));
+    }
+    // The store prints why it cannot open; its exit code is the answer.
+    let opened = match crate::store::open_read_only(global, None) {
+        Ok(o) => o,
+        Err(code) => return Ok(code),
+    };
+    let validator = Validator::new(
+        catalog,
+        registry(project, &args.schema_opts),
+        options(&args.schema_opts, args.input_format),
+    );
+    let (reports, unmatched) = validator.validate_store(&opened.store).map_err(err)?;
+    print_reports(global, &reports, &unmatched);
     Ok(if reports.iter().any(DocumentReport::has_errors) {
         Exit::Findings
     } else {
