@@ -230,13 +230,14 @@ pub fn drift_kinds(catalog: &Catalog, kind: Option<&str>) -> Result<Vec<String>,
     Ok(kinds)
 }
 
-/// Where the template manifest of `state` (a document of the state dir
-/// `state_dir`) is, by its kind's drift rule: the rule's `manifest` with
-/// `{stem}` the template path less the first `strip` suffix it ends with,
-/// relative to the folder holding the state dir.
+/// Where the template manifest of the state document `state` is, by its
+/// kind's drift rule: the rule's `manifest` with `{stem}` the template
+/// path less the first `strip` suffix it ends with, relative to `root`
+/// (the repository root: the folder holding the state dir, or the project
+/// file's folder for a database namespace).
 pub fn manifest_path(
     rule: &DriftRule,
-    state_dir: &std::path::Path,
+    root: &std::path::Path,
     state: &Value,
 ) -> Result<std::path::PathBuf, DiffError> {
     let template = state
@@ -250,7 +251,6 @@ pub fn manifest_path(
         .iter()
         .find_map(|s| template.strip_suffix(s.as_str()))
         .unwrap_or(template);
-    let root = state_dir.parent().unwrap_or(std::path::Path::new("."));
     let path = root.join(rule.manifest.replace("{stem}", stem));
     if path.is_file() {
         Ok(path)

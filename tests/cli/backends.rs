@@ -217,6 +217,7 @@ both!(
     lock_timeout_waits_for_the_holder,
     concurrent_increments_lose_no_update,
     validate_checks_every_document_against_its_schema,
+    drift_compares_the_template_state_with_its_manifest,
 );
 
 fn get_set_rm_and_list(f: Fixture) {
@@ -512,6 +513,36 @@ fn validate_checks_every_document_against_its_schema(f: Fixture) {
         said.contains("10 documents checked: 9 valid, 1 invalid"),
         "{said}"
     );
+}
+
+fn drift_compares_the_template_state_with_its_manifest(f: Fixture) {
+    copy_dir(
+        &crate::util::repo().join("examples/templates"),
+        &f.root().join("templates"),
+    );
+    let r = f.run(&["diff", "--drift"]);
+    ok(&r);
+    assert!(
+        r.stdout.ends_with(
+            "packer-hybrid.json vs templates/linux/ubuntu-server.manifest.json: 2 builders declared, no drift\n"
+        ),
+        "{}",
+        r.stdout
+    );
+    let m = f.root().join("templates/linux/ubuntu-server.manifest.json");
+    let mut v: Value = serde_json::from_str(&std::fs::read_to_string(&m).unwrap()).unwrap();
+    let first = v["builders"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .next()
+        .unwrap()
+        .clone();
+    v["builders"][&first]["cache_hash"] = Value::String(format!("sha256:{}", "1".repeat(64)));
+    std::fs::write(&m, serde_json::to_vec(&v).unwrap()).unwrap();
+    let r = f.run(&["diff", "--drift"]);
+    code(&r, 1);
+    assert!(r.stdout.contains("drift[stale_hash]"), "{}", r.stdout);
 }
 
 fn prune_applies_in_one_commit(f: Fixture) {

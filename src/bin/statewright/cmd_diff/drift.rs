@@ -25,15 +25,9 @@ struct Compared {
 
 pub fn run(global: &Global, args: &DiffArgs, dir: Option<&Path>) -> Result<Exit, Fail> {
     let (project, catalog) = super::catalog(global, "`diff --drift`")?;
-    if crate::store::remote(&project, dir).is_some() {
-        return Err((
-            "`diff --drift` reads a state dir, and the project keeps its state in PostgreSQL"
-                .into(),
-            Some("run `statewright state pull DIR`, then `statewright diff --drift DIR`".into()),
-        ));
-    }
+    let remote = crate::store::remote(&project, dir).map(str::to_owned);
     let state_dir = dir.map_or_else(|| project.state_dir.clone(), Path::to_path_buf);
-    if !state_dir.is_dir() {
+    if remote.is_none() && !state_dir.is_dir() {
         return Err((
             format!("{}: no such state directory", state_dir.display()),
             Some("pass the state dir, or set [project] state in statewright.toml".into()),
@@ -48,11 +42,23 @@ pub fn run(global: &Global, args: &DiffArgs, dir: Option<&Path>) -> Result<Exit,
     for k in &kinds {
         super::kind(&catalog, k)?;
     }
-    // Read-only: no lock, no recovery, nothing on disk changed; every
-    // document passes the store's read checks before it is compared.
+    // Read-only: no lock, no recovery, nothing changed; every document
+    // passes the store's read checks before it is compared. Manifests are
+    // files of the repository: next to the state dir, or, for a database
+    // namespace, under the project file's folder.
     let mut opts = StoreOptions::from_project(&project);
     opts.recover = false;
-    let store = Store::open_read_only(&catalog, &state_dir, opts).map_err(store_error)?;
+    let (store, root) = match &remote {
+        Some(url) => {
+            let (store, _) = Store::open_url(&catalog, url, opts).map_err(store_error)?;
+            (store, project.root.clone())
+        }
+        None => {
+            let store = Store::open_read_only(&catalog, &state_dir, opts).map_err(store_error)?;
+            let root = state_dir.parent().unwrap_or(Path::new(".")).to_path_buf();
+            (store, root)
+        }
+    };
     let mut docs = store.document_paths().map_err(store_error)?;
     docs.retain(|rel| {
         catalog
@@ -67,7 +73,7 @@ pub fn run(global: &Global, args: &DiffArgs, dir: Option<&Path>) -> Result<Exit,
         return Err((
             format!(
                 "{}: no `{}` document to compare (pattern `{}`)",
-                output::display_path(&state_dir),
+                output::display_path(store.dir()),
                 kinds.join("`, `"),
                 patterns.join("`, `")
             ),
@@ -83,7 +89,7 @@ pub fn run(global: &Global, args: &DiffArgs, dir: Option<&Path>) -> Result<Exit,
         let manifest = match (&args.manifest, rule) {
             (Some(m), _) => m.clone(),
             (None, Some(rule)) => {
-                manifest_path(rule, &state_dir, &loaded.value).map_err(|e| path_error(&e))?
+                manifest_path(rule, &root, &loaded.value).map_err(|e| path_error(&e))?
             }
             (None, None) => {
                 return Err((
@@ -95,7 +101,7 @@ pub fn run(global: &Global, args: &DiffArgs, dir: Option<&Path>) -> Result<Exit,
         let (source, declared) = read(&manifest)?;
         let findings = drift(&declared, &loaded.value).map_err(|e| manifest_error(&source, e))?;
         compared.push(Compared {
-            state: state_dir.join(rel),
+            state: store.dir().join(rel),
             manifest,
             builders: declared["builders"].as_object().map_or(0, |b| b.len()),
             findings,
