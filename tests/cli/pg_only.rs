@@ -455,20 +455,23 @@ fn a_client_killed_inside_its_transaction_leaves_the_old_versions_and_a_free_loc
 }
 
 #[test]
-fn commands_that_read_files_say_so_on_a_database_project() {
+fn commands_that_read_documents_read_the_namespace() {
+    // An empty namespace: nothing to validate, nothing to compare, and
+    // file-only options are refused with the fix.
     let f = Fixture::empty(Backend::Postgres, &pg::fresh_namespace("files"));
     let r = f.run(&["validate"]);
+    code(&r, 0);
+    let r = f.run(&["validate", "--kind", "mamfast-processed"]);
     code(&r, 2);
-    let e = flat(&r.stderr);
     assert!(
-        e.contains("the project keeps its state in PostgreSQL and validate reads files")
-            && e.contains("run `statewright check`"),
-        "{e}"
+        flat(&r.stderr).contains("--schema and --kind apply to files"),
+        "{}",
+        r.stderr
     );
     let r = f.run(&["diff", "--drift"]);
     code(&r, 2);
     assert!(
-        flat(&r.stderr).contains("statewright state pull DIR"),
+        flat(&r.stderr).contains("no `packer-hybrid` document to compare"),
         "{}",
         r.stderr
     );
