@@ -95,10 +95,10 @@ fn a_move_into_a_new_object_downgrades_back_to_the_original() {
     assert_eq!(doc(d)["schema_version"], 1);
 }
 
-#[test]
-fn an_add_into_a_new_object_downgrades_back_to_the_original() {
-    let t = devices_project();
-    let d = t.path();
+/// The devices project whose step 1 also adds `/labels/tier`, with v2
+/// (and, with `labels_in_v1`, v1) allowing a `labels` object of
+/// that schema; the sum file rewritten.
+fn with_added_labels(d: &Path, labels: Value, labels_in_v1: bool) {
     let m1 = M1.replace(
         "to: /location/site }\n",
         "to: /location/site }\n        - add: { path: /labels/tier, default: standard }\n",
@@ -106,15 +106,25 @@ fn an_add_into_a_new_object_downgrades_back_to_the_original() {
     write(&d.join("migrations/dev/0001_location.yaml"), &m1);
     let string = json!({ "type": "string" });
     let location = item(json!({ "site": string }), &["site"]);
-    let labels = item(json!({ "tier": string }), &["tier"]);
-    let v2 = item(
-        json!({ "location": location, "labels": labels, "notes": string }),
-        &["location"],
-    );
-    let text = serde_json::to_string_pretty(&schema(2, v2)).unwrap();
-    write(&d.join("schemas/dev/v2.json"), &text);
+    let mut v1 = json!({ "site": string, "notes": string });
+    if labels_in_v1 {
+        v1["labels"] = labels.clone();
+    }
+    let v2 = json!({ "location": location, "labels": labels, "notes": string });
+    for (n, i) in [(1, item(v1, &["site"])), (2, item(v2, &["location"]))] {
+        let text = serde_json::to_string_pretty(&schema(n, i)).unwrap();
+        write(&d.join(format!("schemas/dev/v{n}.json")), &text);
+    }
     let r = run_in(d, &["migrate", "hash"]);
     assert_eq!(r.code, 0, "{r:?}");
+}
+
+#[test]
+fn an_add_into_a_new_object_downgrades_back_to_the_original() {
+    let t = devices_project();
+    let d = t.path();
+    let labels = item(json!({ "tier": { "type": "string" } }), &["tier"]);
+    with_added_labels(d, labels, false);
     let r = run_in(d, &["migrate", "--to", "2"]);
     assert_eq!(r.code, 0, "{r:?}");
     assert_eq!(
@@ -132,27 +142,8 @@ fn verify_reports_an_empty_object_an_add_cannot_tell_from_one_it_created() {
     let d = t.path();
     // v1 and v2 both allow an optional `labels` object; the step adds a
     // member to it. `labels: {}` in v1 comes back without `labels`.
-    let m1 = M1.replace(
-        "to: /location/site }\n",
-        "to: /location/site }\n        - add: { path: /labels/tier, default: standard }\n",
-    );
-    write(&d.join("migrations/dev/0001_location.yaml"), &m1);
-    let string = json!({ "type": "string" });
-    let location = item(json!({ "site": string }), &["site"]);
-    let labels = json!({ "type": "object", "properties": { "tier": string } });
-    let v1 = item(
-        json!({ "site": string, "notes": string, "labels": labels }),
-        &["site"],
-    );
-    let v2 = item(
-        json!({ "location": location, "labels": labels, "notes": string }),
-        &["location"],
-    );
-    for (n, i) in [(1, v1), (2, v2)] {
-        let text = serde_json::to_string_pretty(&schema(n, i)).unwrap();
-        write(&d.join(format!("schemas/dev/v{n}.json")), &text);
-    }
-    assert_eq!(run_in(d, &["migrate", "hash"]).code, 0);
+    let labels = json!({ "type": "object", "properties": { "tier": { "type": "string" } } });
+    with_added_labels(d, labels, true);
     let r = run_in(d, &["migrate", "verify", "--count", "200", "--seed", "3"]);
     assert_eq!(r.code, 1, "{r:?}");
     let out = flat(&r.stdout);
