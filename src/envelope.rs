@@ -18,9 +18,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use statewright_spec::EnvelopeFields;
-use statewright_spec::catalog::{VersionProblem, version_of};
+use statewright_spec::catalog::VersionProblem;
 use statewright_spec::pointer;
+use statewright_spec::{EnvelopeFields, KindSpec};
 
 /// Which program wrote a document.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -89,9 +89,11 @@ impl std::fmt::Display for EnvelopeProblem {
 }
 
 impl Envelope {
-    /// Reads the envelope from a document at the locations `fields` names.
-    pub fn read(fields: &EnvelopeFields, doc: &Value) -> Result<Envelope, EnvelopeProblem> {
-        let version = version_of(doc, &fields.version).map_err(|p| EnvelopeProblem::Version {
+    /// Reads the envelope from a document of a kind whose spec is `spec`
+    /// (where the fields are; the version of a document without one).
+    pub fn read(spec: &KindSpec, doc: &Value) -> Result<Envelope, EnvelopeProblem> {
+        let fields = &spec.fields;
+        let version = spec.version_of(doc).map_err(|p| EnvelopeProblem::Version {
             pointer: fields.version.clone(),
             message: match p {
                 VersionProblem::Missing => "missing".into(),
@@ -405,7 +407,10 @@ mod tests {
             default_version: 2,
         };
         let sum = stamp(&fields, &mut doc, &s).unwrap();
-        let env = Envelope::read(&fields, &doc).unwrap();
+        let spec: KindSpec =
+            serde_json::from_value(json!({"path": "d.json", "fields": {"version": "/version"}}))
+                .unwrap();
+        let env = Envelope::read(&spec, &doc).unwrap();
         assert_eq!(env.version, 2);
         assert_eq!(env.serial, 4);
         assert_eq!(env.checksum.as_deref(), Some(sum.as_str()));

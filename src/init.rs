@@ -15,6 +15,12 @@ use statewright_spec::project::{self, PROJECT_FILE};
 
 use crate::store::fs::{Fs, RealFs};
 
+pub mod adopt;
+mod infer;
+
+pub use adopt::{AdoptReport, AdoptedKind, Skipped, adopt};
+pub use infer::Shape;
+
 /// What to create.
 #[derive(Debug, Clone)]
 pub struct InitOptions {
@@ -70,6 +76,23 @@ pub enum InitError {
         #[source]
         source: std::io::Error,
     },
+    /// The folder to adopt holds no JSON, YAML or TOML object document.
+    #[error("{} holds no document to adopt ({skipped} file(s) skipped)", dir.display())]
+    NothingToAdopt {
+        /// The folder.
+        dir: PathBuf,
+        /// How many files were left out.
+        skipped: usize,
+    },
+    /// A document does not pass the schema inferred from it (a defect of
+    /// the inference: nothing was written).
+    #[error("{}: {message}", file.display())]
+    Inference {
+        /// The document (or the folder).
+        file: PathBuf,
+        /// What failed.
+        message: String,
+    },
     /// The durable write of a file failed.
     #[error(transparent)]
     Write(#[from] crate::store::StoreError),
@@ -83,6 +106,12 @@ impl InitError {
                 "run init in a new or empty folder (`statewright init DIR`), or edit the existing project",
             ),
             InitError::BadState { .. } => Some("give a path such as `state` or `var/state`"),
+            InitError::NothingToAdopt { .. } => Some(
+                "point --adopt at the folder holding the documents (.json, .yaml, .yml or .toml files whose top level is an object)",
+            ),
+            InitError::Inference { .. } => {
+                Some("report it with the document; meanwhile write this kind's schema by hand")
+            }
             _ => None,
         }
     }
@@ -111,17 +140,7 @@ pub fn next_steps(state: &str) -> String {
 pub fn init(root: &Path, opts: &InitOptions) -> Result<InitReport, InitError> {
     let state = state_dir(&opts.state)?;
     let files = planned_files(&state);
-    let existing: Vec<PathBuf> = files
-        .iter()
-        .map(|(rel, _)| rel.clone())
-        .filter(|rel| root.join(rel).symlink_metadata().is_ok())
-        .collect();
-    if !existing.is_empty() {
-        return Err(InitError::Exists {
-            root: root.to_owned(),
-            existing,
-        });
-    }
+    refuse_existing(root, &files)?;
     let dirs = vec![
         PathBuf::from("schemas"),
         PathBuf::from("migrations"),
@@ -136,6 +155,22 @@ pub fn init(root: &Path, opts: &InitOptions) -> Result<InitReport, InitError> {
         files: files.into_iter().map(|(rel, _)| rel).collect(),
         dirs,
         next_steps: next_steps(&state),
+    })
+}
+
+/// Refuses when any of `files` (relative to `root`) exists.
+fn refuse_existing(root: &Path, files: &[(PathBuf, String)]) -> Result<(), InitError> {
+    let existing: Vec<PathBuf> = files
+        .iter()
+        .map(|(rel, _)| rel.clone())
+        .filter(|rel| root.join(rel).symlink_metadata().is_ok())
+        .collect();
+    if existing.is_empty() {
+        return Ok(());
+    }
+    Err(InitError::Exists {
+        root: root.to_owned(),
+        existing,
     })
 }
 

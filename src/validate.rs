@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use jsonschema::Draft;
 use serde_json::Value;
-use statewright_spec::catalog::{VersionProblem, version_of};
+use statewright_spec::catalog::VersionProblem;
 use statewright_spec::document::{self, ParseError};
 use statewright_spec::{
     Catalog, Format, Kind, OfflineRegistry, ParseLimits, ProjectError, SourceText, locate,
@@ -335,7 +335,7 @@ impl Validator {
         let file = &source.path;
         let pointer = &kind.spec.fields.version;
         let latest = kind.latest().version;
-        let version = match version_of(value, pointer) {
+        let version = match kind.spec.version_of(value) {
             Ok(v) => v,
             Err(problem) => {
                 let (code, msg) = match problem {

@@ -126,6 +126,12 @@ pub struct KindSpec {
     /// compared unless `--kind` and `--manifest` name it.
     #[serde(default)]
     pub drift: Option<DriftRule>,
+    /// The version a document with no value at `fields.version` is read
+    /// as: files written before the kind had a version field (an adopted
+    /// folder). The store's next write of such a document stamps it. Unset,
+    /// a missing version is an error (SW011).
+    #[serde(default)]
+    pub unversioned: Option<u32>,
 }
 
 /// `[kinds.<name>.drift]`: where a state document's template manifest is.
@@ -193,6 +199,20 @@ pub struct OlderThan {
 }
 
 impl KindSpec {
+    /// The schema version of `doc`: the value at `fields.version`, or
+    /// [`KindSpec::unversioned`] when there is none.
+    pub fn version_of(
+        &self,
+        doc: &serde_json::Value,
+    ) -> Result<u32, crate::catalog::VersionProblem> {
+        match crate::catalog::version_of(doc, &self.fields.version) {
+            Err(crate::catalog::VersionProblem::Missing) => self
+                .unversioned
+                .ok_or(crate::catalog::VersionProblem::Missing),
+            other => other,
+        }
+    }
+
     /// The format documents of this kind are read and written in.
     pub fn format(&self) -> Format {
         self.format
@@ -240,7 +260,8 @@ impl Default for EnvelopeFields {
 }
 
 impl EnvelopeFields {
-    fn all(&self) -> [(&'static str, &str); 8] {
+    /// Each field's name with its pointer.
+    pub fn all(&self) -> [(&'static str, &str); 8] {
         [
             ("version", &self.version),
             ("generated_at", &self.generated_at),

@@ -193,7 +193,7 @@ pub fn document_findings(
 /// the store refuses to write one with (`store::secrets`): a document
 /// edited by hand, or written before a rule existed.
 fn secret_finding(kind: &Kind, source: &SourceText, value: &Value) -> Option<Finding> {
-    let version = statewright_spec::catalog::version_of(value, &kind.spec.fields.version).ok();
+    let version = kind.spec.version_of(value).ok();
     let schema = version
         .and_then(|v| kind.version(v))
         .unwrap_or_else(|| kind.latest());
@@ -425,7 +425,7 @@ fn transition_findings(
     backup: &Path,
     serial: u64,
 ) -> Vec<Finding> {
-    let version = statewright_spec::catalog::version_of(value, &kind.spec.fields.version).ok();
+    let version = kind.spec.version_of(value).ok();
     let Some(schema) = version.and_then(|v| kind.version(v)).map(|s| &s.schema) else {
         return Vec::new();
     };

@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde_json::Value;
 use statewright_spec::Catalog;
-use statewright_spec::catalog::version_of;
 use statewright_spec::migration::{Lossy, MigrationSet};
 
 use super::apply::{
@@ -241,12 +240,15 @@ impl<'a> Migrator<'a> {
                 kind: format!("(none matches {})", path.display()),
             })?;
         let pointer = &kind.spec.fields.version;
-        let version = version_of(value, pointer).map_err(|p| MigrateError::NoVersion {
-            path: path.to_owned(),
-            kind: kind.name.clone(),
-            pointer: pointer.clone(),
-            problem: format!("{p:?}"),
-        })?;
+        let version = kind
+            .spec
+            .version_of(value)
+            .map_err(|p| MigrateError::NoVersion {
+                path: path.to_owned(),
+                kind: kind.name.clone(),
+                pointer: pointer.clone(),
+                problem: format!("{p:?}"),
+            })?;
         Ok((kind.name.clone(), version))
     }
 
@@ -371,7 +373,7 @@ impl<'a> Migrator<'a> {
     fn status_one(&self, path: &Path, value: &Value) -> DocumentStatus {
         let kind = self.catalog.kind_for(path);
         let latest = kind.map(|k| k.latest().version);
-        let version = kind.and_then(|k| version_of(value, &k.spec.fields.version).ok());
+        let version = kind.and_then(|k| k.spec.version_of(value).ok());
         let state = match (kind, version, latest) {
             (None, _, _) => StatusState::NoKind,
             (_, None, _) | (_, _, None) => StatusState::NoVersion,

@@ -405,7 +405,7 @@ fn parse_copy<'a>(
     let value =
         document::parse(&source, ParseLimits::default()).map_err(|e| corrupt(e.to_string()))?;
     let fields = &kind.spec.fields;
-    let envelope = Envelope::read(fields, &value).map_err(|p| corrupt(p.to_string()))?;
+    let envelope = Envelope::read(&kind.spec, &value).map_err(|p| corrupt(p.to_string()))?;
     let actual = checksum(&value, &fields.checksum);
     match &envelope.checksum {
         Some(s) if *s != actual => {

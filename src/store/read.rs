@@ -215,7 +215,7 @@ impl Store {
         let value = document::parse(&source, self.opts.limits).map_err(|e| parse_failure(&c, e))?;
         c.source = Some(&source);
         let fields = &kind.spec.fields;
-        let envelope = Envelope::read(fields, &value).map_err(|p| {
+        let envelope = Envelope::read(&kind.spec, &value).map_err(|p| {
             let pointer = match &p {
                 crate::envelope::EnvelopeProblem::Version { pointer, .. } => pointer,
                 crate::envelope::EnvelopeProblem::Field { pointer, .. } => pointer,

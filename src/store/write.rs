@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use serde_json::Value;
-use statewright_spec::catalog::{VersionProblem, version_of};
+use statewright_spec::catalog::VersionProblem;
 use statewright_spec::document::{self};
 use statewright_spec::{Format, Kind};
 
@@ -480,7 +480,7 @@ impl Store {
         current: &Loaded,
         value: &Value,
     ) -> Result<()> {
-        let target = version_of(value, &kind.spec.fields.version).unwrap_or(current.version);
+        let target = kind.spec.version_of(value).unwrap_or(current.version);
         let schema = kind
             .version(target)
             .or_else(|| kind.version(current.version))
@@ -577,7 +577,7 @@ impl Store {
     ) -> Result<u32> {
         let path = self.backend.path_of(rel);
         let known = kind.latest().version;
-        let version = match version_of(value, &kind.spec.fields.version) {
+        let version = match kind.spec.version_of(value) {
             Ok(v) => v,
             Err(VersionProblem::Missing) => current.map_or(known, |c| c.version),
             Err(VersionProblem::NotAVersion(v)) => {
@@ -742,7 +742,7 @@ impl Store {
         {
             return None;
         }
-        let envelope = envelope::Envelope::read(&kind.spec.fields, &value).ok()?;
+        let envelope = envelope::Envelope::read(&kind.spec, &value).ok()?;
         Some(Loaded {
             kind: kind.name.clone(),
             version,

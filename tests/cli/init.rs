@@ -148,3 +148,171 @@ fn init_reports_json() {
     );
     assert!(Path::new(v["root"].as_str().unwrap()) == Path::new("."));
 }
+
+/// A folder of a tool's state files nobody wrote schemas for: two configs,
+/// per-run YAML states, a top-level JSON file whose `serial` member means
+/// something else, and a file that is not a document.
+fn unadopted_folder(root: &Path) -> std::path::PathBuf {
+    let dir = root.join("var/lib/tool");
+    let write = |rel: &str, text: &str| {
+        let p = dir.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    };
+    write(
+        "config/dev.json",
+        r#"{"env": "dev", "replicas": 1, "owner": "ops@example.com", "updated": "2026-11-01T10:00:00Z", "tags": ["a"]}"#,
+    );
+    write(
+        "config/prod.json",
+        r#"{"env": "prod", "replicas": 3, "owner": "ops@example.com", "updated": "2026-11-02T10:00:00Z", "tags": [], "note": null}"#,
+    );
+    for (run, status) in [
+        ("r1", "done"),
+        ("r2", "failed"),
+        ("r3", "done"),
+        ("r4", "done"),
+    ] {
+        write(
+            &format!("runs/{run}/state.yaml"),
+            &format!("# run {run}\nstatus: {status}\nsteps:\n  - name: build\n    seconds: 12.5\n"),
+        );
+    }
+    write(
+        "inventory.json",
+        r#"{"serial": "SN-0042", "hosts": {"10.0.0.1": {"up": true}, "10.0.0.2": {"up": false}}}"#,
+    );
+    write("README.txt", "notes\n");
+    dir
+}
+
+#[test]
+fn init_adopt_infers_kinds_and_schemas_and_every_command_then_passes() {
+    let t = tempdir();
+    let root = t.path();
+    let dir = unadopted_folder(root);
+    let before: Vec<(std::path::PathBuf, Vec<u8>)> =
+        ["config/dev.json", "runs/r1/state.yaml", "inventory.json"]
+            .iter()
+            .map(|r| (dir.join(r), std::fs::read(dir.join(r)).unwrap()))
+            .collect();
+    let r = run_in(
+        root,
+        &["init", "--adopt", "var/lib/tool", "--format", "json"],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    let report = r.json();
+    let kinds: Vec<(String, String, usize)> = report["kinds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| {
+            (
+                k["name"].as_str().unwrap().to_owned(),
+                k["path"].as_str().unwrap().to_owned(),
+                k["documents"].as_array().unwrap().len(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("config".to_owned(), "config/*.json".to_owned(), 2),
+            ("inventory".to_owned(), "inventory.json".to_owned(), 1),
+            ("state".to_owned(), "runs/*/state.yaml".to_owned(), 4),
+        ]
+    );
+    assert_eq!(report["skipped"][0]["file"], "README.txt");
+    let inv = &report["kinds"][1];
+    assert_eq!(
+        inv["moved_fields"][0],
+        serde_json::json!(["serial", "/statewright_serial"])
+    );
+
+    // The inferred schemas: required members, enums, formats, maps.
+    let read = |rel: &str| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(root.join(rel)).unwrap()).unwrap()
+    };
+    let config = read("schemas/config/v1.json");
+    assert_eq!(
+        config["required"],
+        serde_json::json!(["env", "replicas", "owner", "updated", "tags"])
+    );
+    assert_eq!(config["properties"]["updated"]["format"], "date-time");
+    assert_eq!(config["properties"]["replicas"]["type"], "integer");
+    let state = read("schemas/state/v1.json");
+    assert_eq!(
+        state["properties"]["status"]["enum"],
+        serde_json::json!(["done", "failed"])
+    );
+    assert_eq!(
+        state["properties"]["steps"]["items"]["properties"]["seconds"]["type"],
+        "number"
+    );
+    let inventory = read("schemas/inventory/v1.json");
+    assert!(
+        inventory["properties"]["hosts"]["additionalProperties"].is_object(),
+        "{inventory}"
+    );
+    assert!(
+        root.join("schemas/state/examples/v1")
+            .read_dir()
+            .unwrap()
+            .count()
+            == 3
+    );
+
+    // The documents are untouched, and the everyday commands pass on them.
+    for (p, bytes) in &before {
+        assert_eq!(&std::fs::read(p).unwrap(), bytes, "{} changed", p.display());
+    }
+    for args in [
+        &["validate"][..],
+        &["check"],
+        &["migrate", "verify"],
+        &["list"],
+    ] {
+        let r = run_in(root, args);
+        assert_eq!(r.code, 0, "{args:?} after adopting: {r:?}");
+    }
+    // The first write stamps the envelope, keeping the document's own
+    // `serial` member.
+    let r = run_in(
+        root,
+        &["set", "inventory.json", "/hosts/10.0.0.2/up", "true"],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    let inv = read("var/lib/tool/inventory.json");
+    assert_eq!(inv["serial"], "SN-0042");
+    assert_eq!(inv["schema_version"], 1);
+    assert_eq!(inv["statewright_serial"], 1);
+    assert_eq!(inv["hosts"]["10.0.0.2"]["up"], true);
+    assert_eq!(run_in(root, &["check"]).code, 0);
+}
+
+#[test]
+fn init_adopt_refuses_to_overwrite_and_says_when_there_is_nothing_to_adopt() {
+    let t = tempdir();
+    let root = t.path();
+    unadopted_folder(root);
+    std::fs::create_dir_all(root.join("schemas/config")).unwrap();
+    std::fs::write(root.join("schemas/config/v1.json"), "{}").unwrap();
+    let r = run_in(root, &["init", "--adopt", "var/lib/tool"]);
+    assert_eq!(r.code, 4, "{r:?}");
+    assert!(
+        flat(&r.stderr).contains("schemas/config/v1.json"),
+        "{}",
+        r.stderr
+    );
+    assert!(!root.join("statewright.toml").exists());
+
+    std::fs::create_dir_all(root.join("empty")).unwrap();
+    std::fs::write(root.join("empty/notes.txt"), "x").unwrap();
+    let r = run_in(root, &["init", "--adopt", "empty"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        flat(&r.stderr).contains("holds no document to adopt (1 file(s) skipped)"),
+        "{}",
+        r.stderr
+    );
+}
