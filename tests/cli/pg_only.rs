@@ -504,3 +504,99 @@ fn kept_versions_are_the_newest_backups_count() {
     assert_eq!(kept["failed"]["B0BZ9L4P6F"]["retry_count"], 8);
     assert_eq!(kept["serial"], 5);
 }
+
+/// The sessions of `statewright` connections, and how many use TLS.
+fn statewright_sessions() -> (i64, i64) {
+    let row = pg::client()
+        .query_one(
+            "SELECT count(*), count(*) FILTER (WHERE s.ssl) FROM pg_stat_activity a
+             JOIN pg_stat_ssl s USING (pid) WHERE a.application_name = 'statewright'",
+            &[],
+        )
+        .unwrap();
+    (row.get(0), row.get(1))
+}
+
+#[test]
+fn tls_is_used_and_checked_as_sslmode_says() {
+    let Some(ca) = pg::ca_cert() else {
+        println!(
+            "skipped: the test server offers no TLS known here (set STATEWRIGHT_PG_CA to its CA certificate)"
+        );
+        return;
+    };
+    let f = Fixture::new(Backend::Postgres);
+    let url = pg::namespace_url(&f.ns);
+    let ca = ca.to_str().unwrap().to_owned();
+
+    // verify-full with the server's CA: encrypted and checked.
+    f.set_state(&format!("{url}&sslmode=verify-full&sslrootcert={ca}"));
+    ok(&f.run(&["set", P, RETRY, "--increment", "1"]));
+    assert_eq!(f.doc(P)["failed"]["B0BZ9L4P6F"]["retry_count"], 4);
+    let (store, _) = f.open();
+    let (sessions, encrypted) = statewright_sessions();
+    assert!(
+        sessions >= 1 && encrypted == sessions,
+        "{sessions} sessions, {encrypted} with TLS"
+    );
+    drop(store);
+
+    // verify-full without the CA: the certificate is not trusted.
+    f.set_state(&format!("{url}&sslmode=verify-full"));
+    let r = f.run(&["set", P, RETRY, "--increment", "1"]);
+    code(&r, 2);
+    let e = flat(&r.stderr);
+    assert!(e.contains("connect (TLS) failed"), "{e}");
+    assert!(e.contains("sslmode=verify-full"), "{e}");
+    assert!(e.contains("give its CA with sslrootcert=PATH"), "{e}");
+    assert_eq!(
+        f.doc(P)["failed"]["B0BZ9L4P6F"]["retry_count"],
+        4,
+        "nothing written"
+    );
+
+    // A role the server only admits over TLS: refused with sslmode=disable,
+    // admitted with require.
+    pg::client()
+        .batch_execute(
+            "DO $$ BEGIN CREATE ROLE tlsonly LOGIN PASSWORD 'tls-pw';
+             EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+             GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO tlsonly",
+        )
+        .unwrap();
+    let as_tlsonly = |mode: &str| {
+        f.set_state(&format!(
+            "{}&sslmode={mode}",
+            url.replacen("postgres@", "tlsonly@", 1)
+        ));
+        let out = Command::new(env!("CARGO_BIN_EXE_statewright"))
+            .args(["get", P, RETRY])
+            .current_dir(f.root())
+            .env("PGPASSWORD", "tls-pw")
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            flat(&String::from_utf8_lossy(&out.stderr)),
+            String::from_utf8_lossy(&out.stdout).trim().to_owned(),
+        )
+    };
+    let (code_disabled, e, _) = as_tlsonly("disable");
+    assert_eq!(code_disabled, Some(2), "{e}");
+    assert!(e.contains("no encryption"), "{e}");
+    let (code_required, e, out) = as_tlsonly("require");
+    assert_eq!(code_required, Some(0), "{e}");
+    assert_eq!(out, "4");
+
+    // A mode libpq does not know.
+    f.set_state(&format!("{url}&sslmode=bogus"));
+    let r = f.run(&["list"]);
+    code(&r, 2);
+    assert!(
+        flat(&r.stderr).contains(
+            "sslmode `bogus` is not one of disable, allow, prefer, require, verify-ca, verify-full"
+        ),
+        "{}",
+        r.stderr
+    );
+}

@@ -47,6 +47,20 @@ pub fn server() -> &'static str {
     })
 }
 
+/// The CA certificate the test server's TLS certificate chains to:
+/// `STATEWRIGHT_PG_CA` when set, else the throwaway cluster's (made when
+/// openssl is installed); `None` when the server offers no TLS known here.
+pub fn ca_cert() -> Option<PathBuf> {
+    server();
+    if let Some(ca) = std::env::var_os("STATEWRIGHT_PG_CA") {
+        return Some(PathBuf::from(ca));
+    }
+    CLUSTER_DIR
+        .get()
+        .map(|d| d.join("ca.crt"))
+        .filter(|p| p.is_file())
+}
+
 /// A client of the test server's database, as superuser.
 pub fn client() -> postgres::Client {
     postgres::Client::connect(server(), postgres::NoTls).expect("connect to the test server")

@@ -20,14 +20,15 @@
 mod commit;
 pub mod lock;
 pub mod schema;
+mod tls;
 pub mod url;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use postgres::Client;
 use postgres::error::SqlState;
-use postgres::{Client, NoTls};
 
 use crate::store::audit::{self, AUDIT_FILE, AuditEntry, GENESIS};
 use crate::store::backend::{Backend, Leftover, Previous, Staged};
@@ -99,6 +100,30 @@ impl Shared {
     }
 }
 
+/// A connection refused in the TLS handshake, with what to change.
+fn tls_error(url: &StateUrl, e: postgres::Error) -> StoreError {
+    let remedy = match url.ssl_mode {
+        url::SslMode::VerifyCa | url::SslMode::VerifyFull => {
+            "the server's certificate is not trusted or does not name the host: give its CA with sslrootcert=PATH (or PGSSLROOTCERT), connect by the name in the certificate, or use sslmode=require to encrypt without checking; nothing was written"
+        }
+        _ => {
+            "the server does not offer TLS: enable ssl on the server, or use sslmode=prefer or disable; nothing was written"
+        }
+    };
+    let mut message = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        message = format!("{message}: {s}");
+        source = s.source();
+    }
+    StoreError::Database {
+        url: url.redacted(),
+        op: "connect (TLS)",
+        message,
+        remedy,
+    }
+}
+
 fn db_error(url: &StateUrl, op: &'static str, e: postgres::Error) -> StoreError {
     let code = e.code().cloned();
     let remedy = match code {
@@ -164,9 +189,13 @@ impl PgBackend {
         if let Some(p) = url.password() {
             config.password(p);
         }
-        let mut client = config
-            .connect(NoTls)
-            .map_err(|e| db_error(url, "connect", e))?;
+        let mut client = tls::connect(&mut config, url)?.map_err(|e| {
+            if tls::is_tls_failure(&e) {
+                tls_error(url, e)
+            } else {
+                db_error(url, "connect", e)
+            }
+        })?;
         let redacted = url.redacted();
         schema::ensure(&mut client, &redacted, |e| {
             db_error(url, "set up tables", e)

@@ -29,6 +29,55 @@ pub struct StateUrl {
     pub namespace: String,
     /// How long connecting may take.
     pub connect_timeout: Duration,
+    /// Whether and how the connection is encrypted (`sslmode`, as libpq).
+    pub ssl_mode: SslMode,
+    /// A CA certificate (PEM) that server certificates may chain to, on
+    /// top of the system's (`sslrootcert`, as libpq).
+    pub ssl_root_cert: Option<PathBuf>,
+}
+
+/// `sslmode`, as libpq reads it (default `prefer`, or `PGSSLMODE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SslMode {
+    /// Never TLS.
+    Disable,
+    /// TLS when the server offers it, its certificate not checked.
+    Prefer,
+    /// TLS or no connection; the certificate not checked.
+    Require,
+    /// TLS; the certificate must chain to a trusted CA (any host name).
+    VerifyCa,
+    /// TLS; the certificate must chain to a trusted CA and name the host.
+    VerifyFull,
+}
+
+impl SslMode {
+    /// Reads a libpq `sslmode` value.
+    pub fn parse(text: &str) -> std::result::Result<SslMode, String> {
+        Ok(match text {
+            "disable" => SslMode::Disable,
+            "allow" | "prefer" => SslMode::Prefer,
+            "require" => SslMode::Require,
+            "verify-ca" => SslMode::VerifyCa,
+            "verify-full" => SslMode::VerifyFull,
+            other => {
+                return Err(format!(
+                    "sslmode `{other}` is not one of disable, allow, prefer, require, verify-ca, verify-full"
+                ));
+            }
+        })
+    }
+
+    /// Its libpq name.
+    pub fn name(self) -> &'static str {
+        match self {
+            SslMode::Disable => "disable",
+            SslMode::Prefer => "prefer",
+            SslMode::Require => "require",
+            SslMode::VerifyCa => "verify-ca",
+            SslMode::VerifyFull => "verify-full",
+        }
+    }
 }
 
 impl std::fmt::Debug for StateUrl {
@@ -95,6 +144,11 @@ impl StateUrl {
         }
         let mut namespace = None;
         let mut connect_timeout = Duration::from_secs(10);
+        let mut ssl_mode = match std::env::var("PGSSLMODE") {
+            Ok(m) => SslMode::parse(&m).map_err(|e| bad(format!("PGSSLMODE: {e}")))?,
+            Err(_) => SslMode::Prefer,
+        };
+        let mut ssl_root_cert = std::env::var_os("PGSSLROOTCERT").map(PathBuf::from);
         for pair in query.split('&').filter(|p| !p.is_empty()) {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
             match k {
@@ -105,9 +159,11 @@ impl StateUrl {
                     })?;
                     connect_timeout = Duration::from_secs(secs.max(1));
                 }
+                "sslmode" => ssl_mode = SslMode::parse(v).map_err(bad)?,
+                "sslrootcert" => ssl_root_cert = Some(PathBuf::from(decode(v).map_err(bad)?)),
                 other => {
                     return Err(bad(format!(
-                        "unknown parameter `{other}`; known: namespace, connect_timeout"
+                        "unknown parameter `{other}`; known: namespace, connect_timeout, sslmode, sslrootcert"
                     )));
                 }
             }
@@ -122,13 +178,20 @@ impl StateUrl {
             database,
             namespace,
             connect_timeout,
+            ssl_mode,
+            ssl_root_cert,
         })
     }
 
-    /// The URL as messages show it: never a password.
+    /// The URL as messages show it: never a password; the `sslmode`
+    /// when it is not the default.
     pub fn redacted(&self) -> String {
+        let ssl = match self.ssl_mode {
+            SslMode::Prefer => String::new(),
+            m => format!("&sslmode={}", m.name()),
+        };
         format!(
-            "postgres://{}@{}:{}/{}?namespace={}",
+            "postgres://{}@{}:{}/{}?namespace={}{ssl}",
             encode(&self.user),
             self.host,
             self.port,
@@ -298,9 +361,37 @@ mod tests {
             "postgres://h/db?namespace=",
             "postgres://h/db?namespace=a%0Ab",
             "postgres://h:99999/db?namespace=x",
-            "postgres://h/db?namespace=x&sslmode=require",
+            "postgres://h/db?namespace=x&sslmode=verify",
+            "postgres://h/db?namespace=x&tls=on",
         ] {
             assert!(StateUrl::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn sslmode_and_sslrootcert_are_read_as_libpq_reads_them() {
+        let u = StateUrl::parse(
+            "postgres://h/db?namespace=x&sslmode=verify-full&sslrootcert=%2Fetc%2Fca.pem",
+        )
+        .unwrap();
+        assert_eq!(u.ssl_mode, SslMode::VerifyFull);
+        assert_eq!(u.ssl_root_cert.as_deref(), Some(Path::new("/etc/ca.pem")));
+        assert!(
+            u.redacted().ends_with("?namespace=x&sslmode=verify-full"),
+            "{u:?}"
+        );
+        if std::env::var_os("PGSSLMODE").is_none() {
+            let d = StateUrl::parse("postgres://h/db?namespace=x").unwrap();
+            assert_eq!(d.ssl_mode, SslMode::Prefer);
+            assert!(d.redacted().ends_with("?namespace=x"), "{d:?}");
+        }
+        for (text, mode) in [
+            ("disable", SslMode::Disable),
+            ("allow", SslMode::Prefer),
+            ("require", SslMode::Require),
+            ("verify-ca", SslMode::VerifyCa),
+        ] {
+            assert_eq!(SslMode::parse(text), Ok(mode));
         }
     }
 
