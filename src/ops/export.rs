@@ -28,7 +28,7 @@ use sha2::{Digest, Sha256};
 
 use crate::check::hex;
 use crate::ops::{OpsError, Result};
-use crate::store::{LockGuard, Store, StoreError};
+use crate::store::{LockGuard, Store};
 
 /// The bundle format's name and version.
 pub const BUNDLE_FORMAT: &str = "statewright-export/1";
@@ -122,16 +122,7 @@ pub fn export(
     let dir = store.dir();
     let mut manifest = Vec::new();
     let mut files = Vec::new();
-    let listing = store.listing(true)?;
-    if let Some((rel, what)) = listing.special.first() {
-        return Err(StoreError::NotRegular {
-            path: dir.join(rel),
-            what,
-        }
-        .into());
-    }
-    for path in listing.files {
-        let bytes = store.read_raw(&path)?;
+    for (path, bytes) in store.export_files()? {
         let is_doc = catalog.kind_for(Path::new(&path)).is_some();
         let role = match role(&path) {
             "other" if is_doc => "document",

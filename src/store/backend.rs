@@ -128,6 +128,27 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     /// regular files, folders too deep to read. With `kept`, the store's
     /// files that hold state are listed too ([`layout::list_kept`]).
     fn listing(&self, kept: bool) -> Result<Listing>;
+    /// Every file an export bundles, with its bytes, sorted by path: the
+    /// documents and the store's records that hold state, under the names
+    /// a state dir gives them (`audit.log`, `.backup/<name>`, ...). An entry
+    /// that is not a regular file is refused.
+    fn export_files(&self) -> Result<Vec<(String, Vec<u8>)>> {
+        let listing = self.listing(true)?;
+        if let Some((rel, what)) = listing.special.first() {
+            return Err(StoreError::NotRegular {
+                path: self.path_of(rel),
+                what,
+            });
+        }
+        let mut out = Vec::with_capacity(listing.files.len());
+        for rel in listing.files {
+            let bytes = self.read(&rel)?.ok_or_else(|| StoreError::NotFound {
+                path: self.path_of(&rel),
+            })?;
+            out.push((rel, bytes));
+        }
+        Ok(out)
+    }
     /// Appends audit lines for changes already committed (recovery).
     fn append_audit(&self, guard: &LockGuard, entries: Vec<AuditEntry>) -> Result<()>;
     /// Repairs the audit log's tail after a crash; a warning when it did.

@@ -363,6 +363,13 @@ impl Store {
         self.backend.listing(kept)
     }
 
+    /// Every file an export bundles, with its bytes, sorted by path: the
+    /// documents and the records that hold state (the audit log, backups
+    /// or kept versions), named as in a state dir, on either backend.
+    pub fn export_files(&self) -> Result<Vec<(String, Vec<u8>)>> {
+        self.backend.export_files()
+    }
+
     /// The bytes of the file `rel` inside the state dir, unverified (for
     /// an export): a path that is not relative and normalized, a link or
     /// anything but a regular file is refused.

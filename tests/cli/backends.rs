@@ -305,8 +305,44 @@ fn append_adds_validated_items(f: Fixture) {
 }
 
 fn export_then_import_and_pull_give_back_every_byte(f: Fixture) {
+    let before_set = f.bytes(P).unwrap();
     ok(&f.run(&["set", P, RETRY, "--increment", "1"]));
     ok(&f.run(&["export", "--output", "bundle.json"]));
+    // The bundle holds the documents, the audit log and the replaced
+    // version, named as in a state dir, on both backends.
+    let bundle: Value =
+        serde_json::from_slice(&std::fs::read(f.root().join("bundle.json")).unwrap()).unwrap();
+    let with_role = |role: &str| -> Vec<(String, String)> {
+        let manifest = bundle["manifest"].as_array().unwrap();
+        let files = bundle["files"].as_array().unwrap();
+        manifest
+            .iter()
+            .zip(files)
+            .filter(|(m, _)| m["role"] == role)
+            .map(|(m, file)| {
+                (
+                    m["path"].as_str().unwrap().to_owned(),
+                    file["content"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(with_role("document").len(), 10);
+    let audit = with_role("audit");
+    assert_eq!(audit.len(), 1, "{audit:?}");
+    assert_eq!(audit[0].0, "audit.log");
+    assert_eq!(audit[0].1.lines().count(), 11, "10 pushed, 1 set");
+    let backups = with_role("backup");
+    assert_eq!(backups.len(), 1, "{backups:?}");
+    assert!(
+        backups[0].0.starts_with(".backup/processed.json."),
+        "{backups:?}"
+    );
+    assert_eq!(
+        backups[0].1.as_bytes(),
+        before_set,
+        "the version the set replaced"
+    );
     let r = f.run(&["import", "bundle.json"]);
     ok(&r);
     assert!(

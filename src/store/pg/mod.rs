@@ -535,6 +535,49 @@ impl Backend for PgBackend {
         })
     }
 
+    /// The documents, every kept version as the backup a state dir would
+    /// hold (`.backup/<name>`), and the audit lines as `audit.log`.
+    fn export_files(&self) -> Result<Vec<(String, Vec<u8>)>> {
+        let mut c = self.shared.client();
+        let ns = self.ns();
+        let docs = c
+            .query(
+                "SELECT path, body FROM statewright_documents WHERE namespace = $1",
+                &[&ns],
+            )
+            .map_err(self.db("export"))?;
+        let versions = c
+            .query(
+                "SELECT path, serial, checksum, body FROM statewright_versions WHERE namespace = $1",
+                &[&ns],
+            )
+            .map_err(self.db("export"))?;
+        drop(c);
+        let mut out: Vec<(String, Vec<u8>)> = docs
+            .iter()
+            .map(|r| (r.get(0), r.get::<_, String>(1).into_bytes()))
+            .collect();
+        for r in &versions {
+            let (rel, serial, checksum): (String, i64, String) = (r.get(0), r.get(1), r.get(2));
+            let name = backup::backup_name(&rel, serial as u64, &checksum);
+            out.push((
+                format!("{}/{name}", backup::BACKUP_DIR),
+                r.get::<_, String>(3).into_bytes(),
+            ));
+        }
+        let lines = self.audit_lines()?;
+        if !lines.is_empty() {
+            let mut log = String::new();
+            for (_, line) in lines {
+                log.push_str(&line);
+                log.push('\n');
+            }
+            out.push((AUDIT_FILE.to_owned(), log.into_bytes()));
+        }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(out)
+    }
+
     fn append_audit(&self, guard: &LockGuard, entries: Vec<AuditEntry>) -> Result<()> {
         self.transact(guard, "append audit lines", |tx, ns, tail| {
             append_lines(tx, ns, tail, entries)
