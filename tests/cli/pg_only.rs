@@ -314,11 +314,50 @@ fn tables_of_a_newer_statewright_are_refused_with_exit_4() {
     code(&r, 4);
     let e = flat(&r.stderr);
     assert!(
-        e.contains("tables are at schema version 99, newer than this statewright knows (1)"),
+        e.contains("tables are at schema version 99, newer than this statewright knows (2)"),
         "{e}"
     );
     assert!(e.contains("upgrade statewright"), "{e}");
     assert_eq!(body(&mut c), before, "nothing written");
+}
+
+#[test]
+fn tables_of_an_older_statewright_are_upgraded_in_place() {
+    let db = pg::fresh_database();
+    let ns = pg::fresh_namespace("older");
+    let f = Fixture::empty(Backend::Postgres, &ns);
+    f.set_state(&format!("{db}?namespace={ns}"));
+    copy_seed_and_push(&f);
+    let mut c = postgres::Client::connect(&db, postgres::NoTls).unwrap();
+    let state = |c: &mut postgres::Client| -> (i32, String) {
+        let v: i32 = c
+            .query_one("SELECT version FROM statewright_schema", &[])
+            .unwrap()
+            .get(0);
+        let p: i8 = c
+            .query_one(
+                "SELECT relpersistence FROM pg_class WHERE relname = 'statewright_locks'",
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        (v, (p as u8 as char).to_string())
+    };
+    assert_eq!(
+        state(&mut c),
+        (2, "u".to_owned()),
+        "new tables: the holders' table is unlogged"
+    );
+    // The tables as version 1 left them.
+    c.batch_execute(
+        "ALTER TABLE statewright_locks SET LOGGED; UPDATE statewright_schema SET version = 1",
+    )
+    .unwrap();
+    ok(&f.run(&["set", P, RETRY, "--increment", "1"]));
+    assert_eq!(state(&mut c), (2, "u".to_owned()), "upgraded in place");
+    let r = f.run(&["get", P, RETRY]);
+    ok(&r);
+    assert_eq!(r.stdout.trim(), "4");
 }
 
 fn copy_seed_and_push(f: &Fixture) {

@@ -11,7 +11,7 @@
 //! | `statewright_documents` | the current version of each document: path, kind, version, serial, lineage, checksum, the exact bytes as text |
 //! | `statewright_versions` | replaced versions (the backups), newest `backups` per document |
 //! | `statewright_audit` | the hash-chained audit lines, in order |
-//! | `statewright_locks` | the holder of each namespace's lock |
+//! | `statewright_locks` | the holder of each namespace's lock (UNLOGGED: a holder lives only as long as its session) |
 //! | `statewright_corrupt` | versions that failed a check and were replaced by a restored backup |
 //!
 //! Creating or upgrading the tables takes a transaction-scoped advisory
@@ -25,10 +25,11 @@ use sha2::{Digest, Sha256};
 use crate::store::error::{Result, StoreError};
 
 /// The version of the tables this build creates and reads.
-pub const SCHEMA_VERSION: i32 = 1;
+pub const SCHEMA_VERSION: i32 = 2;
 
 /// The statements that bring the tables from version `i` to `i + 1`.
-const STEPS: &[&str] = &[r#"
+const STEPS: &[&str] = &[
+    r#"
 CREATE TABLE IF NOT EXISTS statewright_namespaces (
     name text PRIMARY KEY,
     lock_key bigint NOT NULL UNIQUE,
@@ -79,7 +80,15 @@ CREATE TABLE IF NOT EXISTS statewright_corrupt (
     body text NOT NULL,
     PRIMARY KEY (namespace, name)
 );
-"#];
+"#,
+    // 2: the lock holders' table is UNLOGGED. A holder row explains a lock
+    // that lives only as long as its server session, so it needs no
+    // durability: writing it no longer waits for a WAL flush, and a server
+    // crash, which ends every session, empties it.
+    r#"
+ALTER TABLE statewright_locks SET UNLOGGED;
+"#,
+];
 
 /// The advisory-lock key pair that serialises creating and upgrading the
 /// tables (transaction-scoped: released at commit). The two-key form is a
