@@ -354,6 +354,7 @@ pub fn load_typed_with<T: Document>(
 }
 
 /// [`load_typed_with`] for this crate's own catalog.
+#[cfg(feature = "shipped-models")]
 pub fn load_typed<T: Document>(path: impl AsRef<std::path::Path>) -> Result<Typed<T>, LoadError> {
     load_typed_with(path, &compiled::CATALOG)
 }
