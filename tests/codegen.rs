@@ -205,3 +205,49 @@ fn a_typed_save_that_would_lose_members_is_refused_with_their_pointers() {
         .unwrap();
     assert_eq!(saved, serde_json::json!({"schema_version": 1, "name": "b"}));
 }
+
+#[test]
+fn a_typed_read_modify_write_of_an_old_document_upgrades_it_and_keeps_nulls_and_order() {
+    use models::{SaveOptions, Typed};
+    // A v1 `processed.json` whose entries are in no sorted order, with a
+    // null the schema allows.
+    let v1 = serde_json::json!({
+        "version": 1,
+        "processed": {
+            "B0Z": {"asin": "B0Z", "author": null, "title": "Zeta", "status": "COMPLETE",
+                    "processed_at": "2026-01-02T00:00:00+00:00"},
+            "B0A": {"asin": "B0A", "author": "Ann", "title": "Alpha", "status": "STAGED",
+                    "processed_at": "2026-01-01T00:00:00+00:00"}
+        },
+        "failed": {}
+    });
+    let mut typed: Typed<models::mamfast_processed::Latest> =
+        Typed::from_value_with(v1.clone(), &models::compiled::CATALOG).unwrap();
+    assert!(typed.exact(), "{:?}", typed.lost());
+    typed.model_mut().processed.get_mut("B0A").unwrap().title = "Alpha, revised".to_owned();
+    let saved = typed.to_value(SaveOptions::default()).unwrap().unwrap();
+    // What the compiled steps make of the v1 document, with the one change.
+    let mut expected = v1;
+    models::upgrade_value::<models::mamfast_processed::Latest>(&mut expected).unwrap();
+    expected["processed"]["B0A"]["title"] = "Alpha, revised".into();
+    // Each upgrade stamps its own time in the history entry it appends.
+    let step = |v: &Value| {
+        let h = &v["history"][0];
+        (h["migration"].clone(), h["from"].clone(), h["to"].clone())
+    };
+    assert_eq!(step(&saved), step(&expected));
+    assert_eq!(saved["history"].as_array().map(Vec::len), Some(1));
+    expected["history"][0]["applied_at"] = saved["history"][0]["applied_at"].clone();
+    assert_eq!(
+        serde_json::to_string_pretty(&saved).unwrap(),
+        serde_json::to_string_pretty(&expected).unwrap()
+    );
+    assert_eq!(saved["version"], 2, "upgraded to the latest version");
+    let keys: Vec<&String> = saved["processed"].as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["B0Z", "B0A"], "map order kept");
+    assert!(saved["processed"]["B0Z"]["author"].is_null(), "null kept");
+    assert!(
+        saved["processed"]["B0Z"]["infohash"].is_null(),
+        "the step's null default"
+    );
+}
