@@ -9,6 +9,7 @@ mod graph;
 mod hostile;
 mod import;
 mod init;
+mod json_contract;
 mod lock;
 mod migrate;
 mod migrate_authoring;

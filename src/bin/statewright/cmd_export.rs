@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::Args;
 use statewright::ops;
 
-use crate::args::Global;
+use crate::args::{Global, OutputFormat};
 use crate::exit::Exit;
 use crate::ops_cli::{StateArg, fail, open_state};
 use crate::output;
@@ -20,8 +20,10 @@ use crate::store::{error, lock_options};
 /// content, and a manifest of every path with its size and sha256. It is
 /// taken under the state lock, so no write lands half way through.
 ///
-/// Without --output the bundle goes to stdout. An existing output file is
-/// refused unless --force; an output inside the state dir always is.
+/// Without --output the bundle goes to stdout. With --output, --format json
+/// prints {state_dir, output, files, bytes, manifest} on stdout. An
+/// existing output file is refused unless --force; an output inside the
+/// state dir always is.
 ///
 /// Examples:
 ///   statewright export --output state-2026-12-03.json
@@ -71,6 +73,20 @@ pub fn run(global: &Global, args: ExportArgs) -> Exit {
         Some(path) => {
             if let Err(e) = ops::write_bundle(&bundle, path, args.force, &opened.dir) {
                 return fail(global, &e);
+            }
+            if global.format == OutputFormat::Json {
+                let summary = serde_json::json!({
+                    "state_dir": opened.dir,
+                    "output": path,
+                    "files": bundle.manifest.len(),
+                    "bytes": bytes,
+                    "manifest": bundle.manifest,
+                });
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&summary).unwrap_or_default()
+                );
+                return Exit::Clean;
             }
             eprintln!(
                 "exported {} ({bytes} bytes) from {} to {}",
