@@ -100,30 +100,7 @@ pub fn check_state(
         limits: Default::default(),
         audit: &audit,
     };
-    let threads = match opts.threads {
-        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        n => n,
-    }
-    .min(docs.len().max(1));
-    let chunk = docs.len().div_ceil(threads).max(1);
-    type Checked = (DocumentReport, Option<u64>);
-    let results: Vec<Result<Vec<Checked>, ValidateError>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = docs
-            .chunks(chunk)
-            .map(|part| {
-                let cx = &cx;
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|(d, kind)| check_one(validator, cx, opts.store, d, kind))
-                        .collect::<Result<Vec<_>, _>>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("a check worker panicked"))
-            .collect()
-    });
+    let results = check_in_parallel(validator, &cx, opts, &docs);
     let mut report = CheckReport {
         state_dir: state_dir.to_owned(),
         documents: Vec::with_capacity(docs.len()),
@@ -152,8 +129,64 @@ pub fn check_state(
             state_dir, &audit, stamped, &backups,
         ));
     }
+    report
+        .findings
+        .extend(catalog_findings(validator, state_dir, &docs, unmatched));
+    if let (true, Some(catalog)) = (opts.store, validator.catalog()) {
+        let found = store::dir_findings(catalog, state_dir, &backups, &temps);
+        report
+            .findings
+            .extend(store::settle_in_progress(catalog, state_dir, &temps, found));
+    }
+    Ok(report)
+}
+
+/// A document's report and the serial its envelope records.
+type Checked = (DocumentReport, Option<u64>);
+
+/// Checks `docs` on up to `opts.threads` threads (0: one per core), in
+/// chunks whose results come back in the documents' order.
+fn check_in_parallel(
+    validator: &Validator,
+    cx: &store::DocContext<'_>,
+    opts: &CheckOptions<'_>,
+    docs: &Documents<'_>,
+) -> Vec<Result<Vec<Checked>, ValidateError>> {
+    let threads = match opts.threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    }
+    .min(docs.len().max(1));
+    let chunk = docs.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = docs
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|(d, kind)| check_one(validator, cx, opts.store, d, kind))
+                        .collect::<Result<Vec<_>, _>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a check worker panicked"))
+            .collect()
+    })
+}
+
+/// SW020 for each file that matches no kind, SW021 for each kind that
+/// matches no document.
+fn catalog_findings(
+    validator: &Validator,
+    state_dir: &Path,
+    docs: &Documents<'_>,
+    unmatched: Vec<PathBuf>,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
     for u in unmatched {
-        report.findings.push(Finding::new(
+        out.push(Finding::new(
             codes::UNMATCHED,
             &u,
             "",
@@ -166,17 +199,11 @@ pub fn check_state(
     if let Some(catalog) = validator.catalog() {
         for kind in catalog.kinds.values() {
             if !docs.iter().any(|(_, k)| k.name == kind.name) {
-                report.findings.push(kind_empty(catalog, kind, state_dir));
+                out.push(kind_empty(catalog, kind, state_dir));
             }
         }
     }
-    if let (true, Some(catalog)) = (opts.store, validator.catalog()) {
-        let found = store::dir_findings(catalog, state_dir, &backups, &temps);
-        report
-            .findings
-            .extend(store::settle_in_progress(catalog, state_dir, &temps, found));
-    }
-    Ok(report)
+    out
 }
 
 /// SW021: kind `kind` matches no document in `state_dir`.

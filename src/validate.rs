@@ -338,23 +338,7 @@ impl Validator {
         let version = match kind.spec.version_of(value) {
             Ok(v) => v,
             Err(problem) => {
-                let (code, msg) = match problem {
-                    VersionProblem::Missing => (
-                        codes::VERSION_MISSING,
-                        format!(
-                            "no schema version at `{pointer}` (kind `{}`, latest v{latest})",
-                            kind.name
-                        ),
-                    ),
-                    VersionProblem::NotAVersion(v) => (
-                        codes::VERSION_INVALID,
-                        format!("schema version at `{pointer}` is {v}, not a version number"),
-                    ),
-                };
-                let at = locate::locate(source, pointer).or_else(|| locate::locate(source, ""));
-                report
-                    .findings
-                    .push(Finding::new(code, file, pointer.clone(), msg).at(at));
+                report.findings.push(version_problem(kind, source, problem));
                 return None;
             }
         };
@@ -567,4 +551,25 @@ pub fn schema_findings(
             f
         })
         .collect()
+}
+
+/// SW011 or SW012: the document's version cannot be read.
+fn version_problem(kind: &Kind, source: &SourceText, problem: VersionProblem) -> Finding {
+    let pointer = &kind.spec.fields.version;
+    let latest = kind.latest().version;
+    let (code, msg) = match problem {
+        VersionProblem::Missing => (
+            codes::VERSION_MISSING,
+            format!(
+                "no schema version at `{pointer}` (kind `{}`, latest v{latest})",
+                kind.name
+            ),
+        ),
+        VersionProblem::NotAVersion(v) => (
+            codes::VERSION_INVALID,
+            format!("schema version at `{pointer}` is {v}, not a version number"),
+        ),
+    };
+    let at = locate::locate(source, pointer).or_else(|| locate::locate(source, ""));
+    Finding::new(code, &source.path, pointer.clone(), msg).at(at)
 }

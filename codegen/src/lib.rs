@@ -31,6 +31,8 @@
 //! report.emit_rerun_if_changed();
 //! ```
 #![deny(missing_docs)]
+// No function over 80 lines (clippy.toml sets the threshold).
+#![warn(clippy::too_many_lines)]
 
 pub mod builder;
 pub mod bundle;

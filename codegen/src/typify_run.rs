@@ -152,37 +152,8 @@ impl Generator {
         schema: &Value,
         root_type: &str,
     ) -> Result<Generated, CodegenError> {
-        let mut registry = self.registry.clone();
-        if let Some(id) = schema
-            .get("$id")
-            .or_else(|| schema.get("id"))
-            .and_then(Value::as_str)
-            && let Some((prefix, dir)) = bundle::id_mapping(id, path)
-            && !registry.mappings().iter().any(|(p, _)| *p == prefix)
-        {
-            registry.map(prefix, dir);
-        }
-        let simplify = Simplify {
-            drop_native_formats: !self.settings.native_formats,
-            drop_patterns: !self.settings.string_patterns,
-            lenient_refs: self.settings.value_fallback,
-        };
-        let mut bundled = bundle::bundle(path, schema, &registry, root_type, simplify)?;
-        faithful::prepare(&mut bundled.defs);
+        let (registry, mut bundled, mut fallbacks) = self.bundled(path, schema, root_type)?;
         let nodes = count_nodes(&bundled.defs);
-        let mut fallbacks: Vec<Fallback> = bundled
-            .unresolved
-            .iter()
-            .map(|(origin, reason)| Fallback {
-                path: registry
-                    .path_for(&origin.uri)
-                    .unwrap_or_else(|| PathBuf::from(&origin.uri)),
-                pointer: origin.pointer.clone(),
-                reason: format!("unresolvable $ref: {reason}"),
-                conditions_only: false,
-                nodes: 1,
-            })
-            .collect();
         let search = Search {
             settings: self.settings.clone(),
             attempt_limit: self.settings.attempt_limit,
@@ -232,35 +203,9 @@ impl Generator {
             if culprits.is_empty() {
                 // Nothing smaller helps, or the time is spent: the whole
                 // schema is a `Value` (when allowed).
-                let why = match search.spent() {
-                    true => format!(
-                        "{reason}; the schema's time ({:?}) is spent",
-                        self.settings.schema_budget
-                    ),
-                    false => reason,
-                };
-                if !self.settings.value_fallback {
-                    return Err(CodegenError::Unsupported {
-                        schema: path.to_owned(),
-                        path: path.to_owned(),
-                        pointer: String::new(),
-                        reason: why,
-                    });
-                }
-                let (file, pointer) =
-                    locate(&bundled, &(bundled.root.clone(), String::new()), &registry);
-                let nodes = count_nodes(&bundled.defs);
-                bundled.defs.retain(|k, _| *k == bundled.root);
-                bundled
-                    .defs
-                    .insert(bundled.root.clone(), Value::Object(Default::default()));
-                fallbacks.push(Fallback {
-                    path: file,
-                    pointer,
-                    reason: why,
-                    conditions_only: false,
-                    nodes,
-                });
+                let fallback =
+                    self.whole_value(path, &mut bundled, &registry, reason, search.spent())?;
+                fallbacks.push(fallback);
                 whole = true;
                 continue;
             }
@@ -288,6 +233,87 @@ impl Generator {
                 });
             }
         }
+    }
+    /// The schema at `path` bundled with every definition it refers to,
+    /// the registry that resolved them (with the schema's own `$id` mapped
+    /// to its folder), and a fallback for each reference that did not
+    /// resolve.
+    fn bundled(
+        &self,
+        path: &Path,
+        schema: &Value,
+        root_type: &str,
+    ) -> Result<(OfflineRegistry, Bundled, Vec<Fallback>), CodegenError> {
+        let mut registry = self.registry.clone();
+        if let Some(id) = schema
+            .get("$id")
+            .or_else(|| schema.get("id"))
+            .and_then(Value::as_str)
+            && let Some((prefix, dir)) = bundle::id_mapping(id, path)
+            && !registry.mappings().iter().any(|(p, _)| *p == prefix)
+        {
+            registry.map(prefix, dir);
+        }
+        let simplify = Simplify {
+            drop_native_formats: !self.settings.native_formats,
+            drop_patterns: !self.settings.string_patterns,
+            lenient_refs: self.settings.value_fallback,
+        };
+        let mut bundled = bundle::bundle(path, schema, &registry, root_type, simplify)?;
+        faithful::prepare(&mut bundled.defs);
+        let fallbacks = bundled
+            .unresolved
+            .iter()
+            .map(|(origin, reason)| Fallback {
+                path: registry
+                    .path_for(&origin.uri)
+                    .unwrap_or_else(|| PathBuf::from(&origin.uri)),
+                pointer: origin.pointer.clone(),
+                reason: format!("unresolvable $ref: {reason}"),
+                conditions_only: false,
+                nodes: 1,
+            })
+            .collect();
+        Ok((registry, bundled, fallbacks))
+    }
+
+    /// Makes the whole schema a `Value` (when the settings allow it): the
+    /// fallback that says so and why.
+    fn whole_value(
+        &self,
+        path: &Path,
+        bundled: &mut Bundled,
+        registry: &OfflineRegistry,
+        reason: String,
+        spent: bool,
+    ) -> Result<Fallback, CodegenError> {
+        let why = match spent {
+            true => format!(
+                "{reason}; the schema's time ({:?}) is spent",
+                self.settings.schema_budget
+            ),
+            false => reason,
+        };
+        if !self.settings.value_fallback {
+            return Err(CodegenError::Unsupported {
+                schema: path.to_owned(),
+                path: path.to_owned(),
+                pointer: String::new(),
+                reason: why,
+            });
+        }
+        let (file, pointer) = locate(bundled, &(bundled.root.clone(), String::new()), registry);
+        let nodes = count_nodes(&bundled.defs);
+        let root = bundled.root.clone();
+        bundled.defs.retain(|k, _| *k == root);
+        bundled.defs.insert(root, Value::Object(Default::default()));
+        Ok(Fallback {
+            path: file,
+            pointer,
+            reason: why,
+            conditions_only: false,
+            nodes,
+        })
     }
 }
 

@@ -148,46 +148,7 @@ pub fn drift(declared: &Value, recorded: &Value) -> Result<Vec<DriftFinding>, Di
             });
             continue;
         };
-        let field = |k: &str| {
-            have.get(k)
-                .and_then(Value::as_str)
-                .filter(|s| !s.is_empty())
-        };
-        match field("cache_hash") {
-            None => out.push(DriftFinding {
-                kind: DriftKind::MissingHash,
-                builder: name.clone(),
-                pointer: format!("{at}/cache_hash"),
-                declared: Some(want.cache_hash.clone()),
-                recorded: None,
-                message: format!("builder `{name}` has no recorded cache_hash, so variant integrity cannot be proven"),
-                remedy: REPUBLISH.into(),
-            }),
-            Some(h) if h != want.cache_hash => out.push(DriftFinding {
-                kind: DriftKind::StaleHash,
-                builder: name.clone(),
-                pointer: format!("{at}/cache_hash"),
-                declared: Some(want.cache_hash.clone()),
-                recorded: Some(h.to_owned()),
-                message: format!("builder `{name}`: recorded cache_hash is stale (the template's variant changed since it was published)"),
-                remedy: REPUBLISH.into(),
-            }),
-            Some(_) => {}
-        }
-        let variant = field("variant_id");
-        if variant != Some(want.variant_id.as_str()) {
-            out.push(DriftFinding {
-                kind: DriftKind::StaleVariant,
-                builder: name.clone(),
-                pointer: format!("{at}/variant_id"),
-                declared: Some(want.variant_id.clone()),
-                recorded: variant.map(str::to_owned),
-                message: format!(
-                    "builder `{name}`: recorded variant_id differs from the template's"
-                ),
-                remedy: REPUBLISH.into(),
-            });
-        }
+        out.extend(builder_drift(name, &at, want, have));
     }
     for name in builders.into_iter().flat_map(|b| b.keys()) {
         if !manifest.builders.contains_key(name) {
@@ -210,6 +171,57 @@ pub fn drift(declared: &Value, recorded: &Value) -> Result<Vec<DriftFinding>, Di
         }
     }
     Ok(out)
+}
+
+/// How the recorded builder `have` differs from what the template
+/// declares for it (`want`): its cache hash missing or stale, its variant
+/// another.
+fn builder_drift(name: &str, at: &str, want: &DeclaredBuilder, have: &Value) -> Vec<DriftFinding> {
+    let field = |k: &str| {
+        have.get(k)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+    };
+    let finding =
+        |kind, pointer: String, declared: &str, recorded: Option<&str>, message| DriftFinding {
+            kind,
+            builder: name.to_owned(),
+            pointer,
+            declared: Some(declared.to_owned()),
+            recorded: recorded.map(str::to_owned),
+            message,
+            remedy: REPUBLISH.into(),
+        };
+    let mut out = Vec::new();
+    let hash_at = format!("{at}/cache_hash");
+    match field("cache_hash") {
+        None => out.push(finding(
+            DriftKind::MissingHash,
+            hash_at,
+            &want.cache_hash,
+            None,
+            format!("builder `{name}` has no recorded cache_hash, so variant integrity cannot be proven"),
+        )),
+        Some(h) if h != want.cache_hash => out.push(finding(
+            DriftKind::StaleHash,
+            hash_at,
+            &want.cache_hash,
+            Some(h),
+            format!("builder `{name}`: recorded cache_hash is stale (the template's variant changed since it was published)"),
+        )),
+        Some(_) => {}
+    }
+    let variant = field("variant_id");
+    if variant != Some(want.variant_id.as_str()) {
+        out.push(finding(
+            DriftKind::StaleVariant,
+            format!("{at}/variant_id"),
+            &want.variant_id,
+            variant,
+            format!("builder `{name}`: recorded variant_id differs from the template's"),
+        ));
+    }
+    out
 }
 
 /// The kinds `diff --drift` compares: `kind` when given, else every kind

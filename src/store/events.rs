@@ -94,6 +94,10 @@ pub enum StoreEvent {
 }
 
 impl std::fmt::Display for StoreEvent {
+    #[allow(
+        clippy::too_many_lines,
+        reason = "one flat arm per event: the messages stay side by side"
+    )]
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             StoreEvent::LockWaiting {

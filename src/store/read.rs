@@ -236,28 +236,7 @@ impl Store {
                 checksum_mismatch: mismatch,
             });
         }
-        match &envelope.checksum {
-            // An adopted document that statewright never wrote: no checksum,
-            // serial or lineage at all. It is read as serial 0; the first
-            // write through the store stamps it. A document with a serial
-            // or lineage but no checksum is still corrupt.
-            None if unstamped_ok || is_unstamped(fields, &value) => {}
-            None => {
-                return Err(c.fail(
-                    Check::Checksum,
-                    Some(fields.checksum.clone()),
-                    "no checksum".into(),
-                ));
-            }
-            Some(s) if *s != actual => {
-                return Err(c.fail(
-                    Check::Checksum,
-                    Some(fields.checksum.clone()),
-                    format!("recorded {s}, but the content hashes to {actual}"),
-                ));
-            }
-            Some(_) => {}
-        }
+        checksum_check(&c, fields, &envelope, &value, &actual, unstamped_ok)?;
         if envelope.version > known {
             return Err(StoreError::NewerVersion {
                 path,
@@ -273,22 +252,7 @@ impl Store {
             );
             return Err(c.fail(Check::Version, Some(fields.version.clone()), msg));
         }
-        if let Err(problems) = self.verifier.verify(kind, envelope.version, &value) {
-            if let Some(message) = self.verifier.schema_error(kind, envelope.version) {
-                return Err(StoreError::SchemaBroken {
-                    path: c.path.clone(),
-                    version: envelope.version,
-                    message,
-                });
-            }
-            let first = problems.first().map(|p| p.pointer.clone());
-            let msg = problems
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("; ");
-            return Err(c.fail(Check::Schema, first, msg));
-        }
+        self.schema_check(&c, kind, envelope.version, &value)?;
         Ok(Loaded {
             kind: kind.name.clone(),
             version: envelope.version,
@@ -297,6 +261,64 @@ impl Store {
             source: path,
             restored: None,
         })
+    }
+
+    /// The schema of `version` accepts `value`; a schema that does not
+    /// compile is said as such.
+    fn schema_check(
+        &self,
+        c: &Checker<'_>,
+        kind: &Kind,
+        version: u32,
+        value: &Value,
+    ) -> Result<()> {
+        let Err(problems) = self.verifier.verify(kind, version, value) else {
+            return Ok(());
+        };
+        if let Some(message) = self.verifier.schema_error(kind, version) {
+            return Err(StoreError::SchemaBroken {
+                path: c.path.clone(),
+                version,
+                message,
+            });
+        }
+        let first = problems.first().map(|p| p.pointer.clone());
+        let msg = problems
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ");
+        Err(c.fail(Check::Schema, first, msg))
+    }
+}
+
+/// The recorded checksum matches the content (`actual`). An adopted
+/// document that statewright never wrote (no checksum, serial or lineage
+/// at all) passes, as does any document without a checksum when
+/// `unstamped_ok`; it is read as serial 0 and the first write through the
+/// store stamps it. A document with a serial or lineage but no checksum
+/// is still corrupt.
+fn checksum_check(
+    c: &Checker<'_>,
+    fields: &statewright_spec::EnvelopeFields,
+    envelope: &Envelope,
+    value: &Value,
+    actual: &str,
+    unstamped_ok: bool,
+) -> Result<()> {
+    match &envelope.checksum {
+        None if unstamped_ok || is_unstamped(fields, value) => Ok(()),
+        None => Err(c.fail(
+            Check::Checksum,
+            Some(fields.checksum.clone()),
+            "no checksum".into(),
+        )),
+        Some(s) if s != actual => Err(c.fail(
+            Check::Checksum,
+            Some(fields.checksum.clone()),
+            format!("recorded {s}, but the content hashes to {actual}"),
+        )),
+        Some(_) => Ok(()),
     }
 }
 

@@ -46,19 +46,7 @@ pub fn run(global: &Global, args: &DiffArgs, dir: Option<&Path>) -> Result<Exit,
     // passes the store's read checks before it is compared. Manifests are
     // files of the repository: next to the state dir, or, for a database
     // namespace, under the project file's folder.
-    let mut opts = StoreOptions::from_project(&project);
-    opts.recover = false;
-    let (store, root) = match &remote {
-        Some(url) => {
-            let (store, _) = Store::open_url(&catalog, url, opts).map_err(store_error)?;
-            (store, project.root.clone())
-        }
-        None => {
-            let store = Store::open_read_only(&catalog, &state_dir, opts).map_err(store_error)?;
-            let root = state_dir.parent().unwrap_or(Path::new(".")).to_path_buf();
-            (store, root)
-        }
-    };
+    let (store, root) = open_store(&project, &catalog, remote.as_deref(), &state_dir)?;
     let mut docs = store.document_paths().map_err(store_error)?;
     docs.retain(|rel| {
         catalog
@@ -82,36 +70,78 @@ pub fn run(global: &Global, args: &DiffArgs, dir: Option<&Path>) -> Result<Exit,
     }
     let mut compared = Vec::new();
     for rel in &docs {
-        let loaded = store.read(rel).map_err(store_error)?;
-        let rule = catalog
-            .kind_for(Path::new(rel))
-            .and_then(|k| k.spec.drift.as_ref());
-        let manifest = match (&args.manifest, rule) {
-            (Some(m), _) => m.clone(),
-            (None, Some(rule)) => {
-                manifest_path(rule, &root, &loaded.value).map_err(|e| path_error(&e))?
-            }
-            (None, None) => {
-                return Err((
-                    format!("kind of {rel} declares no drift rule"),
-                    Some("pass the manifest with --manifest FILE".into()),
-                ));
-            }
-        };
-        let (source, declared) = read(&manifest)?;
-        let findings = drift(&declared, &loaded.value).map_err(|e| manifest_error(&source, e))?;
-        compared.push(Compared {
-            state: store.dir().join(rel),
-            manifest,
-            builders: declared["builders"].as_object().map_or(0, |b| b.len()),
-            findings,
-        });
+        compared.push(compare(
+            &store,
+            &catalog,
+            &root,
+            args.manifest.as_deref(),
+            rel,
+        )?);
     }
     print(global, &compared);
     Ok(if compared.iter().any(|c| !c.findings.is_empty()) {
         Exit::Findings
     } else {
         Exit::Clean
+    })
+}
+
+/// The store the documents are read from, read-only (no lock, no
+/// recovery), and the folder manifests are found under: next to the state
+/// dir, or, for a database namespace, the project file's folder.
+fn open_store(
+    project: &statewright::spec::Project,
+    catalog: &statewright::spec::Catalog,
+    remote: Option<&str>,
+    state_dir: &Path,
+) -> Result<(Store, PathBuf), Fail> {
+    let mut opts = StoreOptions::from_project(project);
+    opts.recover = false;
+    match remote {
+        Some(url) => {
+            let (store, _) = Store::open_url(catalog, url, opts).map_err(store_error)?;
+            Ok((store, project.root.clone()))
+        }
+        None => {
+            let store = Store::open_read_only(catalog, state_dir, opts).map_err(store_error)?;
+            let root = state_dir.parent().unwrap_or(Path::new(".")).to_path_buf();
+            Ok((store, root))
+        }
+    }
+}
+
+/// Compares the document `rel` with its template manifest (`manifest`
+/// when given, else where its kind's drift rule says).
+fn compare(
+    store: &Store,
+    catalog: &statewright::spec::Catalog,
+    root: &Path,
+    manifest: Option<&Path>,
+    rel: &str,
+) -> Result<Compared, Fail> {
+    let loaded = store.read(rel).map_err(store_error)?;
+    let rule = catalog
+        .kind_for(Path::new(rel))
+        .and_then(|k| k.spec.drift.as_ref());
+    let manifest = match (manifest, rule) {
+        (Some(m), _) => m.to_owned(),
+        (None, Some(rule)) => {
+            manifest_path(rule, root, &loaded.value).map_err(|e| path_error(&e))?
+        }
+        (None, None) => {
+            return Err((
+                format!("kind of {rel} declares no drift rule"),
+                Some("pass the manifest with --manifest FILE".into()),
+            ));
+        }
+    };
+    let (source, declared) = read(&manifest)?;
+    let findings = drift(&declared, &loaded.value).map_err(|e| manifest_error(&source, e))?;
+    Ok(Compared {
+        state: store.dir().join(rel),
+        manifest,
+        builders: declared["builders"].as_object().map_or(0, |b| b.len()),
+        findings,
     })
 }
 
