@@ -104,6 +104,9 @@ fn save_case(f: &harness::Fixture, label: &str, size: usize, runs: usize, backup
     let audit =
         std::fs::read_to_string(f.state.join(statewright::store::audit::AUDIT_FILE)).unwrap();
     let audit_line = format!("{}\n", audit.lines().last().unwrap());
+    // Each case starts its protocol floor's backups afresh (their names
+    // count from 0 again).
+    let _ = std::fs::remove_dir_all(f.state.join(".proto-backup"));
     std::fs::create_dir_all(f.state.join(".proto-backup")).unwrap();
     let (mut floor, mut protocol, mut saves) = (Vec::new(), Vec::new(), Vec::new());
     for n in 0..runs {
