@@ -34,7 +34,9 @@ pub use run::{
     DocumentPlan, DocumentStatus, MigrateOptions, Migrated, Migrator, StateWriter, StatusState,
     StepSummary, Summary, Target, WriteBatch,
 };
-pub use select::{select_documents, with_version};
+pub use select::{
+    ReadError, StatusRow, read_documents, select_documents, state_status, with_version,
+};
 pub use statewright_spec::migration::ScalarType;
 pub use statewright_spec::migration::{MigrationSet, load_checked};
 pub use verify::{Finding, VerifyReport, verify, verify_with};

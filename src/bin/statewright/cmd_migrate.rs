@@ -2,13 +2,13 @@
 //! the migration files, in one store transaction per run; `status`,
 //! `verify` and `hash` for operators and CI.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use serde_json::Value;
 use statewright::migrate::{
-    DocumentStatus, Hooks, MigrateError, MigrateOptions, MigrationSet, Migrator, StatusState,
-    Target, VerifyOptions, load_checked, rehash, select_documents, verify_with, with_version,
+    self, Hooks, MigrateError, MigrateOptions, Migrator, ReadError, StatusState, Target,
+    VerifyOptions, load_checked, rehash, verify_with,
 };
 use statewright::spec::migration::{MigrationFileError, load_dir};
 use statewright::store::{LockGuard, StoreError, StoreWriter, WriteContext};
@@ -226,10 +226,8 @@ fn migrate(global: &Global, args: &RunArgs) -> Exit {
     }
 }
 
-/// The documents to migrate, relative to the state dir, read and verified
-/// under the lock (adopted documents without a checksum are accepted).
-/// Without PATHS and with `--to N`, the documents whose kind has a version
-/// N.
+/// The documents to migrate, read and verified under the lock
+/// ([`statewright::migrate::read_documents`]), with a progress bar.
 fn read_documents(
     global: &Global,
     opened: &Opened,
@@ -237,61 +235,23 @@ fn read_documents(
     paths: &[PathBuf],
     only: Option<u32>,
 ) -> Result<Vec<(PathBuf, Value)>, Exit> {
-    let listed = opened
-        .store
-        .document_paths()
-        .map_err(|e| opener::error(global, &e))?;
-    let rels = select_documents(&opened.dir, paths, &listed).map_err(|e| {
-        output::print_error(global, &e.to_string(), None);
-        Exit::Usage
-    })?;
-    let rels = match (paths.is_empty(), only) {
-        (true, Some(n)) => with_version(&opened.catalog, rels, n),
-        _ => rels,
-    };
-    let mut progress = print::Progress::new("reading", rels.len());
-    let mut docs = Vec::with_capacity(rels.len());
-    for rel in rels {
-        progress.tick();
-        let loaded = read_one(opened, guard, &rel).map_err(|e| match e {
-            Read::Migrate(e) => fail(global, &e),
-            Read::Store(e) => opener::error(global, &e),
-        })?;
-        docs.push((PathBuf::from(rel), loaded));
+    let mut progress: Option<print::Progress> = None;
+    let read = migrate::read_documents(&opened.store, guard, paths, only, &mut |_, total| {
+        progress
+            .get_or_insert_with(|| print::Progress::new("reading", total))
+            .tick();
+    });
+    if let Some(p) = progress {
+        p.finish();
     }
-    progress.finish();
-    Ok(docs)
-}
-
-enum Read {
-    Migrate(MigrateError),
-    Store(StoreError),
-}
-
-fn read_one(opened: &Opened, guard: &LockGuard, rel: &str) -> Result<Value, Read> {
-    match opened.store.read_unstamped(Some(guard), rel) {
-        Ok(l) => Ok(l.value),
-        Err(StoreError::NewerVersion {
-            found,
-            known,
-            checksum_mismatch: false,
-            ..
-        }) => {
-            let kind = opened
-                .catalog
-                .kind_for(Path::new(rel))
-                .map_or_else(String::new, |k| k.name.clone());
-            Err(Read::Migrate(
-                MigrateError::NewerThanKnown {
-                    kind,
-                    version: found,
-                    latest: known,
-                }
-                .in_document(rel),
-            ))
+    read.map_err(|e| match e {
+        ReadError::Migrate(e) => fail(global, &e),
+        ReadError::Store(e) => opener::error(global, &e),
+        ReadError::Select(e) => {
+            output::print_error(global, &e.to_string(), None);
+            Exit::Usage
         }
-        Err(e) => Err(Read::Store(e)),
-    }
+    })
 }
 
 fn status(global: &Global, args: &StatusArgs) -> Exit {
@@ -299,50 +259,18 @@ fn status(global: &Global, args: &StatusArgs) -> Exit {
         Ok(o) => o,
         Err(code) => return code,
     };
-    let rels = match opened.store.document_paths() {
+    let rows = match migrate::state_status(&opened.store, &opened.project.migrations_dir) {
         Ok(r) => r,
         Err(e) => return opener::error(global, &e),
     };
-    let empty = MigrationSet {
-        dir: opened.project.migrations_dir.clone(),
-        migrations: Vec::new(),
-    };
-    let migrator = Migrator::new(&opened.catalog, &empty);
-    let rows: Vec<(DocumentStatus, Option<String>)> = rels
-        .iter()
-        .map(|rel| status_one(&opened, &migrator, rel))
-        .collect();
     print::status(global, &opened.dir, &rows);
-    let any = |s: StatusState| rows.iter().any(|(r, _)| r.state == s);
+    let any = |s: StatusState| rows.iter().any(|r| r.status.state == s);
     if any(StatusState::Newer) {
         Exit::Refused
-    } else if rows.iter().any(|(_, e)| e.is_some()) || any(StatusState::Behind) {
+    } else if rows.iter().any(|r| r.error.is_some()) || any(StatusState::Behind) {
         Exit::Findings
     } else {
         Exit::Clean
-    }
-}
-
-fn status_one(
-    opened: &Opened,
-    migrator: &Migrator<'_>,
-    rel: &str,
-) -> (DocumentStatus, Option<String>) {
-    let kind = opened.catalog.kind_for(Path::new(rel));
-    let row = |version, state| DocumentStatus {
-        path: PathBuf::from(rel),
-        kind: kind.map(|k| k.name.clone()),
-        version,
-        latest: kind.map(|k| k.latest().version),
-        state,
-    };
-    match opened.store.read_unstamped(None, rel) {
-        Ok(l) => {
-            let mut s = migrator.status(&[(PathBuf::from(rel), l.value)]);
-            (s.remove(0), None)
-        }
-        Err(StoreError::NewerVersion { found, .. }) => (row(Some(found), StatusState::Newer), None),
-        Err(e) => (row(None, StatusState::NoVersion), Some(e.to_string())),
     }
 }
 

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 use statewright::migrate::{
-    Direction, DocumentPlan, DocumentStatus, StatusState, StepSummary, Summary, VerifyReport,
+    Direction, DocumentPlan, StatusRow, StatusState, StepSummary, Summary, VerifyReport,
 };
 use statewright::spec::migration::SumFile;
 use statewright::store::WriteOutcome;
@@ -235,25 +235,17 @@ fn state_name(s: StatusState) -> &'static str {
 }
 
 /// `migrate status`.
-pub fn status(global: &Global, dir: &Path, rows: &[(DocumentStatus, Option<String>)]) {
-    let count = |s: StatusState| rows.iter().filter(|(r, _)| r.state == s).count();
+pub fn status(global: &Global, dir: &Path, rows: &[StatusRow]) {
+    let count = |s: StatusState| rows.iter().filter(|r| r.status.state == s).count();
     if global.format == OutputFormat::Json {
-        let docs: Vec<_> = rows
-            .iter()
-            .map(|(r, e)| {
-                let mut v = serde_json::to_value(r).unwrap_or(Value::Null);
-                v["error"] = json!(e);
-                v
-            })
-            .collect();
         let v = json!({
             "state_dir": dir,
-            "documents": docs,
+            "documents": rows,
             "summary": {
                 "current": count(StatusState::Current),
                 "behind": count(StatusState::Behind),
                 "newer": count(StatusState::Newer),
-                "unreadable": rows.iter().filter(|(_, e)| e.is_some()).count(),
+                "unreadable": rows.iter().filter(|r| r.error.is_some()).count(),
             },
         });
         println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
@@ -261,10 +253,14 @@ pub fn status(global: &Global, dir: &Path, rows: &[(DocumentStatus, Option<Strin
     }
     let width = rows
         .iter()
-        .map(|(r, _)| r.path.as_os_str().len())
+        .map(|r| r.status.path.as_os_str().len())
         .max()
         .unwrap_or(0);
-    for (r, e) in rows {
+    for StatusRow {
+        status: r,
+        error: e,
+    } in rows
+    {
         let v = |x: Option<u32>| x.map_or("?".to_owned(), |v| format!("v{v}"));
         let note = match (r.state, e) {
             (_, Some(e)) => format!("unreadable: {e}"),
