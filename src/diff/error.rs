@@ -53,4 +53,13 @@ pub enum DiffError {
         /// What is wrong.
         message: String,
     },
+    /// The migration files or the catalog of the project could not be
+    /// read (for the coverage of migration steps).
+    #[error("{message}")]
+    Project {
+        /// What failed.
+        message: String,
+        /// How to fix it.
+        help: Option<String>,
+    },
 }

@@ -25,6 +25,7 @@ pub mod drift;
 mod error;
 mod mode;
 pub mod schema;
+pub mod steps;
 
 pub use coverage::{Coverage, Need, coverage, uncovered};
 pub use document::{
@@ -40,3 +41,4 @@ pub use schema::{
     Change, Compatibility, Direction, RULES, RuleInfo, SchemaDiff, SchemaDiffOptions, Severity,
     VERSION_BUMP, VersionField, Witness, diff_schemas, rule_info,
 };
+pub use steps::{StepCoverage, catalog_version_of, file_uri, step_coverage, version_pointer};

@@ -330,11 +330,7 @@ pub(crate) fn registry(project: Option<&Project>) -> OfflineRegistry {
     project.map_or_else(OfflineRegistry::new, OfflineRegistry::for_project)
 }
 
-/// `file:///abs/path` of a file.
-pub(crate) fn file_uri(p: &Path) -> String {
-    let abs = std::path::absolute(p).unwrap_or_else(|_| p.to_owned());
-    format!("file://{}", abs.display())
-}
+pub(crate) use statewright::diff::file_uri;
 
 /// ANSI styling for human output, off when color is off.
 #[derive(Clone, Copy)]

@@ -6,13 +6,11 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 use statewright::diff::{
-    Compatibility, Coverage, ModeReason, SchemaDiff, SchemaDiffOptions, Severity, coverage,
-    diff_schemas, rule_info, uncovered,
+    Coverage, ModeReason, SchemaDiff, SchemaDiffOptions, Severity, StepCoverage,
+    catalog_version_of, diff_schemas, rule_info, step_coverage, uncovered, version_pointer,
 };
-use statewright::spec::catalog::parse_version_file_name;
 use statewright::spec::locate::locate;
-use statewright::spec::migration::{MigrationFile, MigrationSet, load_dir};
-use statewright::spec::{Catalog, Project, SourceText};
+use statewright::spec::{Project, SourceText};
 
 use super::{
     DiffArgs, DiffFailOn, Fail, Paint, catalog, file_uri, github_line, kind, read, registry,
@@ -39,16 +37,6 @@ impl Side<'_> {
             _ => self.shown(),
         }
     }
-}
-
-/// One migration step between the two catalog versions compared, with
-/// the coverage of its backward-incompatible changes.
-struct Step {
-    kind: String,
-    from: u32,
-    /// The migration file, as shown (None: there is none).
-    file: Option<String>,
-    items: Vec<Coverage>,
 }
 
 /// `--kind K N M`.
@@ -102,17 +90,7 @@ pub fn run_files(
     reason: ModeReason,
 ) -> Result<Exit, Fail> {
     // Two versions of one kind in the schemas dir: the same as --kind.
-    let version_of = |p: &Path| -> Option<(String, u32)> {
-        let project = project?;
-        let abs = p.canonicalize().ok()?;
-        let rel = abs
-            .strip_prefix(project.schemas_dir.canonicalize().ok()?)
-            .ok()?;
-        let mut parts = rel.iter();
-        let kind = parts.next()?.to_string_lossy().into_owned();
-        let v = parse_version_file_name(&parts.next()?.to_string_lossy())?;
-        (parts.next().is_none() && project.kinds.contains_key(&kind)).then_some((kind, v))
-    };
+    let version_of = |p: &Path| project.and_then(|project| catalog_version_of(project, p));
     let step = match (version_of(&sa.path), version_of(&sb.path)) {
         (Some((ka, va)), Some((kb, vb))) if ka == kb => Some((ka, va, vb)),
         _ => None,
@@ -163,7 +141,8 @@ fn report(
     })?;
     let steps = match (project, step) {
         (Some(p), Some((k, va, vb))) if vb > va => {
-            migration_steps(p, k, (va, vb), (a.value, b.value, &diff))?
+            step_coverage(p, k, (va, vb), (a.value, b.value, &diff))
+                .map_err(|e| (e.to_string(), None))?
         }
         _ => Vec::new(),
     };
@@ -190,89 +169,11 @@ fn report(
     })
 }
 
-/// The coverage of each migration step from `va` to `vb`: the diff
-/// already computed when they are adjacent, else one diff per step.
-fn migration_steps(
-    project: &Project,
-    kind: &str,
-    (va, vb): (u32, u32),
-    (a, b, diff): (&Value, &Value, &SchemaDiff),
-) -> Result<Vec<Step>, Fail> {
-    let set = load_dir(&project.migrations_dir)
-        .map_err(|e| (e.to_string(), e.help().map(str::to_owned)))?;
-    let version = version_pointer(project, kind);
-    if vb == va + 1 {
-        return Ok(vec![migration_step(&set, kind, va, (a, b, diff), version)]);
-    }
-    let catalog =
-        Catalog::load(project).map_err(|e| (e.to_string(), e.help().map(str::to_owned)))?;
-    let k = super::kind(&catalog, kind)?;
-    let opts = SchemaDiffOptions::new()
-        .with_registry(registry(Some(project)))
-        .with_compatibility(Compatibility::Backward);
-    let mut steps = Vec::new();
-    for from in va..vb {
-        let (Some(x), Some(y)) = (k.version(from), k.version(from + 1)) else {
-            continue;
-        };
-        let opts = opts
-            .clone()
-            .with_bases(file_uri(&x.path), file_uri(&y.path))
-            .with_version_field(version, from, from + 1);
-        let d = diff_schemas(&x.schema, &y.schema, &opts).map_err(|e| (e.to_string(), None))?;
-        steps.push(migration_step(
-            &set,
-            kind,
-            from,
-            (&x.schema, &y.schema, &d),
-            version,
-        ));
-    }
-    Ok(steps)
-}
-
-/// Where documents of `kind` keep their version.
-fn version_pointer<'a>(project: &'a Project, kind: &str) -> &'a str {
-    project
-        .kinds
-        .get(kind)
-        .map_or("/schema_version", |k| k.fields.version.as_str())
-}
-
-fn migration_step(
-    set: &MigrationSet,
-    kind: &str,
-    from: u32,
-    (a, b, diff): (&Value, &Value, &SchemaDiff),
-    version: &str,
-) -> Step {
-    let (file, m) = match set.step_from(kind, from) {
-        Some(m) => (Some(output::display_path(&m.path)), m.file.clone()),
-        None => (
-            None,
-            // No file: nothing is covered.
-            MigrationFile {
-                kind: kind.to_owned(),
-                from,
-                to: from + 1,
-                description: String::new(),
-                ops: Vec::new(),
-            },
-        ),
-    };
-    Step {
-        kind: kind.to_owned(),
-        from,
-        file,
-        items: coverage(a, b, diff, &m, version),
-    }
-}
-
 fn verdict(ok: bool) -> &'static str {
     if ok { "ok" } else { "breaks" }
 }
 
-fn human(a: &Side, b: &Side, diff: &SchemaDiff, steps: &[Step], paint: Paint) -> String {
+fn human(a: &Side, b: &Side, diff: &SchemaDiff, steps: &[StepCoverage], paint: Paint) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -351,7 +252,7 @@ fn human(a: &Side, b: &Side, diff: &SchemaDiff, steps: &[Step], paint: Paint) ->
     out
 }
 
-fn human_step(out: &mut String, s: &Step, paint: Paint) {
+fn human_step(out: &mut String, s: &StepCoverage, paint: Paint) {
     let open: Vec<&Coverage> = uncovered(&s.items).collect();
     if s.items.is_empty() && s.file.is_none() {
         let _ = writeln!(
@@ -362,10 +263,10 @@ fn human_step(out: &mut String, s: &Step, paint: Paint) {
         );
         return;
     }
-    let name = s
-        .file
-        .clone()
-        .unwrap_or_else(|| format!("(none: no migration from v{} to v{})", s.from, s.from + 1));
+    let name = s.file.as_deref().map_or_else(
+        || format!("(none: no migration from v{} to v{})", s.from, s.from + 1),
+        output::display_path,
+    );
     if open.is_empty() {
         let _ = writeln!(
             out,
@@ -396,7 +297,10 @@ fn human_step(out: &mut String, s: &Step, paint: Paint) {
         );
     }
     let hint = match &s.file {
-        Some(f) => format!("add the ops to {f}, then run `statewright migrate hash`"),
+        Some(f) => format!(
+            "add the ops to {}, then run `statewright migrate hash`",
+            output::display_path(f)
+        ),
         None => format!("draft one with `statewright migrate new {}`", s.kind),
     };
     let _ = writeln!(
@@ -406,7 +310,7 @@ fn human_step(out: &mut String, s: &Step, paint: Paint) {
     );
 }
 
-fn print_json(a: &Side, b: &Side, diff: &SchemaDiff, steps: &[Step], reason: ModeReason) {
+fn print_json(a: &Side, b: &Side, diff: &SchemaDiff, steps: &[StepCoverage], reason: ModeReason) {
     let changes: Vec<Value> = diff
         .changes
         .iter()
@@ -424,7 +328,7 @@ fn print_json(a: &Side, b: &Side, diff: &SchemaDiff, steps: &[Step], reason: Mod
                 "kind": s.kind,
                 "from": s.from,
                 "to": s.from + 1,
-                "file": s.file,
+                "file": s.file.as_deref().map(output::display_path),
                 "changes": s.items.iter().map(|c| json!({
                     "rule": c.change.rule,
                     "pointer_b": c.change.pointer_b,
@@ -461,7 +365,7 @@ fn print_json(a: &Side, b: &Side, diff: &SchemaDiff, steps: &[Step], reason: Mod
     println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
 }
 
-fn print_github(a: &Side, b: &Side, diff: &SchemaDiff, steps: &[Step]) {
+fn print_github(a: &Side, b: &Side, diff: &SchemaDiff, steps: &[StepCoverage]) {
     for c in &diff.changes {
         let level = match c.severity {
             Severity::Breaking => "error",
@@ -503,7 +407,10 @@ fn print_github(a: &Side, b: &Side, diff: &SchemaDiff, steps: &[Step]) {
     }
     for s in steps {
         for c in uncovered(&s.items) {
-            let file = s.file.clone().unwrap_or_else(|| b.shown());
+            let file = s
+                .file
+                .as_deref()
+                .map_or_else(|| b.shown(), output::display_path);
             let data = format!(
                 "{} at {} is not covered by the migration: needs {}",
                 c.change.message,
