@@ -69,34 +69,37 @@ fn json_offset(text: &str, tokens: &[String]) -> Option<usize> {
     Some(s.i)
 }
 
-struct Scanner<'a> {
+/// A scanner of JSON text (already known to parse): positions of values
+/// and members, for [`crate::splice`] too.
+pub(crate) struct Scanner<'a> {
     b: &'a [u8],
-    i: usize,
+    /// The offset scanned to.
+    pub(crate) i: usize,
     /// Containers open around the current value: the scanner gives up
     /// past [`DEPTH_CEILING`] instead of recursing without bound.
     depth: usize,
 }
 
 impl<'a> Scanner<'a> {
-    fn new(text: &'a str) -> Self {
+    pub(crate) fn new(text: &'a str) -> Self {
         Scanner {
             b: text.as_bytes(),
             i: 0,
             depth: 0,
         }
     }
-    fn peek(&self) -> Option<u8> {
+    pub(crate) fn peek(&self) -> Option<u8> {
         self.b.get(self.i).copied()
     }
-    fn eat(&mut self, c: u8) -> Option<()> {
+    pub(crate) fn eat(&mut self, c: u8) -> Option<()> {
         (self.peek()? == c).then(|| self.i += 1)
     }
-    fn skip_ws(&mut self) {
+    pub(crate) fn skip_ws(&mut self) {
         while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
             self.i += 1;
         }
     }
-    fn string(&mut self) -> Option<String> {
+    pub(crate) fn string(&mut self) -> Option<String> {
         let start = self.i;
         self.eat(b'"')?;
         while let Some(c) = self.peek() {
@@ -112,7 +115,7 @@ impl<'a> Scanner<'a> {
         }
         None
     }
-    fn skip_value(&mut self) -> Option<()> {
+    pub(crate) fn skip_value(&mut self) -> Option<()> {
         let mut sink = |_: &str, _: usize, _: usize| {};
         self.value(&mut String::new(), &mut sink)
     }

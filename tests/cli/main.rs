@@ -9,6 +9,7 @@ mod graph;
 mod hostile;
 mod import;
 mod init;
+mod keep_format;
 mod lock;
 mod migrate;
 mod migrate_authoring;
