@@ -186,8 +186,10 @@ mod tests {
     }
 
     fn json_text(v: &Value, style: u8) -> String {
-        let unit: &[u8] = match style % 4 {
+        let unit: &[u8] = match style % 5 {
             0 => return serde_json::to_string(v).unwrap(),
+            // Odd breaks after every comma (no generated string holds one).
+            4 => return serde_json::to_string(v).unwrap().replace(',', ",\n\t   "),
             1 => b"  ",
             2 => b"    ",
             _ => b"\t",

@@ -45,12 +45,14 @@ enum Shape {
 
 /// The nodes of a text, read from the parser's events.
 struct Tree<'t> {
+    text: &'t str,
     events: Parser<'t, granit_parser::StrInput<'t>>,
 }
 
 impl<'t> Tree<'t> {
     fn read(text: &'t str) -> Result<Node, Unsupported> {
         let mut t = Tree {
+            text,
             events: Parser::new_from_str(text),
         };
         let first = t.next()?;
@@ -78,9 +80,20 @@ impl<'t> Tree<'t> {
     }
 
     fn node(&mut self, (e, start, end): (Event<'t>, usize, usize)) -> Result<Node, Unsupported> {
-        let (shape, flow, marked) = match e {
+        let (shape, flow, marked, closed) = match e {
             Event::Scalar(_, style, anchor, tag) => {
                 let marked = anchor != 0 || tag.is_some();
+                // A block scalar's span ends where the next token starts:
+                // its content ends with the line break before that line.
+                let from = line_start(self.text, end);
+                let end = match style {
+                    ScalarStyle::Literal | ScalarStyle::Folded
+                        if self.text[from..end].chars().all(|c| c == ' ') =>
+                    {
+                        from
+                    }
+                    _ => end,
+                };
                 return Ok(Node {
                     shape: Shape::Scalar(style),
                     start,
@@ -94,7 +107,12 @@ impl<'t> Tree<'t> {
                 loop {
                     let e = self.next()?;
                     if matches!(e.0, Event::MappingEnd) {
-                        break (Shape::Map(entries), style, anchor != 0 || tag.is_some());
+                        break (
+                            Shape::Map(entries),
+                            style,
+                            anchor != 0 || tag.is_some(),
+                            e.2,
+                        );
                     }
                     let key = self.node(e)?;
                     let e = self.next()?;
@@ -106,7 +124,7 @@ impl<'t> Tree<'t> {
                 loop {
                     let e = self.next()?;
                     if matches!(e.0, Event::SequenceEnd) {
-                        break (Shape::Seq(items), style, anchor != 0 || tag.is_some());
+                        break (Shape::Seq(items), style, anchor != 0 || tag.is_some(), e.2);
                     }
                     items.push(self.node(e)?);
                 }
@@ -119,7 +137,9 @@ impl<'t> Tree<'t> {
             Shape::Seq(items) => items.last().map(|v| v.end),
             Shape::Scalar(_) => None,
         };
-        let end = if flow { end } else { last.unwrap_or(end) };
+        // A flow collection ends at its closing bracket; a block one at
+        // its last scalar (its end event is where the next token starts).
+        let end = if flow { closed } else { last.unwrap_or(end) };
         Ok(Node {
             shape,
             start,
@@ -151,6 +171,9 @@ impl Yaml<'_> {
         if node.marked {
             return Err(Unsupported::at(&at, "is under an anchor or a tag"));
         }
+        if node.flow && is_empty(old) && self.fill_empty(node, new, ptr)? {
+            return Ok(());
+        }
         match (&node.shape, old, new) {
             (Shape::Map(_), Value::Object(_), Value::Object(_)) if node.flow => {
                 Err(Unsupported::at(&at, "is inside a flow mapping"))
@@ -169,9 +192,19 @@ impl Yaml<'_> {
                     }
                     _ => Unsupported::at(ptr, "turns a scalar into a mapping or sequence"),
                 })?;
+                // An empty value (`key:`) is placed at its key: it goes
+                // after the colon.
+                let mut at = node.start;
+                if node.start == node.end {
+                    let rest = &self.text[at..];
+                    let colon = rest.len() - rest.trim_start_matches(' ').len();
+                    if rest[colon..].starts_with(':') {
+                        at += colon + 1;
+                    }
+                }
                 let space = if node.start == node.end { " " } else { "" };
                 self.edits
-                    .push((node.start, node.end, format!("{space}{with}")));
+                    .push((at, at.max(node.end), format!("{space}{with}")));
                 Ok(())
             }
             _ => Err(Unsupported::at(
@@ -262,6 +295,25 @@ impl Yaml<'_> {
         Ok(())
     }
 
+    /// Replaces an empty flow collection (`key: []`, `key: {}`, as YAML
+    /// writers put them) that gets members by the new value in block
+    /// style, below its key. False (nothing done) when it is not a
+    /// mapping's value.
+    fn fill_empty(&mut self, node: &Node, new: &Value, ptr: &str) -> Result<bool, Unsupported> {
+        let line = line_start(self.text, node.start);
+        let before = &self.text[line..node.start];
+        let key_col = before.len() - before.trim_start_matches([' ', '-']).len();
+        if !before.trim_end().ends_with(':') || is_empty(new) || !new.is_object() && !new.is_array()
+        {
+            return Ok(false);
+        }
+        let indent = " ".repeat(key_col + 2);
+        let from = node.start - (before.len() - before.trim_end().len());
+        let with = self.block(new, &indent, ptr)?;
+        self.edits.push((from, node.end, with));
+        Ok(true)
+    }
+
     /// What a sequence item starting at `start` has before it on its line
     /// (`  - `): only spaces and its dash.
     fn dash_prefix(&self, start: usize, ptr: &str) -> Result<&str, Unsupported> {
@@ -328,12 +380,7 @@ impl Yaml<'_> {
         if let Some(s) = scalar(v, ScalarStyle::Plain) {
             return Ok(s);
         }
-        let empty = match v {
-            Value::Object(m) => m.is_empty(),
-            Value::Array(a) => a.is_empty(),
-            _ => false,
-        };
-        if empty {
+        if is_empty(v) {
             return Ok(if v.is_object() { "{}" } else { "[]" }.to_owned());
         }
         let text = serde_saphyr::to_string(&crate::document::Portable(v))
@@ -375,6 +422,15 @@ fn plain(s: &str) -> bool {
         && s.chars()
             .all(|c| c.is_alphanumeric() || matches!(c, ' ' | '_' | '-' | '.' | '/'))
         && !reserved.contains(&s.to_ascii_lowercase().as_str())
+}
+
+/// Whether `v` is an empty object or array.
+fn is_empty(v: &Value) -> bool {
+    match v {
+        Value::Object(m) => m.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        _ => false,
+    }
 }
 
 /// The pointer of the first place `old` and `new` differ, below `ptr`.
@@ -464,6 +520,29 @@ mod tests {
         assert_eq!(
             edit(DOC, v),
             "# head\nversion: 1   # c\nlist:\n- a\n- b: 1\n  c: \"q\"\n- z\n\nnested:\n    deep: plain text\n    more: [1, 2]\n    new:\n      k:\n      - 1\n      - two\n# tail\n"
+        );
+    }
+
+    #[test]
+    fn empty_values_markers_and_crlf() {
+        assert_eq!(edit("a:\nb: 1\n", json!({"a": 5, "b": 1})), "a: 5\nb: 1\n");
+        assert_eq!(
+            edit("---\na: x\n...\n", json!({"a": "z", "c": 1})),
+            "---\na: z\nc: 1\n...\n"
+        );
+        assert_eq!(
+            edit("a: x\r\nl:\r\n  - 1\r\n", json!({"a": "z", "l": [1, 2]})),
+            "a: z\r\nl:\r\n  - 1\r\n  - 2\r\n"
+        );
+    }
+
+    #[test]
+    fn empty_flow_collections_are_filled_in_block_style() {
+        let t = "a:\n  events: []   # none yet\n  meta: {}\nb: 1\n";
+        let v = json!({"a": {"events": [{"at": 1, "kind": "start"}], "meta": {"k": "v"}}, "b": 1});
+        assert_eq!(
+            edit(t, v),
+            "a:\n  events:\n    - at: 1\n      kind: start   # none yet\n  meta:\n    k: v\nb: 1\n"
         );
     }
 
