@@ -221,7 +221,7 @@ impl Yaml<'_> {
         n: &Map<String, Value>,
         ptr: &str,
     ) -> Result<(), Unsupported> {
-        let mut last = None;
+        let mut kept = false;
         for (k, v) in entries {
             let key = o
                 .keys()
@@ -231,21 +231,23 @@ impl Yaml<'_> {
             match n.get(key) {
                 Some(nv) => {
                     self.node(v, &o[key], nv, &at)?;
-                    last = Some((k, v));
+                    kept = true;
                 }
                 None => self.remove_lines(k.start, v.end, &at)?,
             }
         }
         let added: Vec<_> = n.iter().filter(|(k, _)| !o.contains_key(*k)).collect();
-        let Some((k, v)) = last else {
+        if !kept {
             return Err(Unsupported::at(
                 ptr,
                 "removes every member of a block mapping",
             ));
-        };
-        if added.is_empty() {
-            return Ok(());
         }
+        // Added keys go after the last entry written, removed or not (a
+        // renamed last key stays in its place).
+        let Some((k, v)) = entries.last().filter(|_| !added.is_empty()) else {
+            return Ok(());
+        };
         let indent = " ".repeat(k.start - line_start(self.text, k.start));
         let mut with = String::new();
         for (key, value) in added {
