@@ -247,10 +247,17 @@ struct Encoded {
 
 impl Encoded {
     /// The checksum, bytes and reason for a full rewrite; `value` becomes
-    /// what edited bytes read back as.
+    /// what edited bytes read back as (a large value it replaces is freed
+    /// on a thread of its own, off the write path).
     fn settle(self, sum: String, value: &mut Value) -> (String, Vec<u8>, Option<String>) {
         if let Some(back) = self.back {
-            *value = back;
+            let old = std::mem::replace(value, back);
+            if has_more_nodes(&old, PARALLEL_NODES) {
+                // When no thread can be started, `old` is dropped here.
+                let _ = std::thread::Builder::new()
+                    .name("statewright-free".into())
+                    .spawn(move || drop(old));
+            }
         }
         (sum, self.bytes, self.rewritten)
     }
