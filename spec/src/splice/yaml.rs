@@ -415,9 +415,11 @@ fn scalar(v: &Value, style: ScalarStyle) -> Option<String> {
 
 /// Whether `s` reads back as this string when written plain: words of
 /// letters, digits and `_ - . /`, starting with a letter, `_` or `/`, and
-/// not a word YAML reads as null or a boolean.
+/// not a word a YAML reader may take for null, a boolean or a float.
 fn plain(s: &str) -> bool {
-    let reserved = ["null", "true", "false", "yes", "no", "on", "off", "y", "n"];
+    let reserved = [
+        "null", "true", "false", "yes", "no", "on", "off", "y", "n", "nan", "inf", "infinity",
+    ];
     s.starts_with(|c: char| c.is_alphabetic() || c == '_' || c == '/')
         && !s.ends_with(' ')
         && !s.contains("  ")
