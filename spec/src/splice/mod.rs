@@ -152,6 +152,18 @@ mod tests {
         }
     }
 
+    /// One to three random edits.
+    fn edits() -> impl Strategy<Value = Vec<Seed>> {
+        prop::collection::vec(
+            (
+                prop::collection::vec(any::<usize>(), 0..4),
+                any::<u8>(),
+                json_value(),
+            ),
+            1..4,
+        )
+    }
+
     /// `v` with the edit `seed` applied somewhere inside it.
     fn mutate(v: &mut Value, (path, op, with): Seed, fresh: usize) {
         let at = walk(v, &path);
@@ -173,6 +185,18 @@ mod tests {
             }
             (Value::Array(a), _) if !a.is_empty() => a[0] = with,
             (at, _) => *at = with,
+        }
+    }
+
+    /// `v` with every null made `false` (TOML has no null).
+    fn without_nulls(v: Value) -> Value {
+        match v {
+            Value::Null => Value::Bool(false),
+            Value::Array(a) => a.into_iter().map(without_nulls).collect(),
+            Value::Object(m) => {
+                Value::Object(m.into_iter().map(|(k, v)| (k, without_nulls(v))).collect())
+            }
+            v => v,
         }
     }
 
@@ -201,6 +225,31 @@ mod tests {
         String::from_utf8(buf).unwrap() + "\n"
     }
 
+    /// `old` (written as `text`) edited by `seeds`: a splice that is made
+    /// reads back as the edited value.
+    fn reads_back(
+        format: Format,
+        text: &str,
+        old: &Value,
+        seeds: Vec<Seed>,
+    ) -> Result<(), TestCaseError> {
+        let mut new = old.clone();
+        for (i, s) in seeds.into_iter().enumerate() {
+            mutate(&mut new, s, i);
+        }
+        if let Ok(out) = splice(format, text, old, &new) {
+            let back = read(&out, format);
+            prop_assert!(
+                crate::number::values_equal(&back, &new),
+                "{}\n{:?}\n{:?}",
+                out,
+                back,
+                new
+            );
+        }
+        Ok(())
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(512))]
 
@@ -210,10 +259,7 @@ mod tests {
         fn json_splices_read_back_exactly(
             old in json_value(),
             style in any::<u8>(),
-            seeds in prop::collection::vec(
-                (prop::collection::vec(any::<usize>(), 0..4), any::<u8>(), json_value()),
-                1..4,
-            ),
+            seeds in edits(),
         ) {
             let text = json_text(&old, style);
             let mut new = old.clone();
@@ -228,25 +274,29 @@ mod tests {
             }
         }
 
+        /// A TOML splice that is made reads back as the new value.
+        #[test]
+        fn toml_splices_read_back_as_the_new_value(
+            old in prop::collection::btree_map("[a-e]{1,2}", json_value(), 0..6)
+                .prop_map(|m| without_nulls(Value::Object(m.into_iter().collect()))),
+            seeds in edits(),
+        ) {
+            let text = ::toml::to_string(&crate::document::Portable(&old));
+            prop_assume!(text.is_ok());
+            let text = text.unwrap_or_default();
+            prop_assume!(crate::number::values_equal(&read(&text, Format::Toml), &old));
+            reads_back(Format::Toml, &text, &old, seeds)?;
+        }
+
         /// A YAML splice that is made reads back as the new value.
         #[test]
         fn yaml_splices_read_back_as_the_new_value(
             old in json_value(),
-            seeds in prop::collection::vec(
-                (prop::collection::vec(any::<usize>(), 0..4), any::<u8>(), json_value()),
-                1..4,
-            ),
+            seeds in edits(),
         ) {
             let text = serde_saphyr::to_string(&crate::document::Portable(&old)).unwrap();
             prop_assume!(crate::number::values_equal(&read(&text, Format::Yaml), &old));
-            let mut new = old.clone();
-            for (i, s) in seeds.into_iter().enumerate() {
-                mutate(&mut new, s, i);
-            }
-            if let Ok(out) = splice(Format::Yaml, &text, &old, &new) {
-                let back = read(&out, Format::Yaml);
-                prop_assert!(crate::number::values_equal(&back, &new), "{}\n{:?}\n{:?}", out, back, new);
-            }
+            reads_back(Format::Yaml, &text, &old, seeds)?;
         }
     }
 }

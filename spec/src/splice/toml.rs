@@ -74,12 +74,25 @@ fn sibling_indent(t: &dyn TableLike) -> Option<String> {
 /// Edits `item`, which reads as `old`, into `new`.
 fn item(item: &mut Item, old: &Value, new: &Value, ptr: &str) -> Result<(), Unsupported> {
     match (old, new, item) {
+        (_, _, Item::Value(v)) => self::replace(v, old, new, ptr),
+        (Value::Object(o), Value::Object(n), Item::Table(t)) => {
+            table(t, o, n, ptr)?;
+            // A table left empty is written (`[name]`), not implied.
+            if t.is_empty() {
+                t.set_implicit(false);
+            }
+            Ok(())
+        }
         (Value::Object(o), Value::Object(n), item) if item.is_table_like() => {
             let t = item.as_table_like_mut().ok_or_else(|| lost(ptr))?;
             table(t, o, n, ptr)
         }
+        // An array of tables left without a table is no `[[name]]` at all.
+        (Value::Array(_), Value::Array(n), item) if n.is_empty() && item.is_array_of_tables() => {
+            *item = Item::Value(Array::new().into());
+            Ok(())
+        }
         (Value::Array(o), Value::Array(n), Item::ArrayOfTables(a)) => tables(a, o, n, ptr),
-        (_, _, Item::Value(v)) => self::replace(v, old, new, ptr),
         _ => Err(Unsupported::at(ptr, "changes the kind of a table")),
     }
 }
@@ -94,7 +107,15 @@ fn replace(
 ) -> Result<(), Unsupported> {
     match (old, new, &mut *v) {
         (Value::Object(o), Value::Object(n), toml_edit::Value::InlineTable(t)) => {
-            table(t, o, n, ptr)
+            let tail = last_suffix(t);
+            table(t, o, n, ptr)?;
+            // The space before `}` is the last value's: it stays at the end.
+            if let Some((tail, key)) = tail.zip(t.iter().last().map(|(k, _)| k.to_owned()))
+                && let Some(v) = t.get_mut(&key)
+            {
+                v.decor_mut().set_suffix(tail);
+            }
+            Ok(())
         }
         (Value::Array(o), Value::Array(n), toml_edit::Value::Array(a)) => {
             while a.len() > n.len() {
@@ -122,6 +143,12 @@ fn replace(
             Ok(())
         }
     }
+}
+
+/// The whitespace after the last value of an inline table.
+fn last_suffix(t: &InlineTable) -> Option<String> {
+    let (_, v) = t.iter().last()?;
+    v.decor().suffix()?.as_str().map(str::to_owned)
 }
 
 /// Whether `v` is a string written as a one-line literal (`'text'`).
@@ -232,6 +259,24 @@ mod tests {
         let back: Value = toml::from_str(&out).unwrap();
         assert_eq!(back, new, "{out}");
         out
+    }
+
+    #[test]
+    fn arrays_of_tables_and_inline_tables_are_edited_in_place() {
+        let t = "[[step]]\nid = 1 # first\n\n[[step]]\nid = 2\nmeta = { a = 1, b = 2 }\n";
+        assert_eq!(
+            edit(
+                t,
+                json!({"step": [{"id": 1}, {"id": 3, "meta": {"a": 1}}, {"id": 4}]})
+            ),
+            "[[step]]\nid = 1 # first\n\n[[step]]\nid = 3\nmeta = { a = 1 }\n\n[[step]]\nid = 4\n"
+        );
+        let old: Value = toml::from_str(t).unwrap();
+        let e = splice(t, &old, &json!({"step": [{"id": null}]})).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "the change at /step/0/id is null, which TOML cannot write"
+        );
     }
 
     #[test]
