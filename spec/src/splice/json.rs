@@ -303,6 +303,10 @@ mod tests {
         assert_eq!(edit(t, json!({"a": 2})), "{\n\t\"a\": 2\n}");
         assert_eq!(edit(t, json!({})), "{}");
         assert_eq!(edit(t, json!({"c": 3})), "{\n\t\"c\": 3\n}");
+        assert_eq!(
+            edit("{\r\n  \"a\": 1\r\n}\r\n", json!({"a": 1, "b": [true]})),
+            "{\r\n  \"a\": 1,\r\n  \"b\": [\r\n    true\r\n  ]\r\n}\r\n"
+        );
         assert_eq!(edit("[1, 2, 3]", json!([1, 5])), "[1, 5]");
         assert_eq!(edit("[1]", json!([1, 2])), "[1, 2]");
         assert_eq!(edit("{\"a\": []}", json!({"a": [1]})), "{\"a\": [\n  1\n]}");

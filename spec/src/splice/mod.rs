@@ -50,7 +50,7 @@ impl Unsupported {
 impl std::fmt::Display for Unsupported {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         if self.pointer.is_empty() {
-            write!(f, "{}", self.reason)
+            write!(f, "the document {}", self.reason)
         } else {
             write!(f, "the change at {} {}", self.pointer, self.reason)
         }

@@ -10,11 +10,11 @@ use crate::pointer::join;
 
 /// The text of `new`, made from `text` (which reads as `old`).
 pub(super) fn splice(text: &str, old: &Value, new: &Value) -> Result<String, Unsupported> {
-    let mut doc: DocumentMut = text
-        .parse()
-        .map_err(|e: toml_edit::TomlError| Unsupported::at("", e.message().to_owned()))?;
+    let mut doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
+        Unsupported::at("", format!("does not parse as TOML: {}", e.message()))
+    })?;
     let (Value::Object(o), Value::Object(n)) = (old, new) else {
-        return Err(Unsupported::at("", "a TOML document is a table"));
+        return Err(Unsupported::at("", "is not a table"));
     };
     table(doc.as_table_mut(), o, n, "")?;
     let mut out = doc.to_string();
