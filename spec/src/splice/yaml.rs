@@ -20,7 +20,7 @@ pub(super) fn splice(text: &str, old: &Value, new: &Value) -> Result<String, Uns
         nl: if text.contains("\r\n") { "\r\n" } else { "\n" },
         edits: Vec::new(),
     };
-    y.node(&root, old, new, "")?;
+    y.node(&root, old, new, "", None)?;
     Ok(apply(text, y.edits))
 }
 
@@ -157,12 +157,15 @@ struct Yaml<'t> {
 }
 
 impl Yaml<'_> {
+    /// Edits `node` (reading as `old`) into `new`. `key_end` is where the
+    /// key ends when the node is a mapping's value.
     fn node(
         &mut self,
         node: &Node,
         old: &Value,
         new: &Value,
         ptr: &str,
+        key_end: Option<usize>,
     ) -> Result<(), Unsupported> {
         if old == new {
             return Ok(());
@@ -173,6 +176,9 @@ impl Yaml<'_> {
         }
         if node.flow && is_empty(old) && self.fill_empty(node, new, ptr)? {
             return Ok(());
+        }
+        if !node.flow && is_empty(new) && !matches!(node.shape, Shape::Scalar(_)) {
+            return self.empty_block(node, new, ptr, key_end);
         }
         match (&node.shape, old, new) {
             (Shape::Map(_), Value::Object(_), Value::Object(_)) if node.flow => {
@@ -221,7 +227,6 @@ impl Yaml<'_> {
         n: &Map<String, Value>,
         ptr: &str,
     ) -> Result<(), Unsupported> {
-        let mut kept = false;
         for (k, v) in entries {
             let key = o
                 .keys()
@@ -229,22 +234,14 @@ impl Yaml<'_> {
                 .ok_or_else(|| Unsupported::at(ptr, "has a key the splicer cannot read"))?;
             let at = join(ptr, key);
             match n.get(key) {
-                Some(nv) => {
-                    self.node(v, &o[key], nv, &at)?;
-                    kept = true;
-                }
+                Some(nv) => self.node(v, &o[key], nv, &at, Some(k.end))?,
                 None => self.remove_lines(k.start, v.end, &at)?,
             }
         }
-        let added: Vec<_> = n.iter().filter(|(k, _)| !o.contains_key(*k)).collect();
-        if !kept {
-            return Err(Unsupported::at(
-                ptr,
-                "removes every member of a block mapping",
-            ));
-        }
         // Added keys go after the last entry written, removed or not (a
-        // renamed last key stays in its place).
+        // renamed last key stays in its place). A mapping left empty was
+        // taken care of by `empty_block`.
+        let added: Vec<_> = n.iter().filter(|(k, _)| !o.contains_key(*k)).collect();
         let Some((k, v)) = entries.last().filter(|_| !added.is_empty()) else {
             return Ok(());
         };
@@ -269,14 +266,9 @@ impl Yaml<'_> {
         ptr: &str,
     ) -> Result<(), Unsupported> {
         for (i, (item, (ov, nv))) in items.iter().zip(o.iter().zip(n)).enumerate() {
-            self.node(item, ov, nv, &join(ptr, &i.to_string()))?;
+            self.node(item, ov, nv, &join(ptr, &i.to_string()), None)?;
         }
-        if n.is_empty() {
-            return Err(Unsupported::at(
-                ptr,
-                "removes every item of a block sequence",
-            ));
-        }
+        // A sequence left empty was taken care of by `empty_block`.
         if let (Some(first), Some(last)) = (items.get(n.len()), items.last()) {
             let at = join(ptr, &n.len().to_string());
             let dash = self.dash_prefix(first.start, &at)?;
@@ -294,6 +286,33 @@ impl Yaml<'_> {
             with.push_str(&format!("{prefix}{}{}", text.trim_start(), self.nl));
         }
         self.insert_after(last.end, with);
+        Ok(())
+    }
+
+    /// Replaces a block mapping or sequence left without members by `{}`
+    /// or `[]` after its key (`key: []`), its lines removed.
+    fn empty_block(
+        &mut self,
+        node: &Node,
+        new: &Value,
+        ptr: &str,
+        key_end: Option<usize>,
+    ) -> Result<(), Unsupported> {
+        let colon = key_end.and_then(|end| {
+            let rest = &self.text[end..];
+            let spaces = rest.len() - rest.trim_start_matches(' ').len();
+            rest[spaces..].starts_with(':').then_some(end + spaces + 1)
+        });
+        let Some(colon) = colon.filter(|c| *c <= node.start) else {
+            return Err(Unsupported::at(
+                ptr,
+                "removes every member of a block mapping or sequence that is not a key's value",
+            ));
+        };
+        let empty = if new.is_object() { "{}" } else { "[]" };
+        let with = format!(" {empty}{}", self.nl);
+        self.edits
+            .push((colon, after_line(self.text, node.end), with));
         Ok(())
     }
 
@@ -537,6 +556,15 @@ mod tests {
         assert_eq!(
             edit("a: x\r\nl:\r\n  - 1\r\n", json!({"a": "z", "l": [1, 2]})),
             "a: z\r\nl:\r\n  - 1\r\n  - 2\r\n"
+        );
+    }
+
+    #[test]
+    fn a_block_collection_left_empty_becomes_a_flow_one_after_its_key() {
+        let t = "a:\n  # the list\n  - 1\n  - 2   # two\nm:\n    k: v\nb: 1\n";
+        assert_eq!(
+            edit(t, json!({"a": [], "m": {}, "b": 1})),
+            "a: []\nm: {}\nb: 1\n"
         );
     }
 
