@@ -227,15 +227,31 @@ impl Yaml<'_> {
         n: &Map<String, Value>,
         ptr: &str,
     ) -> Result<(), Unsupported> {
-        for (k, v) in entries {
-            let key = o
-                .keys()
-                .find(|key| self.key_is(k, key))
-                .ok_or_else(|| Unsupported::at(ptr, "has a key the splicer cannot read"))?;
+        let keys = entries
+            .iter()
+            .map(|(k, _)| o.keys().find(|key| self.key_is(k, key)))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| Unsupported::at(ptr, "has a key the splicer cannot read"))?;
+        // Entries before `covered` went with a removed first key.
+        let mut covered = 0;
+        for (i, ((k, v), key)) in entries.iter().zip(&keys).enumerate() {
             let at = join(ptr, key);
-            match n.get(key) {
-                Some(nv) => self.node(v, &o[key], nv, &at, Some(k.end))?,
-                None => self.remove_lines(k.start, v.end, &at)?,
+            match n.get(*key) {
+                Some(nv) => self.node(v, &o[*key], nv, &at, Some(k.end))?,
+                None if i < covered => {}
+                None if self.starts_line(k.start) => self.remove_lines(k.start, v.end, &at)?,
+                None => {
+                    // The first key of an item (`- key: v`): the text up to
+                    // the next key kept goes, which then follows the dash.
+                    let next = (i + 1..entries.len())
+                        .find(|j| n.contains_key(keys[*j]))
+                        .ok_or_else(|| {
+                            Unsupported::at(&at, "removes every key of an item's mapping")
+                        })?;
+                    self.edits
+                        .push((k.start, entries[next].0.start, String::new()));
+                    covered = next;
+                }
             }
         }
         // Added keys go after the last entry written, removed or not (a
@@ -365,9 +381,16 @@ impl Yaml<'_> {
     }
 
     /// Removes the lines from the one of `start` to the one of `end`.
+    /// Whether only spaces come before `start` on its line.
+    fn starts_line(&self, start: usize) -> bool {
+        self.text[line_start(self.text, start)..start]
+            .chars()
+            .all(|c| c == ' ')
+    }
+
     fn remove_lines(&mut self, start: usize, end: usize, ptr: &str) -> Result<(), Unsupported> {
         let from = line_start(self.text, start);
-        if !self.text[from..start].chars().all(|c| c == ' ') {
+        if !self.starts_line(start) {
             return Err(Unsupported::at(ptr, "does not start its line"));
         }
         self.edits
@@ -556,6 +579,15 @@ mod tests {
         assert_eq!(
             edit("a: x\r\nl:\r\n  - 1\r\n", json!({"a": "z", "l": [1, 2]})),
             "a: z\r\nl:\r\n  - 1\r\n  - 2\r\n"
+        );
+    }
+
+    #[test]
+    fn the_first_key_of_an_item_goes_and_the_next_one_follows_the_dash() {
+        let t = "steps:\n- id: 1   # first\n  name: a\n  ok: true\n- id: 2\n  ok: false\n";
+        assert_eq!(
+            edit(t, json!({"steps": [{"ok": true}, {"id": 2}]})),
+            "steps:\n- ok: true\n- id: 2\n"
         );
     }
 
