@@ -219,4 +219,14 @@ fn breakdown(f: &harness::Fixture) {
     time("secrets", &mut || {
         assert!(statewright::store::secrets::scan(&value, schema, &[]).is_none())
     });
+    // A write's edits to the previous text: the envelope stamped anew.
+    let mut next = value.clone();
+    next["serial"] = Value::from(next["serial"].as_u64().unwrap_or(0) + 1);
+    next["checksum"] = Value::from(format!("sha256:{}", "0".repeat(64)));
+    let splice = || statewright::spec::splice::splice(fmt, &src.text, &value, &next).unwrap();
+    time("splice", &mut || drop(splice()));
+    time("splice + read back", &mut || {
+        let edited = document::decode(&path, splice().into_bytes(), fmt).unwrap();
+        assert!(document::parse(&edited, Default::default()).unwrap() == next)
+    });
 }

@@ -23,6 +23,7 @@ pub mod number;
 pub mod pointer;
 pub mod project;
 pub mod registry;
+pub mod splice;
 
 pub use catalog::{Catalog, Kind, SchemaVersion};
 pub use document::{Format, ParseError, ParseLimits, Position, SourceText};

@@ -69,34 +69,37 @@ fn json_offset(text: &str, tokens: &[String]) -> Option<usize> {
     Some(s.i)
 }
 
-struct Scanner<'a> {
+/// A scanner of JSON text (already known to parse): positions of values
+/// and members, for [`crate::splice`] too.
+pub(crate) struct Scanner<'a> {
     b: &'a [u8],
-    i: usize,
+    /// The offset scanned to.
+    pub(crate) i: usize,
     /// Containers open around the current value: the scanner gives up
     /// past [`DEPTH_CEILING`] instead of recursing without bound.
     depth: usize,
 }
 
 impl<'a> Scanner<'a> {
-    fn new(text: &'a str) -> Self {
+    pub(crate) fn new(text: &'a str) -> Self {
         Scanner {
             b: text.as_bytes(),
             i: 0,
             depth: 0,
         }
     }
-    fn peek(&self) -> Option<u8> {
+    pub(crate) fn peek(&self) -> Option<u8> {
         self.b.get(self.i).copied()
     }
-    fn eat(&mut self, c: u8) -> Option<()> {
+    pub(crate) fn eat(&mut self, c: u8) -> Option<()> {
         (self.peek()? == c).then(|| self.i += 1)
     }
-    fn skip_ws(&mut self) {
+    pub(crate) fn skip_ws(&mut self) {
         while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
             self.i += 1;
         }
     }
-    fn string(&mut self) -> Option<String> {
+    pub(crate) fn string(&mut self) -> Option<String> {
         let start = self.i;
         self.eat(b'"')?;
         while let Some(c) = self.peek() {
@@ -112,9 +115,60 @@ impl<'a> Scanner<'a> {
         }
         None
     }
-    fn skip_value(&mut self) -> Option<()> {
-        let mut sink = |_: &str, _: usize, _: usize| {};
-        self.value(&mut String::new(), &mut sink)
+    /// Skips one value without decoding it: strings by their quotes,
+    /// containers by their brackets (the text is known to parse; a text
+    /// that does not gives `None` or a wrong end, never a panic).
+    pub(crate) fn skip_value(&mut self) -> Option<()> {
+        let mut depth = 0usize;
+        loop {
+            match self.peek()? {
+                b'"' => self.skip_string()?,
+                b'{' | b'[' => {
+                    depth += 1;
+                    self.i += 1;
+                }
+                b'}' | b']' => {
+                    depth = depth.checked_sub(1)?;
+                    self.i += 1;
+                }
+                b',' | b':' | b' ' | b'\t' | b'\n' | b'\r' if depth > 0 => self.i += 1,
+                _ if depth > 0 => {
+                    let rest = &self.b[self.i..];
+                    let n = rest
+                        .iter()
+                        .position(|c| {
+                            matches!(c, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r')
+                        })
+                        .unwrap_or(rest.len());
+                    self.i += n.max(1);
+                }
+                _ => {
+                    let start = self.i;
+                    while matches!(self.peek(), Some(c) if !matches!(c, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r'))
+                    {
+                        self.i += 1;
+                    }
+                    return (self.i > start).then_some(());
+                }
+            }
+            if depth == 0 {
+                return Some(());
+            }
+        }
+    }
+    /// Skips a string at `"`.
+    fn skip_string(&mut self) -> Option<()> {
+        self.eat(b'"')?;
+        loop {
+            match self.peek()? {
+                b'"' => {
+                    self.i += 1;
+                    return Some(());
+                }
+                b'\\' => self.i += 2,
+                _ => self.i += 1,
+            }
+        }
     }
     /// Scans one value, reporting `(pointer, start, end)` for it and every
     /// value inside it.

@@ -1,7 +1,8 @@
 //! Structured events: what the store does that an operator may want to
 //! see as it happens. The lock waited for, taken, reclaimed from a holder
 //! that died, and released; each version committed, with the serial of the
-//! version it backed up.
+//! version it backed up; a version written in full because the change
+//! could not be made to the previous version's text in place.
 //!
 //! The library never prints. A caller that wants the events passes an
 //! [`EventSink`] in [`StoreOptions::events`](crate::store::StoreOptions)
@@ -90,6 +91,17 @@ pub enum StoreEvent {
         /// The serial of the version replaced, when that version was kept
         /// as a backup.
         backed_up: Option<u64>,
+    },
+    /// A new version was written as the whole document serialized anew
+    /// (its comments and formatting lost), not as edits to the previous
+    /// version's text: the change is one the format's splicer does not
+    /// make in place, or the edited text did not read back as the new
+    /// value. Sent just before its [`StoreEvent::Committed`].
+    Rewritten {
+        /// The document.
+        file: PathBuf,
+        /// Why (the change and where, as a JSON pointer).
+        reason: String,
     },
 }
 
@@ -184,6 +196,9 @@ impl std::fmt::Display for StoreEvent {
                     Some(s) => write!(f, "; serial {s} kept in .backup/"),
                     None => Ok(()),
                 }
+            }
+            StoreEvent::Rewritten { file, reason } => {
+                write!(f, "{}: rewritten in full ({reason})", file.display())
             }
         }
     }

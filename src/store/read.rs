@@ -33,6 +33,10 @@ pub struct Loaded {
     pub restored: Option<Restored>,
 }
 
+/// The current version of a document, with the bytes it was read from
+/// (`None` when it was restored from a backup instead).
+pub(crate) type Current = (Arc<Loaded>, Option<Arc<Vec<u8>>>);
+
 struct Checker<'a> {
     path: PathBuf,
     source: Option<&'a SourceText>,
@@ -160,6 +164,8 @@ impl Store {
     /// The current version of `rel` for a write under the lock: read and
     /// verified like [`Store::read_locked`], except that the verdict of a
     /// version with exactly the same bytes is reused (see `cache.rs`).
+    /// With it, the bytes it was read from (for the write to edit in place;
+    /// `None` when it was restored from a backup instead).
     ///
     /// With `unstamped_ok`, a version without any checksum passes too (see
     /// [`Store::read_unstamped`]); that verdict is not remembered.
@@ -169,21 +175,22 @@ impl Store {
         kind: &Kind,
         rel: &str,
         unstamped_ok: bool,
-    ) -> Result<Arc<Loaded>> {
+    ) -> Result<Current> {
         let bytes = self.read_bytes(rel)?;
         if let Some(loaded) = self.verified.get(rel, &bytes) {
-            return Ok(loaded);
+            return Ok((loaded, Some(Arc::new(bytes))));
         }
         match self.check_with(kind, rel, &bytes, unstamped_ok) {
             Ok(loaded) => {
                 let loaded = Arc::new(loaded);
+                let bytes = Arc::new(bytes);
                 if !unstamped_ok {
-                    self.verified.put(rel, Arc::new(bytes), loaded.clone());
+                    self.verified.put(rel, bytes.clone(), loaded.clone());
                 }
-                Ok(loaded)
+                Ok((loaded, Some(bytes)))
             }
             Err(StoreError::Corrupt { .. }) if self.opts.recover => {
-                self.recover(guard, rel).map(Arc::new)
+                Ok((Arc::new(self.recover(guard, rel)?), None))
             }
             Err(e) => Err(e),
         }

@@ -376,6 +376,7 @@ impl Store {
         let ctx = WriteContext::new("recover");
         let basis = Basis {
             current: None,
+            text: None,
             floor: self.recorded_serial(rel)?,
             outcome: "restored",
         };

@@ -9,7 +9,8 @@ use std::sync::Arc;
 use serde_json::Value;
 use statewright_spec::catalog::VersionProblem;
 use statewright_spec::document::{self};
-use statewright_spec::{Format, Kind};
+use statewright_spec::number::values_equal;
+use statewright_spec::{Format, Kind, splice};
 
 use crate::envelope::{self, Origin, Stamp, checksum};
 use crate::store::audit::AuditEntry;
@@ -124,6 +125,10 @@ pub struct WriteOutcome {
     pub checksum: String,
     /// The schema version written.
     pub version: u32,
+    /// Why the document was written in full rather than as edits to the
+    /// previous version's text (which keep its comments and formatting);
+    /// `None` when it was edited in place, or is new.
+    pub rewritten: Option<String>,
 }
 
 /// Several documents written together or not at all.
@@ -230,9 +235,40 @@ impl Transaction<'_> {
 /// it back; see [`Store::verified_new`]).
 pub(crate) type Prepared = (Staged, WriteOutcome, Option<Loaded>);
 
+/// A new version's bytes.
+struct Encoded {
+    bytes: Vec<u8>,
+    /// Why they are the whole document rather than edits to the previous
+    /// version's text.
+    rewritten: Option<String>,
+    /// What edited bytes read back as.
+    back: Option<Value>,
+}
+
+impl Encoded {
+    /// The checksum, bytes and reason for a full rewrite; `value` becomes
+    /// what edited bytes read back as (a large value it replaces is freed
+    /// on a thread of its own, off the write path).
+    fn settle(self, sum: String, value: &mut Value) -> (String, Vec<u8>, Option<String>) {
+        if let Some(back) = self.back {
+            let old = std::mem::replace(value, back);
+            if has_more_nodes(&old, PARALLEL_NODES) {
+                // When no thread can be started, `old` is dropped here.
+                let _ = std::thread::Builder::new()
+                    .name("statewright-free".into())
+                    .spawn(move || drop(old));
+            }
+        }
+        (sum, self.bytes, self.rewritten)
+    }
+}
+
 /// The version being replaced, and the lowest serial a new one may have.
 pub(crate) struct Basis<'a> {
     pub current: Option<&'a Loaded>,
+    /// The bytes `current` was read from: the new version is written as
+    /// edits to them when it can be (see [`statewright_spec::splice`]).
+    pub text: Option<&'a [u8]>,
     pub floor: u64,
     pub outcome: &'a str,
 }
@@ -352,7 +388,7 @@ impl Store {
             }
         };
         let current = match self.read_current(guard, kind, rel, unstamped_ok) {
-            Ok(c) => Some(c),
+            Ok((c, _)) => Some(c),
             Err(StoreError::NotFound { .. }) => None,
             Err(StoreError::Corrupt { .. }) if ctx.force => None,
             Err(e) => return Err(e),
@@ -402,6 +438,7 @@ impl Store {
             lineage: env.lineage.clone().unwrap_or_default(),
             checksum: env.checksum.clone().unwrap_or_default(),
             version: copy.version,
+            rewritten: None,
         };
         // Only a version with a checksum is remembered as verified (as a
         // read of an unstamped version is not).
@@ -438,10 +475,10 @@ impl Store {
         unstamped_ok: bool,
     ) -> Result<Prepared> {
         let kind = self.kind_for(rel)?;
-        let current = match self.read_current(guard, kind, rel, unstamped_ok) {
-            Ok(c) => Some(c),
-            Err(StoreError::NotFound { .. }) => None,
-            Err(StoreError::Corrupt { .. }) if ctx.force => None,
+        let (current, text) = match self.read_current(guard, kind, rel, unstamped_ok) {
+            Ok((c, text)) => (Some(c), text),
+            Err(StoreError::NotFound { .. }) => (None, None),
+            Err(StoreError::Corrupt { .. }) if ctx.force => (None, None),
             Err(e) => return Err(e),
         };
         let floor = match &current {
@@ -463,6 +500,7 @@ impl Store {
         }
         let basis = Basis {
             current: current.as_deref(),
+            text: text.as_deref().map(Vec::as_slice),
             floor,
             outcome: "written",
         };
@@ -525,7 +563,8 @@ impl Store {
             default_version: version,
         };
         envelope::stamp_fields(fields, &mut value, &stamp).map_err(|p| cannot_set(&path, &p))?;
-        let (sum, bytes) = self.seal(kind, rel, version, &mut value)?;
+        let previous = basis.text.zip(basis.current.map(|c| &c.value));
+        let (sum, bytes, rewritten) = self.seal(kind, rel, version, &mut value, previous)?;
         let before = basis.current.map(|c| &c.envelope);
         let audit = AuditEntry {
             time: stamp.generated_at.clone(),
@@ -563,6 +602,7 @@ impl Store {
             lineage,
             checksum: sum,
             version,
+            rewritten,
         };
         Ok((staged, outcome, verified))
     }
@@ -754,7 +794,10 @@ impl Store {
     }
 
     /// Checksums, checks (secrets, schema) and encodes a stamped `value`,
-    /// setting its checksum field. Returns the checksum and the bytes.
+    /// setting its checksum field. Returns the checksum, the bytes and why
+    /// they are a full rewrite of `previous` (its bytes and value), if they
+    /// are. When the bytes are edits to `previous`, `value` becomes what
+    /// they read back as (the same value, in the text's key order).
     ///
     /// A large JSON document is checksummed on a second thread while this
     /// one checks and encodes it with a placeholder checksum of the same
@@ -769,15 +812,16 @@ impl Store {
         rel: &str,
         version: u32,
         value: &mut Value,
-    ) -> Result<(String, Vec<u8>)> {
+        previous: Option<(&[u8], &Value)>,
+    ) -> Result<(String, Vec<u8>, Option<String>)> {
         let fields = &kind.spec.fields;
         let path = self.backend.path_of(rel);
         if kind.spec.format() != Format::Json || !has_more_nodes(value, PARALLEL_NODES) {
             let sum = checksum(value, &fields.checksum);
             envelope::set_checksum(fields, value, &sum).map_err(|p| cannot_set(&path, &p))?;
             self.refuse_bad_content(kind, rel, version, value)?;
-            let bytes = self.encode(kind, rel, value, &sum)?;
-            return Ok((sum, bytes));
+            let encoded = self.encode(kind, rel, value, &sum, previous)?;
+            return Ok(encoded.settle(sum, value));
         }
         let placeholder = format!(
             "sha256:{}{}",
@@ -793,7 +837,7 @@ impl Store {
                 .spawn_scoped(scope, || checksum(shared, &fields.checksum));
             let encoded = self
                 .refuse_bad_content(kind, rel, version, shared)
-                .and_then(|()| self.encode(kind, rel, shared, &placeholder));
+                .and_then(|()| self.encode(kind, rel, shared, &placeholder, previous));
             let sum = match sum {
                 Ok(handle) => handle
                     .join()
@@ -802,17 +846,27 @@ impl Store {
             };
             (sum, encoded)
         });
-        let mut bytes = encoded?;
+        let mut encoded = encoded?;
         envelope::set_checksum(fields, value, &sum).map_err(|p| cannot_set(&path, &p))?;
-        if !replace_once(&mut bytes, placeholder.as_bytes(), sum.as_bytes()) {
-            bytes = self.encode(kind, rel, value, &sum)?;
+        if !replace_once(&mut encoded.bytes, placeholder.as_bytes(), sum.as_bytes()) {
+            encoded = self.encode(kind, rel, value, &sum, previous)?;
+        } else if let Some(back) = encoded.back.as_mut() {
+            envelope::set_checksum(fields, back, &sum).map_err(|p| cannot_set(&path, &p))?;
         }
-        Ok((sum, bytes))
+        Ok(encoded.settle(sum, value))
     }
 
     /// Sends the [`StoreEvent::Committed`] of a version just committed,
     /// which replaced the version of serial `replaced`.
+    /// A version written in full rather than edited in place is said
+    /// first ([`StoreEvent::Rewritten`]).
     pub(crate) fn announce(&self, o: &WriteOutcome, replaced: Option<u64>) {
+        if let Some(reason) = &o.rewritten {
+            events::emit(&self.opts.events, || StoreEvent::Rewritten {
+                file: o.path.clone(),
+                reason: reason.clone(),
+            });
+        }
         events::emit(&self.opts.events, || StoreEvent::Committed {
             file: o.path.clone(),
             serial: o.serial,
@@ -839,7 +893,84 @@ impl Store {
         }
     }
 
-    fn encode(&self, kind: &Kind, rel: &str, value: &Value, sum: &str) -> Result<Vec<u8>> {
+    /// The bytes of `value`: edits to `previous` (its bytes and value)
+    /// when there is one and they read back as exactly `value`, else the
+    /// whole document serialized, with the reason.
+    fn encode(
+        &self,
+        kind: &Kind,
+        rel: &str,
+        value: &Value,
+        sum: &str,
+        previous: Option<(&[u8], &Value)>,
+    ) -> Result<Encoded> {
+        let rewritten = match previous {
+            None => None,
+            Some((text, old)) => match self.splice(kind, rel, text, old, value, sum) {
+                Ok((bytes, back)) => {
+                    return Ok(Encoded {
+                        bytes,
+                        rewritten: None,
+                        back: Some(back),
+                    });
+                }
+                Err(reason) => Some(reason),
+            },
+        };
+        Ok(Encoded {
+            bytes: self.encode_full(kind, rel, value, sum)?,
+            rewritten,
+            back: None,
+        })
+    }
+
+    /// `value` written as edits to `text`, the previous version (which
+    /// reads as `old`), with the value the edited text reads back as; or
+    /// why it cannot be. The edited text is parsed back and must read as
+    /// exactly `value` (JSON: the same text of every number; YAML and TOML:
+    /// the same values, checksum and checksum field).
+    fn splice(
+        &self,
+        kind: &Kind,
+        rel: &str,
+        text: &[u8],
+        old: &Value,
+        value: &Value,
+        sum: &str,
+    ) -> std::result::Result<(Vec<u8>, Value), String> {
+        let format = kind.spec.format();
+        let (bom, body) = match text.strip_prefix(b"\xEF\xBB\xBF") {
+            Some(rest) => (&text[..3], rest),
+            None => (&text[..0], text),
+        };
+        let body = std::str::from_utf8(body)
+            .map_err(|_| "the previous version is not UTF-8 text".to_owned())?;
+        let edited = splice::splice(format, body, old, value).map_err(|u| u.to_string())?;
+        let mismatch = || "the edited text did not read back as the new value".to_owned();
+        let path = self.backend.path_of(rel);
+        let source =
+            document::decode(&path, edited.into_bytes(), format).map_err(|_| mismatch())?;
+        let back = document::parse(&source, self.opts.limits).map_err(|_| mismatch())?;
+        let field = &kind.spec.fields.checksum;
+        let same = match format {
+            Format::Json => back == *value,
+            Format::Yaml | Format::Toml => {
+                values_equal(&back, value)
+                    && back.pointer(field) == value.pointer(field)
+                    && checksum(&back, field) == sum
+            }
+        };
+        if !same {
+            return Err(mismatch());
+        }
+        let mut bytes = bom.to_vec();
+        bytes.extend_from_slice(source.text.as_bytes());
+        Ok((bytes, back))
+    }
+
+    /// The whole document serialized (pretty JSON, YAML, TOML), read back
+    /// and compared (YAML, TOML).
+    fn encode_full(&self, kind: &Kind, rel: &str, value: &Value, sum: &str) -> Result<Vec<u8>> {
         let path = self.backend.path_of(rel);
         let fail = |message: String| StoreError::Encode {
             path: path.clone(),

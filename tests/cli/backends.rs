@@ -218,7 +218,41 @@ both!(
     concurrent_increments_lose_no_update,
     validate_checks_every_document_against_its_schema,
     drift_compares_the_template_state_with_its_manifest,
+    a_write_changes_only_the_lines_whose_values_change,
 );
+
+/// The store's edits keep the document's text on both backends: after a
+/// hand edit of its layout (a blank line, odd spacing), a `set` changes
+/// the value's line and the envelope lines the write stamps, nothing else.
+fn a_write_changes_only_the_lines_whose_values_change(f: Fixture) {
+    ok(&f.run(&["set", P, RETRY, "--increment", "1"]));
+    f.tamper_doc(P, "{\n  \"failed\": {", "{\n\n  \"failed\":   {");
+    let before = String::from_utf8(f.bytes(P).unwrap()).unwrap();
+    let r = f.run(&["set", P, RETRY, "--increment", "1"]);
+    ok(&r);
+    assert!(!r.stderr.contains("rewritten"), "{}", r.stderr);
+    let after = String::from_utf8(f.bytes(P).unwrap()).unwrap();
+    assert!(after.starts_with("{\n\n  \"failed\":   {\n"), "{after}");
+    assert_eq!(before.lines().count(), after.lines().count());
+    let changed: Vec<&str> = before
+        .lines()
+        .zip(after.lines())
+        .filter(|(b, a)| b != a)
+        .map(|(b, _)| b.trim_start().split(':').next().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        changed,
+        [
+            "\"retry_count\"",
+            "\"serial\"",
+            "\"generated_at\"",
+            "\"command_id\"",
+            "\"checksum\""
+        ],
+        "{after}"
+    );
+    assert_eq!(f.doc(P)["failed"]["B0BZ9L4P6F"]["retry_count"], 5);
+}
 
 fn get_set_rm_and_list(f: Fixture) {
     let r = f.run(&["get", P, RETRY]);

@@ -10,6 +10,7 @@ mod hostile;
 mod import;
 mod init;
 mod json_contract;
+mod keep_format;
 mod lock;
 mod migrate;
 mod migrate_authoring;

@@ -106,7 +106,8 @@ pub fn open_read_only(global: &Global, state_dir: Option<&Path>) -> Result<Opene
 }
 
 /// The project's store options, with the event printer: a document
-/// restored from a backup is always said (on stderr, as a warning); every
+/// restored from a backup is always said (on stderr, as a warning), and so
+/// is one written in full instead of edited in place (as a note); every
 /// other event with `--verbose`.
 pub fn store_options(global: &Global, project: &Project) -> StoreOptions {
     let mut opts = StoreOptions::from_project(project);
@@ -114,10 +115,13 @@ pub fn store_options(global: &Global, project: &Project) -> StoreOptions {
     let verbose = global.verbose;
     opts.events = Some(EventSink::new(move |e: &StoreEvent| {
         let restored = matches!(e, StoreEvent::Restored { .. });
-        if json && (verbose || restored) {
+        let rewritten = matches!(e, StoreEvent::Rewritten { .. });
+        if json && (verbose || restored || rewritten) {
             eprintln!("{}", serde_json::to_string(e).unwrap_or_default());
         } else if restored {
             eprintln!("warning: {e}");
+        } else if rewritten {
+            eprintln!("note: {e}");
         } else if verbose {
             eprintln!("statewright: {e}");
         }
