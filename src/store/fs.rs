@@ -201,7 +201,9 @@ impl FsFile for RealFile {
 /// appends one line per point (number, operation, path) to FILE, so a test
 /// learns how many points a command has and can crash it at each.
 pub mod fault {
-    use std::path::{Path, PathBuf};
+    use std::path::Path;
+    #[cfg(debug_assertions)]
+    use std::path::PathBuf;
 
     #[cfg(debug_assertions)]
     fn config() -> &'static (Option<usize>, Option<PathBuf>) {
