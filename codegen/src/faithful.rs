@@ -13,7 +13,8 @@
 //!   enum, as `oneOf`), not as a struct of flattened options that cannot
 //!   take a scalar; alternatives that only assert (`required`, `not`, ...)
 //!   are dropped, since they do not shape the value;
-//! - `propertyNames` is dropped (keys stay strings);
+//! - `propertyNames` is dropped (keys stay strings), and so is `not`
+//!   (typify would type `not: {type: null}` as a value that cannot exist);
 //! - struct fields are declared in the schema's property order, so a save
 //!   writes them in that order;
 //! - an optional array or map is an `Option`, so a `[]` or `{}` that was
@@ -72,6 +73,10 @@ fn prepare_node(node: &mut Value) {
     let Value::Object(map) = node else { return };
     map.remove("default");
     map.remove("propertyNames");
+    // A type cannot say "anything but": typify makes `not` a type with no
+    // value at all (an enum without variants), so a document that meets
+    // the schema could not load. The store still validates it.
+    map.remove("not");
     for key in ["anyOf", "oneOf"] {
         if map
             .get(key)
@@ -552,5 +557,31 @@ mod number_enum_tests {
         }
         let code = quote::ToTokens::to_token_stream(&file).to_string();
         assert!(code.contains("as_f64"), "{code}");
+    }
+}
+
+#[cfg(test)]
+mod prepare_tests {
+    use serde_json::json;
+
+    #[test]
+    fn not_is_dropped_wherever_it_is() {
+        let mut defs = std::collections::BTreeMap::new();
+        defs.insert(
+            "Root".to_owned(),
+            json!({
+                "type": "object",
+                "properties": {"config": {"type": "object", "additionalProperties": {"not": {"type": "null"}}}},
+                "not": {"required": ["x"]}
+            }),
+        );
+        super::prepare(&mut defs);
+        let root = &defs["Root"];
+        assert!(root.get("not").is_none(), "{root}");
+        assert_eq!(
+            root["properties"]["config"]["additionalProperties"],
+            json!({}),
+            "{root}"
+        );
     }
 }
