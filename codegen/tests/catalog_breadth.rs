@@ -209,7 +209,8 @@ fn measure(store: &Path, stems: &[String], scratch: &str) -> BTreeMap<String, Ro
         write_if_changed(
             &root.join(&module).join("src/lib.rs"),
             &format!(
-                "#![allow(warnings, clippy::all)]\n{code}\npub type Root = {};\n",
+                // A name no schema defines: the root type under a fixed name.
+                "#![allow(warnings, clippy::all)]\n{code}\npub type StatewrightCatalogRoot = {};\n",
                 generated.root_type
             ),
         );
@@ -315,7 +316,7 @@ fn write_runner(root: &Path, modules: &[&str]) {
     for m in modules {
         writeln!(
             main,
-            "    if docs.join(\"{m}\").is_dir() {{ check::<{m}::Root>(\"{m}\", &docs.join(\"{m}\")); }}"
+            "    if docs.join(\"{m}\").is_dir() {{ check::<{m}::StatewrightCatalogRoot>(\"{m}\", &docs.join(\"{m}\")); }}"
         )
         .unwrap();
     }
