@@ -4,8 +4,26 @@
 //! (`HolderInfo`). The first byte picks the file.
 #![no_main]
 
+use std::path::Path;
+use std::sync::OnceLock;
+
 use libfuzzer_sys::fuzz_target;
 use statewright::store::{HolderInfo, RealFs, audit, journal};
+
+/// One scratch folder for the whole run (in memory when `/dev/shm` exists):
+/// a fresh temporary folder per input cost more than the readers.
+fn scratch() -> &'static Path {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let shm = Path::new("/dev/shm");
+        if shm.is_dir() {
+            tempfile::tempdir_in(shm).unwrap()
+        } else {
+            tempfile::tempdir().unwrap()
+        }
+    })
+    .path()
+}
 
 fuzz_target!(|data: &[u8]| {
     let Some((&pick, rest)) = data.split_first() else {
@@ -16,15 +34,17 @@ fuzz_target!(|data: &[u8]| {
             let _ = serde_json::from_slice::<HolderInfo>(rest);
         }
         1 => {
-            let dir = tempfile::tempdir().unwrap();
-            std::fs::write(dir.path().join(".journal"), rest).unwrap();
-            let _ = journal::find(&RealFs, dir.path());
+            let dir = scratch();
+            let _ = std::fs::remove_file(dir.join("audit.log"));
+            std::fs::write(dir.join(".journal"), rest).unwrap();
+            let _ = journal::find(&RealFs, dir);
         }
         _ => {
-            let dir = tempfile::tempdir().unwrap();
-            std::fs::write(dir.path().join("audit.log"), rest).unwrap();
-            let _ = audit::verify_audit(&RealFs, dir.path());
-            let _ = audit::audit_index(&RealFs, dir.path());
+            let dir = scratch();
+            let _ = std::fs::remove_file(dir.join(".journal"));
+            std::fs::write(dir.join("audit.log"), rest).unwrap();
+            let _ = audit::verify_audit(&RealFs, dir);
+            let _ = audit::audit_index(&RealFs, dir);
         }
     }
 });
