@@ -13,6 +13,9 @@
 //!   enum, as `oneOf`), not as a struct of flattened options that cannot
 //!   take a scalar; alternatives that only assert (`required`, `not`, ...)
 //!   are dropped, since they do not shape the value;
+//! - an object with named members and `patternProperties` keeps the
+//!   members that match a pattern in its `extra` map (typify would keep
+//!   only the named ones);
 //! - `propertyNames` is dropped (keys stay strings), and so is `not`
 //!   (typify would type `not: {type: null}` as a value that cannot exist);
 //! - struct fields are declared in the schema's property order, so a save
@@ -90,6 +93,19 @@ fn prepare_node(node: &mut Value) {
         && let Some(any) = map.remove("anyOf")
     {
         map.insert("oneOf".to_owned(), any);
+    }
+    // Members matching `patternProperties` have no name: typify keeps only
+    // the named members (and refuses the rest under `additionalProperties:
+    // false`), so a document the schema accepts could not load. They go to
+    // the `extra` map instead; the store still validates them.
+    if is_object_schema(map)
+        && map
+            .get("patternProperties")
+            .and_then(Value::as_object)
+            .is_some_and(|p| !p.is_empty())
+    {
+        map.remove("patternProperties");
+        map.insert("additionalProperties".to_owned(), Value::Object(Map::new()));
     }
     if is_object_schema(map)
         && matches!(
@@ -563,6 +579,24 @@ mod number_enum_tests {
 #[cfg(test)]
 mod prepare_tests {
     use serde_json::json;
+
+    #[test]
+    fn members_matching_a_pattern_go_to_the_extra_map() {
+        let mut defs = std::collections::BTreeMap::new();
+        defs.insert(
+            "Root".to_owned(),
+            json!({
+                "type": "object",
+                "properties": {"title": {"type": "string"}},
+                "patternProperties": {"^_": {}},
+                "additionalProperties": false
+            }),
+        );
+        super::prepare(&mut defs);
+        let root = &defs["Root"];
+        assert!(root.get("patternProperties").is_none(), "{root}");
+        assert_eq!(root["additionalProperties"], json!({}), "{root}");
+    }
 
     #[test]
     fn not_is_dropped_wherever_it_is() {
